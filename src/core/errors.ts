@@ -1,0 +1,134 @@
+// The error catalogue: every error Caudex raises on purpose has a stable `code`.
+// Mapping codes to HTTP statuses is the server's business (server/error-handler.ts), not this file's.
+
+/** Every stable error code, with the one-line meaning documented in docs/errors.md. */
+export const ErrorCodes = {
+  INVALID_PAYLOAD: "The payload failed the task's schema or is not JSON.",
+  INVALID_OPTIONS: "An option passed to enqueue, a worker or a store is out of range.",
+  UNKNOWN_TASK: "No task with this name is registered.",
+  JOB_NOT_FOUND: "No job has this id.",
+  INVALID_TRANSITION: "The job's current status does not allow this action.",
+  LEASE_LOST: "The worker's lease on the job is stale; the store changed nothing.",
+  CONFIG_INVALID: "The configuration has one or more invalid values.",
+  STORE_UNAVAILABLE: "The store cannot be reached.",
+  STORE_MISCONFIGURED: "The store server is set up in a way that could lose jobs.",
+  TIMEOUT: "The job ran past its timeout.",
+  STALLED: "The job's worker died too many times while running it.",
+  TASK_ERROR: "The task threw an error.",
+  WORKER_NAME_TAKEN: "A live worker on this host already uses this name.",
+  UNAUTHORIZED: "The request has no valid token.",
+  FORBIDDEN: "The token does not allow this action.",
+  BAD_REQUEST: "The request is malformed.",
+  NOT_FOUND: "No such route.",
+  PAYLOAD_TOO_LARGE: "The request body is too large or too deeply nested.",
+  CSRF_REJECTED: "The action lacks a valid CSRF token.",
+  RATE_LIMITED: "Too many requests.",
+  INTERNAL: "An unexpected error; the message says more.",
+} as const;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Base class of every error Caudex raises on purpose. */
+export class CaudexError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "CaudexError";
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** The payload failed validation; nothing was stored. */
+export class InvalidPayloadError extends CaudexError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("INVALID_PAYLOAD", message, details === undefined ? undefined : { details });
+    this.name = "InvalidPayloadError";
+  }
+}
+
+/** An option is out of range. */
+export class InvalidOptionsError extends CaudexError {
+  constructor(message: string) {
+    super("INVALID_OPTIONS", message);
+    this.name = "InvalidOptionsError";
+  }
+}
+
+/** No task is registered under this name. */
+export class UnknownTaskError extends CaudexError {
+  constructor(task: string) {
+    super("UNKNOWN_TASK", `No task named "${task}" is registered`, { details: { task } });
+    this.name = "UnknownTaskError";
+  }
+}
+
+/** No job has this id. */
+export class JobNotFoundError extends CaudexError {
+  constructor(jobId: string) {
+    super("JOB_NOT_FOUND", `Job ${jobId} not found`, { details: { jobId } });
+    this.name = "JobNotFoundError";
+  }
+}
+
+/** The job's status does not allow the action. */
+export class InvalidTransitionError extends CaudexError {
+  constructor(jobId: string, action: string, status: string) {
+    super("INVALID_TRANSITION", `Cannot ${action} job ${jobId}: it is ${status}`, {
+      details: { jobId, action, status },
+    });
+    this.name = "InvalidTransitionError";
+  }
+}
+
+/** The lease token is stale: another attempt owns the job now, or it was canceled. */
+export class LeaseLostError extends CaudexError {
+  constructor(jobId: string) {
+    super("LEASE_LOST", `Lease on job ${jobId} was lost; the store changed nothing`, { details: { jobId } });
+    this.name = "LeaseLostError";
+  }
+}
+
+/** The configuration is invalid; `problems` lists every problem found. */
+export class ConfigInvalidError extends CaudexError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super("CONFIG_INVALID", `Invalid configuration:\n  - ${problems.join("\n  - ")}`, { details: { problems } });
+    this.name = "ConfigInvalidError";
+    this.problems = problems;
+  }
+}
+
+/** The store cannot be reached. */
+export class StoreUnavailableError extends CaudexError {
+  constructor(message: string, cause?: unknown) {
+    super("STORE_UNAVAILABLE", message, cause === undefined ? undefined : { cause });
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** The store's server is configured in a way that risks data. */
+export class StoreMisconfiguredError extends CaudexError {
+  constructor(message: string) {
+    super("STORE_MISCONFIGURED", message);
+    this.name = "StoreMisconfiguredError";
+  }
+}
+
+/** A live worker on the same host already holds this name. */
+export class WorkerNameTakenError extends CaudexError {
+  constructor(name: string, pid: number) {
+    super("WORKER_NAME_TAKEN", `Worker name "${name}" is in use by live process ${pid} on this host`, {
+      details: { name, pid },
+    });
+    this.name = "WorkerNameTakenError";
+  }
+}
+
+/** True when `error` is a CaudexError with the given code. */
+export function hasCode(error: unknown, code: ErrorCode): boolean {
+  return error instanceof CaudexError && error.code === code;
+}

@@ -1,0 +1,52 @@
+// Job ids: "job_" + 10 chars of millisecond time + 16 random chars, Crockford base32.
+// Lexical order follows creation time, and ids made in one process are strictly increasing,
+// which keeps "newest first" listings and cursors simple in every store.
+import { randomBytes } from "node:crypto";
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+let lastTime = -1;
+let lastRandom: number[] = [];
+
+function encodeTime(ms: number): string {
+  let out = "";
+  let rest = ms;
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[rest % 32] + out;
+    rest = Math.floor(rest / 32);
+  }
+  return out;
+}
+
+function freshRandom(): number[] {
+  const bytes = randomBytes(16);
+  return Array.from(bytes, (b) => b % 32);
+}
+
+function increment(digits: number[]): number[] {
+  const next = digits.slice();
+  for (let i = next.length - 1; i >= 0; i--) {
+    const d = next[i] ?? 0;
+    if (d < 31) {
+      next[i] = d + 1;
+      return next;
+    }
+    next[i] = 0;
+  }
+  return freshRandom();
+}
+
+/** A new time-sortable job id, strictly greater than the previous one made by this process. */
+export function newJobId(nowMs: number = Date.now()): string {
+  if (nowMs <= lastTime) {
+    lastRandom = increment(lastRandom);
+  } else {
+    lastTime = nowMs;
+    lastRandom = freshRandom();
+  }
+  return `job_${encodeTime(lastTime)}${lastRandom.map((d) => ALPHABET[d]).join("")}`;
+}
+
+/** A random opaque token, used for leases and worker incarnations. */
+export function newToken(bytes = 12): string {
+  return randomBytes(bytes).toString("base64url");
+}

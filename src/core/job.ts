@@ -1,0 +1,135 @@
+// The job record and the values that travel with it. Plain data, shared by every store and edge.
+import type { JobStatus } from "./job-states.js";
+
+/** Any JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Why a job failed: a stable code, a message, and the stack when there is one. */
+export interface JobError {
+  code: "TASK_ERROR" | "TIMEOUT" | "STALLED" | "UNKNOWN_TASK" | "INVALID_PAYLOAD" | "CANCELED";
+  message: string;
+  stack?: string;
+}
+
+/** Free-form job metadata; `projectId` and `userId` are indexed and filterable. */
+export interface JobMeta {
+  projectId?: string;
+  userId?: string;
+  [key: string]: Json | undefined;
+}
+
+/** How a failed attempt's next run is delayed. */
+export interface BackoffPolicy {
+  /** Delay before the first retry. */
+  baseMs: number;
+  /** Upper bound of any delay. */
+  maxMs: number;
+  /** Multiplier per attempt. */
+  factor: number;
+  /** 0 = exact delays, 1 = full jitter (uniform between 0 and the delay). */
+  jitter: number;
+}
+
+/** A job as stored and returned to callers. Times are milliseconds since the epoch. */
+export interface Job {
+  id: string;
+  task: string;
+  payload: Json;
+  queue: string;
+  status: JobStatus;
+  /** Attempts started so far (1 while the first attempt runs). */
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  backoff: BackoffPolicy;
+  /** Whether a timeout counts as a retryable failure (true) or fails the job at once. */
+  retryOnTimeout: boolean;
+  createdAt: number;
+  enqueuedAt: number | null;
+  startedAt: number | null;
+  completedAt: number | null;
+  runAt: number | null;
+  progress: Json | null;
+  result: Json | null;
+  error: JobError | null;
+  /** Name of the worker running (or that last ran) the job. */
+  worker: string | null;
+  meta: JobMeta;
+  idempotencyKey: string | null;
+  /** Times the job's lease expired while it ran (its worker died or hung). */
+  stalls: number;
+  resultTtlSeconds: number;
+  failureTtlSeconds: number;
+}
+
+/** A job handed to a worker by `claim`, with the lease token that fences its settlement. */
+export interface ClaimedJob extends Job {
+  leaseToken: string;
+  leaseExpiresAt: number;
+}
+
+/** What a store needs to create a job; the client fills in defaults. */
+export interface NewJob {
+  id: string;
+  task: string;
+  payload: Json;
+  /** The payload already encoded as JSON, so stores never encode it twice. */
+  payloadText: string;
+  queue: string;
+  maxAttempts: number;
+  timeoutMs: number;
+  backoff: BackoffPolicy;
+  retryOnTimeout: boolean;
+  meta: JobMeta;
+  idempotencyKey: string | null;
+  resultTtlSeconds: number;
+  failureTtlSeconds: number;
+  /** Create as PENDING; it waits for `enqueuePending`. */
+  hold: boolean;
+  /** Run no earlier than this delay after the store's now (store clock). */
+  delayMs: number | null;
+  /** Run no earlier than this absolute time. */
+  runAt: number | null;
+}
+
+/** A live or recently seen worker. */
+export interface WorkerInfo {
+  name: string;
+  incarnation: string;
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  state: "starting" | "idle" | "busy" | "stopping";
+  startedAt: number;
+  heartbeatAt: number;
+  currentJobs: string[];
+  processed: number;
+  failed: number;
+}
+
+/** Counts and ages for one queue. */
+export interface QueueStats {
+  queue: string;
+  counts: Record<JobStatus, number>;
+  /** Age in ms of the oldest job waiting in QUEUED, or null when none waits. */
+  oldestWaitingMs: number | null;
+  completedLastMinute: number;
+  failedLastMinute: number;
+  paused: boolean;
+}
+
+/** Filters for listing jobs; every one is optional and they combine with AND. */
+export interface JobFilter {
+  status?: JobStatus;
+  queue?: string;
+  task?: string;
+  projectId?: string;
+  userId?: string;
+}
+
+/** One page of a listing, newest first; pass `nextCursor` back to get the next page. */
+export interface JobPage {
+  jobs: Job[];
+  nextCursor: string | null;
+}

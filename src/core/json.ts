@@ -1,0 +1,43 @@
+// Bounds for untrusted JSON: payloads, results and metadata are plain JSON, limited in size
+// and depth, and never evaluated.
+import { InvalidPayloadError } from "./errors.js";
+
+/** Limits applied to every payload, result and meta object. */
+export interface JsonLimits {
+  maxBytes: number;
+  maxDepth: number;
+}
+
+/** 1 MiB and 32 levels: generous for job arguments, small enough to keep stores healthy. */
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 1024 * 1024, maxDepth: 32 };
+
+function depthProblem(value: unknown, maxDepth: number): string | null {
+  // Iterative walk: a hostile, deeply nested value must not overflow the stack.
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== "object") {
+      if (typeof current === "number" && !Number.isFinite(current)) return "numbers must be finite";
+      if (typeof current === "bigint" || typeof current === "function" || typeof current === "symbol")
+        return `${typeof current} is not JSON`;
+      continue;
+    }
+    if (depth >= maxDepth) return `nesting deeper than ${maxDepth} levels`;
+    const proto = Object.getPrototypeOf(current) as unknown;
+    if (!Array.isArray(current) && proto !== Object.prototype && proto !== null)
+      return "only plain objects, arrays, strings, numbers, booleans and null are allowed";
+    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return null;
+}
+
+/** Encodes `value` as JSON once, checking it is plain JSON within the limits. */
+export function encodeJson(value: unknown, what: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): string {
+  const problem = depthProblem(value, limits.maxDepth);
+  if (problem !== null) throw new InvalidPayloadError(`${what} is not valid JSON: ${problem}`);
+  const text = JSON.stringify(value === undefined ? null : value);
+  if (Buffer.byteLength(text) > limits.maxBytes) {
+    throw new InvalidPayloadError(`${what} is larger than ${limits.maxBytes} bytes`);
+  }
+  return text;
+}

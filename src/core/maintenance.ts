@@ -1,0 +1,79 @@
+// Maintenance: promotes due jobs, recovers expired leases, prunes by retention.
+// Any number of processes may run it at once: each step is an atomic, bounded store call,
+// so two runners at worst split the work between them.
+import type { Logger } from "./logger.js";
+import type { Store } from "./store.js";
+
+/** Options of the maintenance loop. */
+export interface MaintenanceOptions {
+  intervalMs: number;
+  /** A job whose lease expired this many times fails with STALLED. */
+  stallLimit: number;
+  /** Upper bound of rows one step touches per tick. */
+  batchSize: number;
+}
+
+/** One tick every second, stall limit 3, 1,000 rows per step. */
+export const DEFAULT_MAINTENANCE: MaintenanceOptions = { intervalMs: 1000, stallLimit: 3, batchSize: 1000 };
+
+/** What one maintenance pass did. */
+export interface MaintenanceReport {
+  promoted: number;
+  requeued: number;
+  stalled: number;
+  pruned: number;
+}
+
+/** Runs one maintenance pass. */
+export async function runMaintenance(store: Store, options: MaintenanceOptions): Promise<MaintenanceReport> {
+  const promoted = await store.promoteDue(options.batchSize);
+  const recovered = await store.recoverExpired(options.batchSize, options.stallLimit);
+  const pruned = await store.prune(options.batchSize);
+  return { promoted, requeued: recovered.requeued, stalled: recovered.failed, pruned };
+}
+
+/** A periodic maintenance loop; errors are logged and the loop carries on. */
+export class Maintenance {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: MaintenanceOptions,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (this.timer !== null) return;
+    // A random first delay spreads the ticks of processes started together.
+    const first = Math.floor(Math.random() * this.options.intervalMs);
+    this.timer = setTimeout(() => this.tick(), first);
+    this.timer.unref();
+  }
+
+  /** Runs a pass now (used by tests and at worker start). */
+  async runOnce(): Promise<MaintenanceReport> {
+    return runMaintenance(this.store, this.options);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private tick(): void {
+    this.running = this.runOnce()
+      .then((report) => {
+        if (report.requeued + report.stalled > 0) this.log.warn("recovered jobs with expired leases", { ...report });
+      })
+      .catch((error: unknown) => this.log.warn("maintenance pass failed", { error: String(error) }))
+      .finally(() => {
+        this.running = null;
+        if (this.timer !== null) {
+          this.timer = setTimeout(() => this.tick(), this.options.intervalMs);
+          this.timer.unref();
+        }
+      });
+  }
+}

@@ -1,0 +1,132 @@
+// The store contract: every state transition of a job is one atomic method here.
+// Implementations live in src/stores/* and pass test/store-contract.ts; core never names one.
+import type { JobEvent } from "./events.js";
+import type { ClaimedJob, Job, JobError, JobFilter, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "./job.js";
+import type { JobStatus } from "./job-states.js";
+
+/** Result of enqueueing one job: the stored job, and whether this call created it. */
+export interface EnqueueResult {
+  job: Job;
+  /** False when an idempotency key matched an existing job; nothing new was stored. */
+  created: boolean;
+}
+
+/** A worker's claim request: up to `limit` jobs from `queues`, in strict priority order. */
+export interface ClaimRequest {
+  queues: readonly string[];
+  worker: string;
+  incarnation: string;
+  limit: number;
+  leaseMs: number;
+}
+
+/** A lease held by a worker. */
+export interface Lease {
+  jobId: string;
+  token: string;
+}
+
+/** Failing an attempt: retry after `retryDelayMs`, or (null) fail the job for good. */
+export interface FailRequest extends Lease {
+  error: JobError;
+  retryDelayMs: number | null;
+}
+
+/** Outcome of a maintenance pass over expired leases. */
+export interface RecoverResult {
+  requeued: number;
+  failed: number;
+}
+
+/** Health of the store, as the server reports it. */
+export interface StoreHealth {
+  ok: boolean;
+  /** Settings of the store that risk data, e.g. Redis persistence off. */
+  warnings: string[];
+  details: Record<string, Json>;
+}
+
+/** Options of a purge: finished jobs of one status, optionally one queue, older than a time. */
+export interface PurgeRequest {
+  status: Extract<JobStatus, "COMPLETED" | "FAILED" | "CANCELED">;
+  queue?: string;
+  finishedBefore: number;
+  limit: number;
+}
+
+/** Listing events from a position, for resumable streams. */
+export interface EventWatchOptions {
+  /** Deliver events after this sequence (exclusive), when the store keeps a log. */
+  afterSeq?: string;
+}
+
+/** The storage contract every store implements; one atomic operation per method. */
+export interface Store {
+  /** Short name of the implementation, e.g. "sqlite" or "redis". */
+  readonly kind: string;
+
+  /** The store's notion of now (Redis: server time). Decides leases and schedules. */
+  now(): Promise<number>;
+
+  /** Creates jobs atomically (all or none) and returns them in input order. */
+  enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
+  /** Moves a PENDING job to QUEUED (or SCHEDULED when its run time is ahead). */
+  enqueuePending(jobId: string): Promise<Job>;
+
+  /** Promotes due SCHEDULED jobs, then claims up to `limit` QUEUED jobs in priority order. */
+  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+  /** Extends leases still held; returns the ids of jobs whose lease was lost. */
+  extendLeases(worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]>;
+  /** Completes a job; throws LeaseLostError (changing nothing) when the token is stale. */
+  complete(lease: Lease, result: Json): Promise<void>;
+  /** Fails an attempt; throws LeaseLostError (changing nothing) when the token is stale. */
+  fail(request: FailRequest): Promise<Job>;
+  /** Records progress; throws LeaseLostError when the token is stale. */
+  progress(lease: Lease, progress: Json): Promise<void>;
+  /** Hands a running job back to QUEUED without counting the attempt (graceful stop). */
+  release(lease: Lease): Promise<void>;
+
+  /** Moves up to `limit` due SCHEDULED jobs to QUEUED; returns how many moved. */
+  promoteDue(limit: number): Promise<number>;
+  /** Requeues (or fails with STALLED past `stallLimit`) up to `limit` jobs whose lease expired. */
+  recoverExpired(limit: number, stallLimit: number): Promise<RecoverResult>;
+  /** Deletes up to `limit` finished jobs past their retention; returns how many. */
+  prune(limit: number): Promise<number>;
+  /** Deletes finished jobs matching the request, up to its limit; returns how many. */
+  purge(request: PurgeRequest): Promise<number>;
+
+  /** Cancels a non-final job (a running one loses its lease). */
+  cancel(jobId: string): Promise<Job>;
+  /** Puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count. */
+  retry(jobId: string): Promise<Job>;
+  /** Retries up to `limit` FAILED jobs (optionally of one queue); returns how many. */
+  retryAllFailed(queue: string | null, limit: number): Promise<number>;
+  /** Deletes a job that is not running. */
+  remove(jobId: string): Promise<void>;
+
+  getJob(jobId: string): Promise<Job | null>;
+  /** Lists jobs newest first; `cursor` comes from the previous page. */
+  listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage>;
+  /** The job's events, oldest first, as far as the store keeps them. */
+  jobEvents(jobId: string): Promise<JobEvent[]>;
+  stats(): Promise<QueueStats[]>;
+
+  pauseQueue(queue: string): Promise<void>;
+  resumeQueue(queue: string): Promise<void>;
+
+  /** Registers a worker incarnation; jobs held by an earlier incarnation of the name go back to QUEUED at once. Returns how many. */
+  registerWorker(info: WorkerInfo): Promise<number>;
+  /** Refreshes (or recreates) a worker's registry entry; returns false only when another incarnation now holds the name. */
+  heartbeatWorker(info: WorkerInfo): Promise<boolean>;
+  unregisterWorker(name: string, incarnation: string): Promise<void>;
+  /** Workers whose last heartbeat is within `ttlMs`. */
+  listWorkers(ttlMs: number): Promise<WorkerInfo[]>;
+
+  /** Resolves when work may be available on `queues`, after `timeoutMs`, or on abort. */
+  waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** Delivers job events from every process using this store; returns an unsubscribe function. */
+  watch(listener: (event: JobEvent) => void, options?: EventWatchOptions): Promise<() => Promise<void>>;
+
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}

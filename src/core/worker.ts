@@ -1,0 +1,406 @@
+// The worker: claims jobs from an ordered list of queues, runs their tasks, and settles them.
+// It owns the run loop, timeouts and graceful stop; leases are kept by LeaseKeeper and
+// recovery by Maintenance. Every settlement carries the lease token, so a worker that lost
+// its lease cannot change a job any more (the store refuses it).
+import { hostname } from "node:os";
+import { backoffDelayMs } from "./backoff.js";
+import { CaudexError, InvalidOptionsError, hasCode } from "./errors.js";
+import { TypedEmitter, type WorkerEvents } from "./events.js";
+import { newToken } from "./ids.js";
+import type { ClaimedJob, JobError, Json, WorkerInfo } from "./job.js";
+import { isValidQueueName } from "./client.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { DEFAULT_MAINTENANCE, Maintenance, type MaintenanceOptions } from "./maintenance.js";
+import type { Lease, Store } from "./store.js";
+import { TaskRegistry, validatePayload, type TaskContext, type TaskDefinition } from "./task.js";
+
+/** Options of a worker. */
+export interface WorkerOptions {
+  store: Store;
+  tasks: TaskRegistry | readonly TaskDefinition<never, unknown>[];
+  /** Unique per live worker; a restart under the same name releases the old jobs at once. */
+  name?: string;
+  /** Queues in strict priority order. */
+  queues?: readonly string[];
+  concurrency?: number;
+  leaseMs?: number;
+  /** Stop after claiming this many jobs (and finishing them). */
+  maxJobs?: number;
+  /** Stop as soon as the queues are empty. */
+  burst?: boolean;
+  /** How long a graceful stop lets running jobs finish before handing them back. */
+  gracePeriodMs?: number;
+  /** Longest idle wait between claims when the store cannot signal new work. */
+  idleWaitMs?: number;
+  /** Run the maintenance loop in this worker (default true). */
+  maintenance?: boolean | Partial<MaintenanceOptions>;
+  logger?: Logger;
+}
+
+interface Running {
+  job: ClaimedJob;
+  controller: AbortController;
+  deadline: number;
+  /** Set once the job is settled, timed out or lost: later outcomes are ignored. */
+  done: boolean;
+}
+
+const DEFAULTS = {
+  queues: ["default"],
+  concurrency: 1,
+  leaseMs: 30_000,
+  gracePeriodMs: 30_000,
+  idleWaitMs: 1000,
+};
+// The timeout sweep runs on one timer per worker; 50 ms is the precision of timeouts.
+const TIMEOUT_SWEEP_MS = 50;
+const ERROR_BACKOFF_MAX_MS = 5000;
+
+/** Runs tasks for jobs claimed from a store. */
+export class Worker {
+  readonly name: string;
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+  readonly events = new TypedEmitter<WorkerEvents>();
+  private readonly store: Store;
+  private readonly tasks: TaskRegistry;
+  private readonly leaseMs: number;
+  private readonly maxJobs: number;
+  private readonly burst: boolean;
+  private readonly gracePeriodMs: number;
+  private readonly idleWaitMs: number;
+  private readonly log: Logger;
+  private readonly incarnation = newToken(9);
+  private readonly startedAt = Date.now();
+  private readonly running = new Map<string, Running>();
+  private readonly keeper: LeaseKeeper;
+  private readonly maintenance: Maintenance | null;
+  private state: WorkerInfo["state"] = "starting";
+  private claimed = 0;
+  private processed = 0;
+  private failed = 0;
+  private stopping = false;
+  private wake = new AbortController();
+  private slotFreed: (() => void) | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private loop: Promise<void> | null = null;
+  private stopped: Promise<void> | null = null;
+  private graceMs: number;
+  private stopRequestedAt = 0;
+
+  constructor(options: WorkerOptions) {
+    this.store = options.store;
+    this.tasks = options.tasks instanceof TaskRegistry ? options.tasks : new TaskRegistry(options.tasks);
+    this.name = options.name ?? `${hostname()}-${process.pid}`;
+    this.queues = options.queues ?? DEFAULTS.queues;
+    this.concurrency = options.concurrency ?? DEFAULTS.concurrency;
+    this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs;
+    this.maxJobs = options.maxJobs ?? Infinity;
+    this.burst = options.burst ?? false;
+    this.gracePeriodMs = options.gracePeriodMs ?? DEFAULTS.gracePeriodMs;
+    this.graceMs = this.gracePeriodMs;
+    this.idleWaitMs = options.idleWaitMs ?? DEFAULTS.idleWaitMs;
+    this.log = (options.logger ?? silentLogger).child({ worker: this.name });
+    const problems = workerProblems(this);
+    if (problems.length > 0) throw new InvalidOptionsError(`Invalid worker options: ${problems.join("; ")}`);
+    this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, Math.max(50, Math.floor(this.leaseMs / 3)), this.log);
+    const maintenance = options.maintenance ?? true;
+    this.maintenance =
+      maintenance === false
+        ? null
+        : new Maintenance(this.store, { ...DEFAULT_MAINTENANCE, ...(maintenance === true ? {} : maintenance) }, this.log);
+  }
+
+  /** Registers the worker and starts claiming; resolves once it runs. */
+  async start(): Promise<void> {
+    if (this.loop !== null) return;
+    const released = await this.store.registerWorker(this.info());
+    if (released > 0) this.log.warn("released jobs of a previous incarnation", { released });
+    this.state = "idle";
+    this.keeper.start();
+    this.maintenance?.start();
+    this.sweepTimer = setInterval(() => this.sweepTimeouts(), TIMEOUT_SWEEP_MS);
+    this.sweepTimer.unref();
+    this.events.emit("worker:started", { name: this.name });
+    this.log.info("worker started", { queues: this.queues.join(","), concurrency: this.concurrency });
+    this.loop = this.runLoop();
+  }
+
+  /** Resolves when the worker has stopped (after maxJobs, burst, or stop()). */
+  async finished(): Promise<void> {
+    await this.loop;
+    await this.stopped;
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish for up to `gracePeriodMs`, then hands the rest
+   * back to QUEUED without counting their attempt. Calling it again shortens the grace to 0.
+   */
+  async stop(options: { gracePeriodMs?: number } = {}): Promise<void> {
+    const grace = options.gracePeriodMs ?? (this.stopping ? 0 : this.gracePeriodMs);
+    this.graceMs = Math.min(this.graceMs, grace);
+    if (!this.stopping) {
+      this.stopping = true;
+      this.stopRequestedAt = Date.now();
+      this.state = "stopping";
+      this.events.emit("worker:stopping", { name: this.name, reason: "stop requested" });
+    }
+    this.wake.abort();
+    this.slotFreed?.();
+    await this.finished();
+  }
+
+  /** The worker's registry entry as of now. */
+  info(): WorkerInfo {
+    return {
+      name: this.name,
+      incarnation: this.incarnation,
+      host: hostname(),
+      pid: process.pid,
+      queues: [...this.queues],
+      concurrency: this.concurrency,
+      state: this.state,
+      startedAt: this.startedAt,
+      heartbeatAt: Date.now(),
+      currentJobs: [...this.running.keys()],
+      processed: this.processed,
+      failed: this.failed,
+    };
+  }
+
+  private async runLoop(): Promise<void> {
+    let errorDelay = 100;
+    while (!this.stopping) {
+      const free = Math.min(this.concurrency - this.running.size, this.maxJobs - this.claimed);
+      if (this.claimed >= this.maxJobs) break;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        this.slotFreed = null;
+        continue;
+      }
+      let jobs: ClaimedJob[];
+      try {
+        jobs = await this.store.claim({
+          queues: this.queues,
+          worker: this.name,
+          incarnation: this.incarnation,
+          limit: free,
+          leaseMs: this.leaseMs,
+        });
+        errorDelay = 100;
+      } catch (error) {
+        this.events.emit("worker:error", { name: this.name, error });
+        this.log.warn("claim failed; retrying", { error: String(error), retryInMs: errorDelay });
+        await this.idle(errorDelay);
+        errorDelay = Math.min(ERROR_BACKOFF_MAX_MS, errorDelay * 2);
+        continue;
+      }
+      if (jobs.length === 0) {
+        if (this.burst) {
+          if (this.running.size === 0) break;
+          await new Promise<void>((resolve) => (this.slotFreed = resolve));
+          this.slotFreed = null;
+          continue;
+        }
+        this.state = this.running.size > 0 ? "busy" : "idle";
+        await this.idle(this.idleWaitMs);
+        continue;
+      }
+      this.claimed += jobs.length;
+      this.state = "busy";
+      for (const job of jobs) this.execute(job);
+    }
+    await this.shutdown();
+  }
+
+  /** Waits for new work, a timeout, or a stop. */
+  private async idle(timeoutMs: number): Promise<void> {
+    if (this.wake.signal.aborted) this.wake = new AbortController();
+    try {
+      await this.store.waitForWork(this.queues, timeoutMs, this.wake.signal);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, 250)));
+    }
+  }
+
+  private execute(job: ClaimedJob): void {
+    const entry: Running = {
+      job,
+      controller: new AbortController(),
+      deadline: Date.now() + job.timeoutMs,
+      done: false,
+    };
+    this.running.set(job.id, entry);
+    void this.runTask(entry);
+  }
+
+  private async runTask(entry: Running): Promise<void> {
+    const { job } = entry;
+    const task = this.tasks.get(job.task);
+    if (task === undefined) {
+      await this.settleFailure(entry, { code: "UNKNOWN_TASK", message: `No task named "${job.task}" is registered on worker ${this.name}` }, false);
+      return;
+    }
+    try {
+      await validatePayload(task, job.payload);
+    } catch (error) {
+      await this.settleFailure(entry, { code: "INVALID_PAYLOAD", message: errorMessage(error) }, false);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = await task.handler(job.payload, this.context(entry));
+    } catch (error) {
+      if (entry.done) return;
+      const err = error instanceof Error ? error : new Error(String(error));
+      const jobError: JobError = { code: "TASK_ERROR", message: err.message || err.name };
+      if (err.stack !== undefined) jobError.stack = err.stack;
+      await this.settleFailure(entry, jobError, true);
+      return;
+    }
+    if (entry.done) return;
+    entry.done = true;
+    try {
+      await this.store.complete({ jobId: job.id, token: job.leaseToken }, (result ?? null) as Json);
+      this.processed += 1;
+    } catch (error) {
+      this.reportSettleError(job.id, error);
+    }
+    this.free(job.id);
+  }
+
+  private context(entry: Running): TaskContext {
+    const { job } = entry;
+    return {
+      signal: entry.controller.signal,
+      progress: async (value: Json) => {
+        if (entry.done) throw new CaudexError("LEASE_LOST", `Job ${job.id} is no longer held by this worker`);
+        await this.store.progress({ jobId: job.id, token: job.leaseToken }, value);
+      },
+      log: this.log.child({ job: job.id, task: job.task }),
+      job: { id: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, queue: job.queue, meta: job.meta },
+    };
+  }
+
+  private async settleFailure(entry: Running, error: JobError, retryable: boolean): Promise<void> {
+    if (entry.done) return;
+    entry.done = true;
+    const { job } = entry;
+    const retry = retryable && job.attempt < job.maxAttempts;
+    try {
+      await this.store.fail({
+        jobId: job.id,
+        token: job.leaseToken,
+        error,
+        retryDelayMs: retry ? backoffDelayMs(job.backoff, job.attempt) : null,
+      });
+      if (!retry) this.failed += 1;
+    } catch (settleError) {
+      this.reportSettleError(job.id, settleError);
+    }
+    this.free(job.id);
+  }
+
+  private reportSettleError(jobId: string, error: unknown): void {
+    if (hasCode(error, "LEASE_LOST")) {
+      this.events.emit("worker:lease-lost", { name: this.name, jobId });
+      this.log.warn("lease lost; the job's outcome was discarded", { job: jobId });
+      return;
+    }
+    // The lease will expire and maintenance will requeue the job: at-least-once, not lost.
+    this.events.emit("worker:error", { name: this.name, error });
+    this.log.error("could not settle job; it will be recovered when its lease expires", { job: jobId, error: String(error) });
+  }
+
+  private free(jobId: string): void {
+    this.running.delete(jobId);
+    if (this.running.size === 0 && !this.stopping) this.state = "idle";
+    this.slotFreed?.();
+  }
+
+  private sweepTimeouts(): void {
+    if (this.running.size === 0) return;
+    const now = Date.now();
+    for (const entry of this.running.values()) {
+      if (entry.done || now < entry.deadline) continue;
+      entry.controller.abort(new CaudexError("TIMEOUT", `Job ${entry.job.id} timed out after ${entry.job.timeoutMs} ms`));
+      // The slot is freed now even if the task ignores its signal.
+      void this.settleFailure(entry, { code: "TIMEOUT", message: `Timed out after ${entry.job.timeoutMs} ms` }, entry.job.retryOnTimeout);
+    }
+  }
+
+  private leaseHolder() {
+    return {
+      leases: (): Lease[] =>
+        [...this.running.values()].filter((r) => !r.done).map((r) => ({ jobId: r.job.id, token: r.job.leaseToken })),
+      info: () => this.info(),
+      onLeasesLost: (jobIds: string[]) => {
+        for (const jobId of jobIds) {
+          const entry = this.running.get(jobId);
+          if (entry === undefined || entry.done) continue;
+          entry.done = true;
+          entry.controller.abort(new CaudexError("LEASE_LOST", `Lease on job ${jobId} was lost`));
+          this.events.emit("worker:lease-lost", { name: this.name, jobId });
+          this.log.warn("lease lost (job canceled or taken over); aborting it", { job: jobId });
+          this.free(jobId);
+        }
+      },
+      onSuperseded: () => {
+        this.log.error("another process registered under this worker name; stopping");
+        void this.stop({ gracePeriodMs: 0 });
+      },
+    };
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopped ??= (async () => {
+      // After maxJobs or burst, running jobs simply finish (their timeouts bound the wait);
+      // after stop(), they get the grace period, which a second stop() shortens to zero.
+      this.state = "stopping";
+      while (this.running.size > 0 && !(this.stopping && Date.now() >= this.stopRequestedAt + this.graceMs)) {
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+          setTimeout(resolve, 50).unref();
+        });
+        this.slotFreed = null;
+      }
+      for (const entry of this.running.values()) {
+        if (entry.done) continue;
+        entry.done = true;
+        entry.controller.abort(new CaudexError("INTERNAL", "Worker is stopping; job handed back to the queue"));
+        try {
+          await this.store.release({ jobId: entry.job.id, token: entry.job.leaseToken });
+        } catch (error) {
+          this.reportSettleError(entry.job.id, error);
+        }
+      }
+      this.running.clear();
+      if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+      await this.keeper.stop();
+      await this.maintenance?.stop();
+      try {
+        await this.store.unregisterWorker(this.name, this.incarnation);
+      } catch (error) {
+        this.log.warn("could not unregister worker", { error: String(error) });
+      }
+      this.events.emit("worker:stopped", { name: this.name, processed: this.processed, failed: this.failed });
+      this.log.info("worker stopped", { processed: this.processed, failed: this.failed });
+    })();
+    await this.stopped;
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function workerProblems(w: { name: string; queues: readonly string[]; concurrency: number }): string[] {
+  const problems: string[] = [];
+  if (w.name.length === 0 || w.name.length > 128) problems.push("name must be 1 to 128 characters");
+  if (w.queues.length === 0) problems.push("queues must not be empty");
+  for (const q of w.queues) if (!isValidQueueName(q)) problems.push(`queue "${q}" is not a valid name`);
+  if (!Number.isInteger(w.concurrency) || w.concurrency < 1 || w.concurrency > 1000)
+    problems.push("concurrency must be an integer from 1 to 1000");
+  return problems;
+}

@@ -1,0 +1,34 @@
+// Public API of Caudex: define tasks, enqueue and inspect jobs, run workers, pick a store.
+export { Client, DEFAULT_CLIENT_DEFAULTS, MAX_LIST_LIMIT, isValidQueueName } from "./core/client.js";
+export type { ClientDefaults, ClientOptions, EnqueueOptions } from "./core/client.js";
+export { Worker } from "./core/worker.js";
+export type { WorkerOptions } from "./core/worker.js";
+export { defineTask, isTaskDefinition, TaskRegistry } from "./core/task.js";
+export type { TaskContext, TaskDefinition, TaskHandler, TaskOptions, PayloadOf } from "./core/task.js";
+export { JOB_STATUSES, isFinal } from "./core/job-states.js";
+export type { JobStatus } from "./core/job-states.js";
+export type {
+  BackoffPolicy,
+  ClaimedJob,
+  Job,
+  JobError,
+  JobFilter,
+  JobMeta,
+  JobPage,
+  Json,
+  NewJob,
+  QueueStats,
+  WorkerInfo,
+} from "./core/job.js";
+export type { Store, StoreHealth } from "./core/store.js";
+export { JOB_EVENT_TYPES } from "./core/events.js";
+export type { JobEvent, JobEventType, WorkerEvents } from "./core/events.js";
+export * from "./core/errors.js";
+export { systemClock, ManualClock } from "./core/clock.js";
+export type { Clock } from "./core/clock.js";
+export { consoleLogger, silentLogger } from "./core/logger.js";
+export type { Logger } from "./core/logger.js";
+export { Maintenance, runMaintenance, DEFAULT_MAINTENANCE } from "./core/maintenance.js";
+export type { StandardSchemaV1 } from "./core/standard-schema.js";
+export { SqliteStore } from "./stores/sqlite/sqlite-store.js";
+export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";

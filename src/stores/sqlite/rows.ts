@@ -1,0 +1,143 @@
+// Conversions between SQLite rows and the core's records. Column names stay inside this store.
+import type { JobEvent } from "../../core/events.js";
+import type { ClaimedJob, Job, Json, WorkerInfo } from "../../core/job.js";
+import type { JobStatus } from "../../core/job-states.js";
+
+/** A row of the jobs table. */
+export interface JobRow {
+  id: string;
+  task: string;
+  queue: string;
+  status: string;
+  payload: string;
+  attempt: number;
+  max_attempts: number;
+  timeout_ms: number;
+  backoff: string;
+  retry_on_timeout: number;
+  created_at: number;
+  enqueued_at: number | null;
+  started_at: number | null;
+  completed_at: number | null;
+  run_at: number | null;
+  progress: string | null;
+  result: string | null;
+  error: string | null;
+  worker: string | null;
+  worker_incarnation: string | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  stalls: number;
+  idempotency_key: string | null;
+  meta: string;
+  project_id: string | null;
+  user_id: string | null;
+  result_ttl_s: number;
+  failure_ttl_s: number;
+  expires_at: number | null;
+  position: number | null;
+}
+
+function parse<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+/** A job record from its row. */
+export function rowToJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    task: row.task,
+    payload: JSON.parse(row.payload) as Json,
+    queue: row.queue,
+    status: row.status as JobStatus,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    backoff: JSON.parse(row.backoff) as Job["backoff"],
+    retryOnTimeout: row.retry_on_timeout === 1,
+    createdAt: row.created_at,
+    enqueuedAt: row.enqueued_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    runAt: row.run_at,
+    progress: parse<Json>(row.progress),
+    result: parse<Json>(row.result),
+    error: parse<Job["error"]>(row.error),
+    worker: row.worker,
+    meta: JSON.parse(row.meta) as Job["meta"],
+    idempotencyKey: row.idempotency_key,
+    stalls: row.stalls,
+    resultTtlSeconds: row.result_ttl_s,
+    failureTtlSeconds: row.failure_ttl_s,
+  };
+}
+
+/** A claimed job (with its lease) from its row. */
+export function rowToClaimed(row: JobRow): ClaimedJob {
+  return { ...rowToJob(row), leaseToken: row.lease_token ?? "", leaseExpiresAt: row.lease_expires_at ?? 0 };
+}
+
+/** A row of the events table. */
+export interface EventRow {
+  seq: number;
+  at: number;
+  type: string;
+  job_id: string;
+  queue: string;
+  task: string;
+  status: string;
+  attempt: number | null;
+  worker: string | null;
+  data: string | null;
+}
+
+/** A job event from its row. */
+export function rowToEvent(row: EventRow): JobEvent {
+  const event: JobEvent = {
+    seq: String(row.seq),
+    type: row.type as JobEvent["type"],
+    jobId: row.job_id,
+    queue: row.queue,
+    task: row.task,
+    status: row.status as JobStatus,
+    at: row.at,
+    worker: row.worker,
+  };
+  if (row.attempt !== null) event.attempt = row.attempt;
+  if (row.data !== null) Object.assign(event, JSON.parse(row.data) as Partial<JobEvent>);
+  return event;
+}
+
+/** A row of the workers table. */
+export interface WorkerRow {
+  name: string;
+  incarnation: string;
+  host: string;
+  pid: number;
+  queues: string;
+  concurrency: number;
+  state: string;
+  started_at: number;
+  heartbeat_at: number;
+  current_jobs: string;
+  processed: number;
+  failed: number;
+}
+
+/** A worker record from its row. */
+export function rowToWorker(row: WorkerRow): WorkerInfo {
+  return {
+    name: row.name,
+    incarnation: row.incarnation,
+    host: row.host,
+    pid: row.pid,
+    queues: JSON.parse(row.queues) as string[],
+    concurrency: row.concurrency,
+    state: row.state as WorkerInfo["state"],
+    startedAt: row.started_at,
+    heartbeatAt: row.heartbeat_at,
+    currentJobs: JSON.parse(row.current_jobs) as string[],
+    processed: row.processed,
+    failed: row.failed,
+  };
+}
