@@ -32,3 +32,5 @@ export { Maintenance, runMaintenance, DEFAULT_MAINTENANCE } from "./core/mainten
 export type { StandardSchemaV1 } from "./core/standard-schema.js";
 export { SqliteStore } from "./stores/sqlite/sqlite-store.js";
 export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
+export { createClient, createStore } from "./connect.js";
+export type { ConnectOptions } from "./connect.js";

@@ -36,6 +36,8 @@ export interface JobEvent {
   worker?: string | null;
   progress?: Json;
   error?: JobError;
+  /** On job:started, the wait since enqueue; on job:completed, job:failed and job:retrying, the run time. */
+  durationMs?: number;
 }
 
 /** Events that workers emit about themselves, in-process. */

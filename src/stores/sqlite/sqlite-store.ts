@@ -134,7 +134,7 @@ export class SqliteStore implements Store {
             token: newToken(),
             expires: now + request.leaseMs,
           }) as JobRow;
-          this.event("job:started", row, now);
+          this.event("job:started", row, now, { durationMs: now - (row.enqueued_at ?? now) });
           claimed.push(rowToClaimed(row));
         }
       }
@@ -161,7 +161,7 @@ export class SqliteStore implements Store {
         | JobRow
         | undefined;
       if (row === undefined) throw new LeaseLostError(lease.jobId);
-      this.event("job:completed", row, now);
+      this.event("job:completed", row, now, { durationMs: now - (row.started_at ?? now) });
     });
   }
 
@@ -172,14 +172,14 @@ export class SqliteStore implements Store {
       let row: JobRow | undefined;
       if (request.retryDelayMs === null) {
         row = this.st.failFinal.get(params) as JobRow | undefined;
-        if (row !== undefined) this.event("job:failed", row, now, { error: request.error });
+        if (row !== undefined) this.event("job:failed", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
       } else {
         const current = this.st.jobById.get(request.jobId) as JobRow | undefined;
         row =
           request.retryDelayMs <= 0
             ? (this.st.failRetryNow.get({ ...params, position: this.tailPosition(current?.queue ?? "") }) as JobRow | undefined)
             : (this.st.failRetryLater.get({ ...params, run_at: now + request.retryDelayMs }) as JobRow | undefined);
-        if (row !== undefined) this.event("job:retrying", row, now, { error: request.error });
+        if (row !== undefined) this.event("job:retrying", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
       }
       if (row === undefined) throw new LeaseLostError(request.jobId);
       return rowToJob(row);

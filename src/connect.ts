@@ -1,0 +1,30 @@
+// Opens the store a deployment names: Redis when a URL is given, the SQLite file otherwise.
+// The Redis driver is imported lazily, so SQLite-only users never load it.
+import { Client, type ClientOptions } from "./core/client.js";
+import type { Store } from "./core/store.js";
+import { SqliteStore, type SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
+
+/** Which store to open. */
+export interface ConnectOptions {
+  /** A redis:// or rediss:// URL; when set, the Redis store is used. */
+  redisUrl?: string;
+  /** Namespace of the Redis keys (caudex:{namespace}:…). */
+  namespace?: string;
+  /** SQLite file (default ./data/caudex.db) when no Redis URL is given. */
+  sqlite?: SqliteStoreOptions;
+}
+
+/** Opens a store: Redis when `redisUrl` is set, SQLite otherwise. */
+export async function createStore(options: ConnectOptions = {}): Promise<Store> {
+  if (options.redisUrl !== undefined && options.redisUrl !== "") {
+    const { RedisStore } = await import("./stores/redis/redis-store.js");
+    return RedisStore.connect({ url: options.redisUrl, ...(options.namespace === undefined ? {} : { namespace: options.namespace }) });
+  }
+  return new SqliteStore(options.sqlite ?? {});
+}
+
+/** Opens a store and returns a client on it. */
+export async function createClient(options: ConnectOptions & Omit<ClientOptions, "store"> = {}): Promise<Client> {
+  const store = await createStore(options);
+  return new Client({ ...options, store });
+}
