@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { ConfigInvalidError } from "./errors.js";
+import { DEFAULT_CONFIG, parseConfig, redactUrl } from "./config.js";
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigInvalidError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected ConfigInvalidError");
+}
+
+describe("parseConfig", () => {
+  it("returns the defaults when nothing is given", () => {
+    expect(parseConfig({})).toEqual(DEFAULT_CONFIG);
+  });
+
+  it("parses strings into typed values", () => {
+    const config = parseConfig({
+      redisUrl: "redis://localhost:6379/0",
+      queues: " high , default,high ",
+      concurrency: "10",
+      resultTtlSeconds: "60",
+      failureTtlSeconds: 0,
+      port: "8080",
+      logLevel: "DEBUG",
+      token: "  ",
+    });
+    expect(config.redisUrl).toBe("redis://localhost:6379/0");
+    expect(config.queues).toEqual(["high", "default"]);
+    expect(config.concurrency).toBe(10);
+    expect(config.resultTtlSeconds).toBe(60);
+    expect(config.failureTtlSeconds).toBe(0);
+    expect(config.port).toBe(8080);
+    expect(config.logLevel).toBe("debug");
+    expect(config.token).toBeNull();
+  });
+
+  it("treats an empty Redis URL as the SQLite store", () => {
+    expect(parseConfig({ redisUrl: "" }).redisUrl).toBeNull();
+  });
+
+  it("lists every problem at once, named after its source", () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        { concurrency: "ten", queues: "high,bad queue", resultTtlSeconds: "-5", port: "70000", redisUrl: "localhost:6379" },
+        { concurrency: "CAUDEX_CONCURRENCY", queues: "--queues", resultTtlSeconds: "RQ_RESULT_TTL" },
+      ),
+    );
+    expect(problems).toHaveLength(5);
+    expect(problems.join("\n")).toContain('CAUDEX_CONCURRENCY must be an integer from 1 to 1000 (got "ten")');
+    expect(problems.join("\n")).toContain('--queues has invalid queue names "bad queue"');
+    expect(problems.join("\n")).toContain("RQ_RESULT_TTL must be an integer from 0");
+    expect(problems.join("\n")).toContain("port must be an integer from 0 to 65535");
+    expect(problems.join("\n")).toContain("redisUrl must be a redis:// or rediss:// URL");
+  });
+
+  it("rejects fractional numbers, empty queue lists and unknown log formats", () => {
+    const problems = problemsOf(() => parseConfig({ concurrency: "2.5", queues: " , ", logFormat: "xml" }));
+    expect(problems).toHaveLength(3);
+  });
+
+  it("rejects a read-only token equal to the full-access token", () => {
+    expect(problemsOf(() => parseConfig({ token: "same", readonlyToken: "same" }))).toHaveLength(1);
+  });
+});
+
+describe("redactUrl", () => {
+  it("hides the password and keeps the rest", () => {
+    expect(redactUrl("redis://:s3cret@127.0.0.1:6390/2")).toBe("redis://:***@127.0.0.1:6390/2");
+    expect(redactUrl("rediss://user:pw@example.com:6380")).toBe("rediss://user:***@example.com:6380");
+  });
+
+  it("leaves a URL without a password alone", () => {
+    expect(redactUrl("redis://localhost:6379")).toBe("redis://localhost:6379");
+  });
+});

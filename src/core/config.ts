@@ -1,0 +1,167 @@
+// The deployment's configuration: every setting with its default, parsed and validated once.
+// Values arrive as raw strings (or numbers/booleans) from any source; reading the environment
+// or the command line is the caller's business (src/cli), never this module's.
+import { ConfigInvalidError } from "./errors.js";
+import { isValidQueueName } from "./client.js";
+
+/** Log levels a deployment can choose. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** Log formats: readable lines or JSON lines. */
+export const LOG_FORMATS = ["text", "json"] as const;
+
+/** The validated configuration of a Caudex process. */
+export interface CaudexConfig {
+  /** Redis URL; null means the SQLite store. */
+  redisUrl: string | null;
+  /** Namespace of the Redis keys. */
+  namespace: string;
+  /** SQLite database file, used when no Redis URL is set. */
+  sqlitePath: string;
+  /** Full-access API token; null means none configured. */
+  token: string | null;
+  /** Read-only API token; null means none. */
+  readonlyToken: string | null;
+  /** Interface the HTTP server binds; null lets the command pick (dev: loopback, serve: all). */
+  host: string | null;
+  port: number;
+  /** Worker name; null means host-pid. */
+  workerName: string | null;
+  /** Queues a worker listens on, in strict priority order. */
+  queues: string[];
+  concurrency: number;
+  /** Tasks module a worker loads; null means the bundled examples (dev) or none. */
+  tasksModule: string | null;
+  resultTtlSeconds: number;
+  failureTtlSeconds: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  logFormat: (typeof LOG_FORMATS)[number];
+}
+
+/** A configuration key. */
+export type ConfigKey = keyof CaudexConfig;
+
+/** A raw value before parsing, as it comes from a flag or an environment variable. */
+export type RawConfigValue = string | number | boolean | readonly string[];
+
+/** Every default in one place: SQLite in ./data, port 5000, high,default queues, RQ's TTLs. */
+export const DEFAULT_CONFIG: Readonly<CaudexConfig> = Object.freeze({
+  redisUrl: null,
+  namespace: "default",
+  sqlitePath: "./data/caudex.db",
+  token: null,
+  readonlyToken: null,
+  host: null,
+  port: 5000,
+  workerName: null,
+  queues: ["high", "default"],
+  concurrency: 4,
+  tasksModule: null,
+  resultTtlSeconds: 24 * 3600,
+  failureTtlSeconds: 7 * 24 * 3600,
+  logLevel: "info",
+  logFormat: "text",
+});
+
+const MAX_TTL_SECONDS = 10 * 365 * 86400;
+const NAMESPACE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+type Parsed<T> = { value: T } | { problem: string };
+type Parser<K extends ConfigKey> = (raw: RawConfigValue) => Parsed<CaudexConfig[K]>;
+
+// Each parser returns the value, or the problem phrased to follow the setting's name.
+const PARSERS: { [K in ConfigKey]: Parser<K> } = {
+  redisUrl: (raw) => {
+    const text = String(raw).trim();
+    if (text === "") return ok(null);
+    return /^rediss?:\/\/.+/.test(text) ? ok(text) : problem("must be a redis:// or rediss:// URL");
+  },
+  namespace: (raw) => (NAMESPACE.test(String(raw)) ? ok(String(raw)) : problem("must be 1 to 64 letters, digits, _ . : -")),
+  sqlitePath: (raw) => (String(raw).trim() === "" ? problem("must be a file path") : ok(String(raw))),
+  token: optional,
+  readonlyToken: optional,
+  host: optional,
+  port: (raw) => integer(raw, 0, 65535),
+  workerName: (raw) => {
+    const text = String(raw).trim();
+    if (text === "") return ok(null);
+    return text.length <= 128 ? ok(text) : problem("must be at most 128 characters");
+  },
+  queues: (raw) => {
+    const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((q) => q.trim()).filter((q) => q !== "");
+    if (list.length === 0) return problem("must name at least one queue, e.g. high,default");
+    const bad = list.filter((q) => !isValidQueueName(q));
+    if (bad.length > 0) return problem(`has invalid queue names ${bad.map((q) => `"${q}"`).join(", ")} (use letters, digits, _ . : -)`);
+    return ok([...new Set(list)]);
+  },
+  concurrency: (raw) => integer(raw, 1, 1000),
+  tasksModule: optional,
+  resultTtlSeconds: (raw) => integer(raw, 0, MAX_TTL_SECONDS),
+  failureTtlSeconds: (raw) => integer(raw, 0, MAX_TTL_SECONDS),
+  logLevel: (raw) => oneOf(raw, LOG_LEVELS),
+  logFormat: (raw) => oneOf(raw, LOG_FORMATS),
+};
+
+function problem(text: string): { problem: string } {
+  return { problem: text };
+}
+
+function ok<T>(value: T): { value: T } {
+  return { value };
+}
+
+function integer(raw: RawConfigValue, min: number, max: number): Parsed<number> {
+  const text = String(raw).trim();
+  const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) return problem(`must be an integer from ${min} to ${max}`);
+  return ok(n);
+}
+
+function oneOf<T extends string>(raw: RawConfigValue, allowed: readonly T[]): Parsed<T> {
+  const text = String(raw).trim().toLowerCase();
+  return (allowed as readonly string[]).includes(text) ? ok(text as T) : problem(`must be one of ${allowed.join(", ")}`);
+}
+
+function optional(raw: RawConfigValue): Parsed<string | null> {
+  const text = String(raw).trim();
+  return ok(text === "" ? null : text);
+}
+
+/**
+ * Parses and validates raw values over the defaults; throws ConfigInvalidError listing every
+ * problem at once. `sources` names where each value came from (e.g. "CAUDEX_CONCURRENCY"),
+ * so that a problem points at what to fix.
+ */
+export function parseConfig(
+  raw: Partial<Record<ConfigKey, RawConfigValue | undefined>>,
+  sources: Partial<Record<ConfigKey, string>> = {},
+): CaudexConfig {
+  const config: CaudexConfig = { ...DEFAULT_CONFIG, queues: [...DEFAULT_CONFIG.queues] };
+  const problems: string[] = [];
+  for (const key of Object.keys(PARSERS) as ConfigKey[]) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const parsed = (PARSERS[key] as Parser<ConfigKey>)(value);
+    if ("problem" in parsed) {
+      problems.push(`${sources[key] ?? key} ${parsed.problem} (got "${String(value)}")`);
+      continue;
+    }
+    (config as unknown as Record<ConfigKey, unknown>)[key] = parsed.value;
+  }
+  if (config.token !== null && config.token === config.readonlyToken) {
+    problems.push(`${sources.readonlyToken ?? "readonlyToken"} must differ from the full-access token`);
+  }
+  if (problems.length > 0) throw new ConfigInvalidError(problems);
+  return config;
+}
+
+/** Hides the password of a URL (redis://user:secret@host → redis://user:***@host). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === "") return url;
+    parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
+  }
+}
