@@ -36,7 +36,8 @@ export interface TaskDefinition<P = unknown, R = unknown> {
   readonly kind: "caudex.task";
   readonly name: string;
   readonly handler: TaskHandler<P, R>;
-  readonly options: TaskOptions<P>;
+  /** Options, with the schema typed loosely so that definitions of any payload share one registry. */
+  readonly options: TaskOptions;
 }
 
 /** Payload type of a task definition. */

@@ -1,0 +1,82 @@
+// Client validation and defaults, on a real in-memory SQLite store.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
+import { Client } from "./client.js";
+import { defineTask } from "./task.js";
+
+const wiki = defineTask<{ projectId: string }, string>("generate_wiki", (p) => p.projectId, {
+  queue: "default",
+  maxAttempts: 5,
+  timeoutMs: 1234,
+});
+
+describe("Client", () => {
+  let store: SqliteStore;
+  let client: Client;
+  beforeEach(() => {
+    store = new SqliteStore({ path: ":memory:" });
+    client = new Client({ store, defaults: { resultTtlSeconds: 60 } });
+  });
+  afterEach(() => store.close());
+
+  it("applies task options, then client defaults, with enqueue options winning", async () => {
+    const job = await client.enqueue(wiki, { projectId: "42" }, { timeoutMs: 999 });
+    expect(job).toMatchObject({ queue: "default", maxAttempts: 5, timeoutMs: 999, resultTtlSeconds: 60, failureTtlSeconds: 604_800 });
+  });
+
+  it("rejects bad options with INVALID_OPTIONS and stores nothing", async () => {
+    const bad = [
+      { queue: "no spaces" },
+      { maxAttempts: 0 },
+      { timeoutMs: -1 },
+      { delayMs: 10, runAt: Date.now() },
+      { idempotencyKey: "" },
+      { meta: { projectId: 42 as unknown as string } },
+      { backoff: { factor: 0.1 } },
+    ];
+    for (const options of bad) {
+      await expect(client.enqueue(wiki, { projectId: "1" }, options)).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    }
+    expect((await client.listJobs()).jobs).toHaveLength(0);
+  });
+
+  it("rejects payloads that are not plain JSON or too deep", async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = [deep];
+    for (const payload of [deep, { f: () => 1 }, { n: Number.NaN }, new Map(), { big: 10n }]) {
+      await expect(client.enqueue("x", payload)).rejects.toMatchObject({ code: "INVALID_PAYLOAD" });
+    }
+    await expect(client.enqueue("x", "a".repeat(2 * 1024 * 1024))).rejects.toMatchObject({ code: "INVALID_PAYLOAD" });
+  });
+
+  it("validates task names, and known tasks when given a registry", async () => {
+    await expect(client.enqueue("bad name!", {})).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    const strict = new Client({ store, tasks: [wiki] });
+    await expect(strict.enqueue("unknown_task", {})).rejects.toMatchObject({ code: "UNKNOWN_TASK" });
+    expect((await strict.enqueue("generate_wiki", { projectId: "1" })).task).toBe("generate_wiki");
+  });
+
+  it("dedupes by idempotency key and says whether the job was created", async () => {
+    const first = await client.enqueueWithResult(wiki, { projectId: "1" }, { idempotencyKey: "k" });
+    const second = await client.enqueueWithResult(wiki, { projectId: "2" }, { idempotencyKey: "k" });
+    expect(first.created).toBe(true);
+    expect(second).toMatchObject({ created: false, job: { id: first.job.id, payload: { projectId: "1" } } });
+  });
+
+  it("supports the two-step flow: create PENDING, enqueue later", async () => {
+    const job = await client.create(wiki, { projectId: "1" });
+    expect(job.status).toBe("PENDING");
+    expect((await client.enqueuePending(job.id)).status).toBe("QUEUED");
+  });
+
+  it("caps list limits", async () => {
+    await client.enqueueMany(Array.from({ length: 3 }, () => ({ task: wiki, payload: { projectId: "1" } })));
+    expect((await client.listJobs({}, { limit: 100_000 })).jobs).toHaveLength(3);
+    expect((await client.listJobs({}, { limit: 2 })).nextCursor).not.toBeNull();
+  });
+
+  it("throws JOB_NOT_FOUND from requireJob and wait for unknown ids", async () => {
+    await expect(client.requireJob("job_nope")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
+    await expect(client.wait("job_nope")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
+  });
+});

@@ -1,0 +1,227 @@
+// Worker behaviour against a real (in-memory) SQLite store: running, retrying, timing out,
+// priorities, maxJobs, burst, graceful stop and cancellation.
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { waitFor } from "../../test/support/wait-for.js";
+import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
+import { Client } from "./client.js";
+import type { Json } from "./job.js";
+import { defineTask, type TaskDefinition } from "./task.js";
+import { Worker, type WorkerOptions } from "./worker.js";
+
+const open: Array<Worker | SqliteStore> = [];
+
+function setup(tasks: TaskDefinition<never, unknown>[], options: Partial<WorkerOptions> = {}) {
+  const store = new SqliteStore({ path: ":memory:", pollIntervalMs: 10 });
+  const client = new Client({ store, defaults: { maxAttempts: 1 } });
+  const worker = new Worker({ store, tasks, idleWaitMs: 50, maintenance: { intervalMs: 50 }, ...options });
+  open.push(worker, store);
+  return { store, client, worker };
+}
+
+afterEach(async () => {
+  for (const item of open.splice(0).reverse()) {
+    if (item instanceof SqliteStore) await item.close();
+    else await item.stop({ gracePeriodMs: 0 });
+  }
+});
+
+const echo = defineTask<{ value: Json }, Json>("echo", (payload) => payload.value);
+
+describe("Worker", () => {
+  it("runs a job to COMPLETED with its result and progress", async () => {
+    const report = defineTask<{ n: number }, number>("report", async (payload, ctx) => {
+      await ctx.progress({ percent: 50 });
+      expect(ctx.job.attempt).toBe(1);
+      expect(ctx.job.meta).toEqual({ projectId: "42" });
+      return payload.n * 2;
+    });
+    const { client, worker } = setup([report]);
+    await worker.start();
+    const job = await client.enqueue(report, { n: 21 }, { meta: { projectId: "42" } });
+    const done = await client.wait(job.id, { timeoutMs: 5000 });
+    expect(done).toMatchObject({ status: "COMPLETED", result: 42, progress: { percent: 50 }, worker: worker.name });
+  });
+
+  it("retries a failing task with backoff, then fails it with TASK_ERROR and the stack", async () => {
+    let calls = 0;
+    const flaky = defineTask("flaky", () => {
+      calls += 1;
+      throw new Error(`failure ${calls}`);
+    });
+    const { client, worker } = setup([flaky]);
+    await worker.start();
+    const job = await client.enqueue(flaky, {}, { maxAttempts: 3, backoff: { baseMs: 10, jitter: 0 } });
+    const done = await client.wait(job.id, { timeoutMs: 5000 });
+    expect(calls).toBe(3);
+    expect(done.status).toBe("FAILED");
+    expect(done.attempt).toBe(3);
+    expect(done.error).toMatchObject({ code: "TASK_ERROR", message: "failure 3" });
+    expect(done.error?.stack).toContain("failure 3");
+    const types = (await client.jobEvents(job.id)).map((e) => e.type);
+    expect(types.filter((t) => t === "job:retrying")).toHaveLength(2);
+  });
+
+  it("fails a job past its timeout and frees the slot even when the task ignores the signal", async () => {
+    let aborted = false;
+    const stuck = defineTask("stuck", (_p, ctx) => {
+      ctx.signal.addEventListener("abort", () => (aborted = true));
+      return new Promise(() => undefined);
+    });
+    const { client, worker } = setup([stuck, echo], { concurrency: 1 });
+    await worker.start();
+    const job = await client.enqueue(stuck, {}, { timeoutMs: 100 });
+    const next = await client.enqueue(echo, { value: "after" });
+    const done = await client.wait(job.id, { timeoutMs: 5000 });
+    expect(done).toMatchObject({ status: "FAILED", error: { code: "TIMEOUT" } });
+    expect(aborted).toBe(true);
+    expect((await client.wait(next.id, { timeoutMs: 5000 })).result).toBe("after");
+  });
+
+  it("retries a timed-out job when the task says timeouts are retryable", async () => {
+    let calls = 0;
+    const slowOnce = defineTask(
+      "slow-once",
+      async (_p, ctx) => {
+        calls += 1;
+        if (calls === 1) await new Promise((_r, reject) => ctx.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+        return calls;
+      },
+      { retryOnTimeout: true, maxAttempts: 2, backoff: { baseMs: 1, jitter: 0 } },
+    );
+    const { client, worker } = setup([slowOnce]);
+    await worker.start();
+    const job = await client.enqueue(slowOnce, {}, { timeoutMs: 100, maxAttempts: 2 });
+    expect(await client.wait(job.id, { timeoutMs: 5000 })).toMatchObject({ status: "COMPLETED", result: 2, attempt: 2 });
+  });
+
+  it("fails a job of an unknown task with UNKNOWN_TASK and never retries it", async () => {
+    const { client, worker } = setup([echo]);
+    await worker.start();
+    const job = await client.enqueue("not_registered", {}, { maxAttempts: 5 });
+    const done = await client.wait(job.id, { timeoutMs: 5000 });
+    expect(done).toMatchObject({ status: "FAILED", attempt: 1, error: { code: "UNKNOWN_TASK" } });
+  });
+
+  it("rejects a payload that fails the task's schema at enqueue, storing nothing", async () => {
+    const typed = defineTask("typed", (p: { projectId: string }) => p.projectId, {
+      schema: z.object({ projectId: z.string().min(1) }),
+    });
+    const { client } = setup([typed]);
+    await expect(client.enqueue(typed, { projectId: "" })).rejects.toMatchObject({ code: "INVALID_PAYLOAD" });
+    expect((await client.listJobs()).jobs).toHaveLength(0);
+    expect((await client.enqueue(typed, { projectId: "7" })).status).toBe("QUEUED");
+  });
+
+  it("takes high jobs before default ones", async () => {
+    const order: string[] = [];
+    const record = defineTask<{ tag: string }, null>("record", (p) => {
+      order.push(p.tag);
+      return null;
+    });
+    const { client, worker } = setup([record], { queues: ["high", "default"], concurrency: 1, burst: true });
+    await client.enqueue(record, { tag: "d1" }, { queue: "default" });
+    await client.enqueue(record, { tag: "h1" }, { queue: "high" });
+    await client.enqueue(record, { tag: "d2" }, { queue: "default" });
+    await client.enqueue(record, { tag: "h2" }, { queue: "high" });
+    await worker.start();
+    await worker.finished();
+    expect(order).toEqual(["h1", "h2", "d1", "d2"]);
+  });
+
+  it("stops after maxJobs jobs", async () => {
+    const { client, worker } = setup([echo], { maxJobs: 3, concurrency: 2 });
+    for (let i = 0; i < 5; i++) await client.enqueue(echo, { value: i });
+    await worker.start();
+    await worker.finished();
+    expect((await client.listJobs({ status: "COMPLETED" })).jobs).toHaveLength(3);
+    expect((await client.listJobs({ status: "QUEUED" })).jobs).toHaveLength(2);
+  });
+
+  it("stops in burst mode once the queues are empty", async () => {
+    const { client, worker } = setup([echo], { burst: true, concurrency: 4 });
+    for (let i = 0; i < 10; i++) await client.enqueue(echo, { value: i });
+    await worker.start();
+    await worker.finished();
+    expect((await client.listJobs({ status: "COMPLETED" })).jobs).toHaveLength(10);
+  });
+
+  it("claims a batch up to its free concurrency", async () => {
+    let running = 0;
+    let peak = 0;
+    const slow = defineTask("slow", async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      running -= 1;
+    });
+    const { client, worker } = setup([slow], { concurrency: 4, burst: true });
+    await client.enqueueMany(Array.from({ length: 8 }, () => ({ task: slow, payload: {} })));
+    await worker.start();
+    await worker.finished();
+    expect(peak).toBe(4);
+  });
+
+  it("lets a running job finish within the grace period on stop", async () => {
+    const short = defineTask("short", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return "finished";
+    });
+    const { client, worker } = setup([short]);
+    await worker.start();
+    const job = await client.enqueue(short, {});
+    await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
+    await worker.stop({ gracePeriodMs: 5000 });
+    expect(await client.getJob(job.id)).toMatchObject({ status: "COMPLETED", result: "finished" });
+  });
+
+  it("hands a job that outlives the grace period back to QUEUED without counting the attempt", async () => {
+    let aborted = false;
+    const long = defineTask("long", (_p, ctx) => {
+      ctx.signal.addEventListener("abort", () => (aborted = true));
+      return new Promise(() => undefined);
+    });
+    const { client, worker } = setup([long]);
+    await worker.start();
+    const job = await client.enqueue(long, {});
+    await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
+    await worker.stop({ gracePeriodMs: 50 });
+    expect(aborted).toBe(true);
+    expect(await client.getJob(job.id)).toMatchObject({ status: "QUEUED", attempt: 0 });
+  });
+
+  it("aborts a running job that is canceled, through its lost lease", async () => {
+    let aborted = false;
+    const long = defineTask("long", (_p, ctx) => {
+      ctx.signal.addEventListener("abort", () => (aborted = true));
+      return new Promise(() => undefined);
+    });
+    const { client, worker } = setup([long], { leaseMs: 150 });
+    await worker.start();
+    const job = await client.enqueue(long, {});
+    await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
+    await client.cancel(job.id);
+    await waitFor(() => aborted, { what: "the task's signal to abort" });
+    expect((await client.getJob(job.id))?.status).toBe("CANCELED");
+  });
+
+  it("registers in the workers list while running and leaves it on stop", async () => {
+    const { client, worker } = setup([echo], { name: "worker-1", queues: ["high", "default"], concurrency: 3, leaseMs: 300 });
+    await worker.start();
+    const workers = await client.workers();
+    expect(workers).toHaveLength(1);
+    expect(workers[0]).toMatchObject({ name: "worker-1", queues: ["high", "default"], concurrency: 3, pid: process.pid });
+    const job = await client.enqueue(echo, { value: 1 });
+    await client.wait(job.id, { timeoutMs: 5000 });
+    await waitFor(async () => (await client.workers())[0]?.processed === 1, { what: "processed count in heartbeat" });
+    await worker.stop();
+    expect(await client.workers()).toHaveLength(0);
+  });
+
+  it("rejects invalid options with INVALID_OPTIONS", () => {
+    const store = new SqliteStore({ path: ":memory:" });
+    open.push(store);
+    expect(() => new Worker({ store, tasks: [], concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => new Worker({ store, tasks: [], queues: ["bad queue"] })).toThrow(/queue/);
+  });
+});
