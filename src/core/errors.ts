@@ -21,6 +21,7 @@ export const ErrorCodes = {
   BAD_REQUEST: "The request is malformed.",
   NOT_FOUND: "No such route.",
   PAYLOAD_TOO_LARGE: "The request body is too large or too deeply nested.",
+  UNSUPPORTED_MEDIA_TYPE: "The request body is not JSON (Content-Type must be application/json).",
   CSRF_REJECTED: "The action lacks a valid CSRF token.",
   RATE_LIMITED: "Too many requests.",
   INTERNAL: "An unexpected error; the message says more.",

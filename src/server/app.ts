@@ -1,0 +1,92 @@
+// Builds the HTTP API as a Fastify instance: JSON parsing with size and depth limits, auth,
+// the error handler, every route, and the OpenAPI document. Listening is the caller's job
+// (the CLI), so tests drive the same app through inject() or a port of their choosing.
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Client } from "../core/client.js";
+import { silentLogger, type Logger } from "../core/logger.js";
+import type { TaskRegistry } from "../core/task.js";
+import { installAuth, type AuthTokens } from "./auth.js";
+import { installErrorHandler } from "./error-handler.js";
+import { installJsonParser } from "./json-body.js";
+import { registerEventRoutes } from "./routes/events.js";
+import { registerJobRoutes } from "./routes/jobs.js";
+import { registerMetricsRoutes } from "./routes/metrics.js";
+import { registerMonitoringRoutes } from "./routes/monitoring.js";
+import { registerQueueRoutes } from "./routes/queues.js";
+import { errorSchema, jobSchema } from "./schemas.js";
+
+/** Everything the HTTP API needs; the composition root (the CLI) supplies it. */
+export interface AppDeps {
+  client: Client;
+  /** When given, POST /jobs validates task names and payload schemas (400, nothing stored). */
+  tasks?: TaskRegistry | null;
+  /** A null full token means no authentication (the CLI allows that only on loopback). */
+  auth: AuthTokens;
+  logger?: Logger;
+  /** Live-worker window for /monitoring/queue/workers and health (default 30000). */
+  workerTtlMs?: number;
+  /** Largest request body (default 1 MiB). */
+  bodyLimitBytes?: number;
+  /** Reserved for the dashboard, served under /dashboard by a later change. */
+  dashboard?: { root: string } | null;
+  /** Interval of SSE keep-alive comments (default 15000). */
+  sseKeepAliveMs?: number;
+}
+
+/** Defaults of the optional dependencies. */
+export const APP_DEFAULTS = {
+  workerTtlMs: 30_000,
+  bodyLimitBytes: 1024 * 1024,
+  sseKeepAliveMs: 15_000,
+  // Deep enough for any sensible payload (the core allows 32 levels inside it), shallow
+  // enough that no parser or validator recursion is at risk.
+  maxJsonDepth: 64,
+};
+
+async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Caudex HTTP API",
+        version: "1",
+        description: "Durable background jobs: enqueue, inspect, retry and cancel jobs; monitor queues and workers.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { persistAuthorization: true } });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+}
+
+/** Builds the HTTP API (routes, auth, docs, metrics); does not listen. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const log = deps.logger ?? silentLogger;
+  const workerTtlMs = deps.workerTtlMs ?? APP_DEFAULTS.workerTtlMs;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.bodyLimitBytes ?? APP_DEFAULTS.bodyLimitBytes,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    return503OnClosing: true,
+    // Strict validation: unknown fields are errors, not silently dropped, and nothing is
+    // coerced (query strings are matched as strings by their schemas).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+  });
+  installJsonParser(app, APP_DEFAULTS.maxJsonDepth);
+  installErrorHandler(app, log);
+  installAuth(app, deps.auth);
+  app.addSchema(errorSchema);
+  app.addSchema(jobSchema);
+  await registerOpenApi(app);
+  registerJobRoutes(app, { client: deps.client, tasks: deps.tasks ?? null });
+  registerQueueRoutes(app, deps.client);
+  registerMonitoringRoutes(app, { client: deps.client, workerTtlMs });
+  registerEventRoutes(app, { client: deps.client, keepAliveMs: deps.sseKeepAliveMs ?? APP_DEFAULTS.sseKeepAliveMs });
+  await registerMetricsRoutes(app, { client: deps.client, workerTtlMs });
+  return app;
+}

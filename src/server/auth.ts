@@ -1,0 +1,53 @@
+// Bearer-token access control: the full token may do everything, the read-only token only
+// reads (GET/HEAD). Tokens are compared as SHA-256 digests with timingSafeEqual, so neither
+// the content nor the length of a token leaks through response times.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { sendError } from "./error-handler.js";
+
+/** The tokens a server accepts; a null full token disables authentication entirely. */
+export interface AuthTokens {
+  token: string | null;
+  readonlyToken: string | null;
+}
+
+/** What a request may do. */
+export type Access = "none" | "read" | "full";
+
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value, "utf8").digest();
+}
+
+/** Resolves the access an Authorization header grants. */
+export function accessOf(header: string | undefined, tokens: AuthTokens): Access {
+  if (tokens.token === null) return "full";
+  const match = /^Bearer ([^\s]+)\s*$/i.exec(header ?? "");
+  if (match === null) return "none";
+  const given = digest(match[1] as string);
+  // Both comparisons always run, so timing does not tell which token (if any) matched.
+  const full = timingSafeEqual(given, digest(tokens.token));
+  const read = tokens.readonlyToken !== null && timingSafeEqual(given, digest(tokens.readonlyToken));
+  return full ? "full" : read ? "read" : "none";
+}
+
+/** Route config flag: `{ config: { public: true } }` skips authentication. */
+export interface AuthRouteConfig {
+  public?: boolean;
+}
+
+/** Adds the onRequest hook that enforces the 401/403 rules on every non-public route. */
+export function installAuth(app: FastifyInstance, tokens: AuthTokens): void {
+  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+    const config = request.routeOptions.config as AuthRouteConfig | undefined;
+    if (config?.public === true) return;
+    const access = accessOf(request.headers.authorization, tokens);
+    if (access === "none") {
+      return sendError(reply.header("www-authenticate", 'Bearer realm="caudex"'), "UNAUTHORIZED", "A valid bearer token is required");
+    }
+    if (access === "read" && !READ_METHODS.has(request.method)) {
+      return sendError(reply, "FORBIDDEN", "The read-only token allows GET requests only");
+    }
+  });
+}

@@ -1,0 +1,70 @@
+// The one place that turns errors into HTTP answers: every error code has one status here,
+// and every error body is {"error": {"code", "message"}}. Bad input is always a 4xx.
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { CaudexError, type ErrorCode } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+
+/** HTTP status of every error code; docs/errors.md lists the same pairs (a test checks both). */
+export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
+  INVALID_PAYLOAD: 400,
+  INVALID_OPTIONS: 400,
+  UNKNOWN_TASK: 400,
+  JOB_NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  LEASE_LOST: 409,
+  CONFIG_INVALID: 500,
+  STORE_UNAVAILABLE: 503,
+  STORE_MISCONFIGURED: 503,
+  TIMEOUT: 500,
+  STALLED: 500,
+  TASK_ERROR: 500,
+  WORKER_NAME_TAKEN: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CSRF_REJECTED: 403,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+};
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** Sends the error answer for `code`, with the status the catalogue gives it. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
+  const body: ErrorBody = { error: { code, message } };
+  return reply.code(HTTP_STATUS_BY_CODE[code]).type("application/json; charset=utf-8").send(body);
+}
+
+/** Classifies Fastify's own errors (parsing, validation, limits) by their 4xx status. */
+function codeOfFrameworkError(error: FastifyError): ErrorCode | null {
+  if (error.validation !== undefined) return "BAD_REQUEST";
+  const status = error.statusCode ?? 0;
+  if (status === 413) return "PAYLOAD_TOO_LARGE";
+  if (status === 415) return "UNSUPPORTED_MEDIA_TYPE";
+  if (status === 404) return "NOT_FOUND";
+  if (status >= 400 && status < 500) return "BAD_REQUEST";
+  return null;
+}
+
+/** Installs the error and not-found handlers on `app`. */
+export function installErrorHandler(app: FastifyInstance, log: Logger): void {
+  app.setNotFoundHandler((request, reply) => {
+    void sendError(reply, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}`);
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof CaudexError) {
+      if (HTTP_STATUS_BY_CODE[error.code] >= 500) log.error("request failed", { url: request.url, code: error.code, error: error.message });
+      return sendError(reply, error.code, error.message);
+    }
+    const code = codeOfFrameworkError(error);
+    if (code !== null) return sendError(reply, code, error.message);
+    log.error("unexpected error", { url: request.url, error: String(error), stack: error.stack });
+    return sendError(reply, "INTERNAL", "An unexpected error occurred; the server log has the details");
+  });
+}

@@ -1,0 +1,52 @@
+// Health of the whole system as the server sees it: the store answers, workers are alive,
+// and every queue with waiting jobs has a worker. The check races a deadline, so a hung
+// store makes the answer "down" in time instead of hanging the probe.
+import type { Client } from "../core/client.js";
+
+/** The health verdict and why. */
+export interface HealthReport {
+  status: "ok" | "degraded" | "down";
+  reasons: string[];
+  store: string;
+  live_workers?: number;
+}
+
+/** Deadline of the store checks; the whole answer stays well under the 2 s promise. */
+export const HEALTH_DEADLINE_MS = 1500;
+
+class Deadline {
+  constructor(readonly ms: number) {}
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | Deadline> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Deadline>((resolve) => {
+    timer = setTimeout(() => resolve(new Deadline(ms)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Checks the store, the live workers and the queues; never takes longer than `deadlineMs`. */
+export async function checkHealth(client: Client, workerTtlMs: number, deadlineMs = HEALTH_DEADLINE_MS): Promise<HealthReport> {
+  const store = client.store.kind;
+  let outcome;
+  try {
+    outcome = await withDeadline(Promise.all([client.store.health(), client.workers(workerTtlMs), client.stats()]), deadlineMs);
+  } catch (error) {
+    return { status: "down", store, reasons: [`the store failed: ${error instanceof Error ? error.message : String(error)}`] };
+  }
+  if (outcome instanceof Deadline) {
+    return { status: "down", store, reasons: [`the store did not answer within ${outcome.ms} ms`] };
+  }
+  const [health, workers, stats] = outcome;
+  if (!health.ok) return { status: "down", store, reasons: ["the store is unreachable", ...health.warnings] };
+  const reasons = [...health.warnings];
+  if (workers.length === 0) reasons.push("no live worker");
+  const served = new Set(workers.flatMap((w) => w.queues));
+  for (const queue of stats) {
+    if (queue.counts.QUEUED > 0 && !queue.paused && workers.length > 0 && !served.has(queue.queue)) {
+      reasons.push(`${queue.counts.QUEUED} job(s) wait on queue "${queue.queue}", which no live worker listens to`);
+    }
+  }
+  return { status: reasons.length === 0 ? "ok" : "degraded", store, reasons, live_workers: workers.length };
+}

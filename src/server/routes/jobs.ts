@@ -1,0 +1,175 @@
+// Job routes: enqueue, read, list, timeline, retry, cancel and delete. Each handler validates
+// input through its schema, makes one client call, and shapes the answer; errors go to the
+// error handler.
+import type { FastifyInstance } from "fastify";
+import type { Client, EnqueueOptions } from "../../core/client.js";
+import type { JobFilter } from "../../core/job.js";
+import type { JobStatus } from "../../core/job-states.js";
+import { validatePayload, type TaskRegistry } from "../../core/task.js";
+import {
+  enqueueBody,
+  enqueueCreated,
+  errorRef,
+  jobEventsAnswer,
+  jobIdParams,
+  jobPage,
+  jobRef,
+  listQuery,
+} from "../schemas.js";
+import { eventView, jobView, metaFromBody } from "../views.js";
+
+/** What the job routes need. */
+export interface JobRoutesDeps {
+  client: Client;
+  tasks: TaskRegistry | null;
+}
+
+/** Body of POST /jobs after validation. */
+interface EnqueueBody {
+  task: string;
+  payload: unknown;
+  queue?: string;
+  timeout?: number;
+  max_attempts?: number;
+  delay?: number;
+  run_at?: string;
+  idempotency_key?: string;
+  meta?: Record<string, unknown>;
+}
+
+interface IdParams {
+  id: string;
+}
+
+/** Query of a job listing after validation. */
+export interface ListQuery {
+  status?: JobStatus;
+  queue?: string;
+  task?: string;
+  project_id?: string;
+  user_id?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+/** Turns the API's enqueue fields (seconds, ISO times, snake_case) into client options. */
+function enqueueOptions(body: EnqueueBody): EnqueueOptions {
+  const options: EnqueueOptions = {};
+  if (body.queue !== undefined) options.queue = body.queue;
+  if (body.timeout !== undefined) options.timeoutMs = Math.max(1, Math.round(body.timeout * 1000));
+  if (body.max_attempts !== undefined) options.maxAttempts = body.max_attempts;
+  if (body.delay !== undefined) options.delayMs = Math.round(body.delay * 1000);
+  if (body.run_at !== undefined) options.runAt = Date.parse(body.run_at);
+  if (body.idempotency_key !== undefined) options.idempotencyKey = body.idempotency_key;
+  if (body.meta !== undefined) options.meta = metaFromBody(body.meta);
+  return options;
+}
+
+/** Page size and cursor of a listing query. */
+export function pageOf(query: { limit?: string; cursor?: string }): { limit?: number; cursor: string | null } {
+  return {
+    ...(query.limit === undefined ? {} : { limit: Number(query.limit) }),
+    cursor: query.cursor ?? null,
+  };
+}
+
+function filterOf(query: ListQuery): JobFilter {
+  const filter: JobFilter = {};
+  if (query.status !== undefined) filter.status = query.status;
+  if (query.queue !== undefined) filter.queue = query.queue;
+  if (query.task !== undefined) filter.task = query.task;
+  if (query.project_id !== undefined) filter.projectId = query.project_id;
+  if (query.user_id !== undefined) filter.userId = query.user_id;
+  return filter;
+}
+
+const tags = ["jobs"];
+
+/** Registers the job routes. */
+export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): void {
+  const { client, tasks } = deps;
+
+  app.post<{ Body: EnqueueBody }>(
+    "/jobs",
+    {
+      schema: {
+        tags,
+        summary: "Enqueue a job",
+        body: enqueueBody,
+        response: { 201: enqueueCreated, 200: jobRef, "4xx": errorRef },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      // Checked before anything is stored, so a rejected request leaves no trace.
+      if (tasks !== null) await validatePayload(tasks.require(body.task), body.payload);
+      const { job, created } = await client.enqueueWithResult(body.task, body.payload, enqueueOptions(body));
+      if (!created) return reply.code(200).send(jobView(job));
+      return reply.code(201).send({ job_id: job.id, status: job.status });
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    "/jobs",
+    {
+      schema: {
+        tags,
+        summary: "List jobs, newest first",
+        querystring: listQuery,
+        response: { 200: jobPage, "4xx": errorRef },
+      },
+    },
+    async (request) => {
+      const page = await client.listJobs(filterOf(request.query), pageOf(request.query));
+      return { jobs: page.jobs.map(jobView), next_cursor: page.nextCursor };
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    "/jobs/:id",
+    { schema: { tags, summary: "Get a job", params: jobIdParams, response: { 200: jobRef, "4xx": errorRef } } },
+    async (request) => jobView(await client.requireJob(request.params.id)),
+  );
+
+  app.get<{ Params: IdParams }>(
+    "/jobs/:id/events",
+    {
+      schema: {
+        tags,
+        summary: "A job's timeline of events, oldest first",
+        params: jobIdParams,
+        response: { 200: jobEventsAnswer, "4xx": errorRef },
+      },
+    },
+    async (request) => {
+      await client.requireJob(request.params.id);
+      return { events: (await client.jobEvents(request.params.id)).map(eventView) };
+    },
+  );
+
+  const action = (verb: "retry" | "cancel", summary: string): void => {
+    app.post<{ Params: IdParams }>(
+      `/jobs/:id/${verb}`,
+      { schema: { tags, summary, params: jobIdParams, response: { 200: jobRef, "4xx": errorRef } } },
+      async (request) => jobView(verb === "retry" ? await client.retry(request.params.id) : await client.cancel(request.params.id)),
+    );
+  };
+  action("retry", "Retry a FAILED or CANCELED job (409 otherwise)");
+  action("cancel", "Cancel a job that has not finished (409 otherwise)");
+
+  app.delete<{ Params: IdParams }>(
+    "/jobs/:id",
+    {
+      schema: {
+        tags,
+        summary: "Delete a job that is not running (409 while it runs)",
+        params: jobIdParams,
+        response: { 204: { type: "null", description: "Deleted" }, "4xx": errorRef },
+      },
+    },
+    async (request, reply) => {
+      await client.remove(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,90 @@
+// GET /metrics in the Prometheus text format. Counters and histograms count the store's job
+// events seen by this server process since it started (from every worker, via client.on);
+// gauges (jobs by status, live workers) are read from the store at scrape time.
+import type { FastifyInstance } from "fastify";
+import type { Client } from "../../core/client.js";
+import type { JobEvent } from "../../core/events.js";
+import { JOB_STATUSES } from "../../core/job-states.js";
+import { Counter, GaugeSnapshot, Histogram, renderMetrics } from "../metrics.js";
+import { errorRef } from "../schemas.js";
+
+// From 5 ms to 1 h: short tasks and the long "generate the wiki" kind both get useful buckets.
+const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+/** Counters and histograms fed by job events. */
+export class JobMetrics {
+  readonly enqueued = new Counter("caudex_jobs_enqueued_total", "Times a job entered QUEUED (new, promoted, retried or requeued).");
+  readonly scheduled = new Counter("caudex_jobs_scheduled_total", "Jobs created to run later (SCHEDULED).");
+  readonly started = new Counter("caudex_jobs_started_total", "Attempts started by a worker.");
+  readonly completed = new Counter("caudex_jobs_completed_total", "Jobs completed.");
+  readonly failed = new Counter("caudex_jobs_failed_total", "Jobs failed for good.");
+  readonly retried = new Counter("caudex_jobs_retried_total", "Failed attempts that will be retried.");
+  readonly stalled = new Counter("caudex_jobs_stalled_total", "Attempts whose worker died or lost its lease.");
+  readonly canceled = new Counter("caudex_jobs_canceled_total", "Jobs canceled.");
+  readonly runSeconds = new Histogram("caudex_job_run_seconds", "Run time of finished attempts.", SECONDS_BUCKETS);
+  readonly waitSeconds = new Histogram("caudex_job_wait_seconds", "Time from enqueue to start of an attempt.", SECONDS_BUCKETS);
+
+  /** Counts one event. */
+  observe(event: JobEvent): void {
+    const labels = { queue: event.queue, task: event.task };
+    const seconds = event.durationMs === undefined ? null : Math.max(0, event.durationMs) / 1000;
+    switch (event.type) {
+      case "job:enqueued": this.enqueued.inc(labels); break;
+      case "job:scheduled": this.scheduled.inc(labels); break;
+      case "job:started":
+        this.started.inc(labels);
+        if (seconds !== null) this.waitSeconds.observe(labels, seconds);
+        break;
+      case "job:completed": this.completed.inc(labels); break;
+      case "job:failed": this.failed.inc(labels); break;
+      case "job:retrying": this.retried.inc(labels); break;
+      case "job:stalled": this.stalled.inc(labels); break;
+      case "job:canceled": this.canceled.inc(labels); break;
+      default: break;
+    }
+    const finished = event.type === "job:completed" || event.type === "job:failed" || event.type === "job:retrying";
+    if (finished && seconds !== null) this.runSeconds.observe(labels, seconds);
+  }
+
+  families(): Array<Counter | Histogram> {
+    return [this.enqueued, this.scheduled, this.started, this.completed, this.failed, this.retried, this.stalled, this.canceled, this.runSeconds, this.waitSeconds];
+  }
+}
+
+/** Reads the gauges from the store. */
+async function gauges(client: Client, workerTtlMs: number): Promise<GaugeSnapshot[]> {
+  const [stats, workers] = await Promise.all([client.stats(), client.workers(workerTtlMs)]);
+  const jobs = stats.flatMap((q) => JOB_STATUSES.map((status) => ({ labels: { queue: q.queue, status }, value: q.counts[status] })));
+  const oldest = stats.map((q) => ({ labels: { queue: q.queue }, value: (q.oldestWaitingMs ?? 0) / 1000 }));
+  const paused = stats.map((q) => ({ labels: { queue: q.queue }, value: q.paused ? 1 : 0 }));
+  const busy = workers.filter((w) => w.state === "busy").length;
+  return [
+    new GaugeSnapshot("caudex_jobs", "Jobs by queue and status, now.", jobs),
+    new GaugeSnapshot("caudex_queue_oldest_waiting_seconds", "Age of the oldest QUEUED job (0 when none waits).", oldest),
+    new GaugeSnapshot("caudex_queue_paused", "1 when the queue is paused.", paused),
+    new GaugeSnapshot("caudex_workers_live", "Workers with a recent heartbeat.", [{ labels: {}, value: workers.length }]),
+    new GaugeSnapshot("caudex_workers_busy", "Live workers running at least one job.", [{ labels: {}, value: busy }]),
+  ];
+}
+
+/** Subscribes to job events and registers GET /metrics; the subscription ends with the app. */
+export async function registerMetricsRoutes(app: FastifyInstance, deps: { client: Client; workerTtlMs: number }): Promise<void> {
+  const metrics = new JobMetrics();
+  const unsubscribe = await deps.client.on("*", (event) => metrics.observe(event));
+  app.addHook("onClose", async () => unsubscribe());
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        tags: ["monitoring"],
+        summary: "Prometheus metrics (text exposition format)",
+        produces: ["text/plain"],
+        response: { 200: { type: "string", description: "Prometheus text format 0.0.4" }, "4xx": errorRef },
+      },
+    },
+    async (_request, reply) => {
+      const text = renderMetrics([...metrics.families(), ...(await gauges(deps.client, deps.workerTtlMs))]);
+      return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
+    },
+  );
+}

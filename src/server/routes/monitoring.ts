@@ -1,0 +1,97 @@
+// The monitoring routes of the system Caudex replaces: health, queue stats, live workers, and
+// failed jobs (list and retry, accepting the original `rq_job_id` field).
+import type { FastifyInstance } from "fastify";
+import type { Client } from "../../core/client.js";
+import type { AuthRouteConfig } from "../auth.js";
+import { checkHealth } from "../health.js";
+import {
+  errorRef,
+  failedQuery,
+  failedRetryAnswer,
+  failedRetryBody,
+  healthAnswer,
+  jobPage,
+  statsAnswer,
+  workersAnswer,
+} from "../schemas.js";
+import { jobView, statsView, workerView } from "../views.js";
+import { pageOf } from "./jobs.js";
+
+/** What the monitoring routes need. */
+export interface MonitoringRoutesDeps {
+  client: Client;
+  workerTtlMs: number;
+}
+
+type FailedRetry = { rq_job_id: string } | { job_id: string } | { all: true; queue?: string };
+
+interface FailedQuery {
+  queue?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+const tags = ["monitoring"];
+const publicRoute: AuthRouteConfig = { public: true };
+
+/** Registers the monitoring routes. */
+export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRoutesDeps): void {
+  const { client, workerTtlMs } = deps;
+
+  app.get(
+    "/monitoring/health",
+    {
+      config: publicRoute,
+      schema: {
+        tags,
+        summary: "Health: ok, degraded (with reasons) or down (503); the only route without a token",
+        security: [],
+        response: { 200: healthAnswer, 503: healthAnswer },
+      },
+    },
+    async (_request, reply) => {
+      const report = await checkHealth(client, workerTtlMs);
+      return reply.code(report.status === "down" ? 503 : 200).send(report);
+    },
+  );
+
+  app.get(
+    "/monitoring/queue/stats",
+    { schema: { tags, summary: "Per queue: counts by status, oldest waiting age, last-minute throughput", response: { 200: statsAnswer, "4xx": errorRef } } },
+    async () => ({ queues: (await client.stats()).map(statsView) }),
+  );
+
+  app.get(
+    "/monitoring/queue/workers",
+    { schema: { tags, summary: "Live workers", response: { 200: workersAnswer, "4xx": errorRef } } },
+    async () => ({ workers: (await client.workers(workerTtlMs)).map(workerView) }),
+  );
+
+  app.get<{ Querystring: FailedQuery }>(
+    "/monitoring/queue/failed",
+    { schema: { tags, summary: "Failed jobs, newest first, with error code and message", querystring: failedQuery, response: { 200: jobPage, "4xx": errorRef } } },
+    async (request) => {
+      const filter = { status: "FAILED" as const, ...(request.query.queue === undefined ? {} : { queue: request.query.queue }) };
+      const page = await client.listJobs(filter, pageOf(request.query));
+      return { jobs: page.jobs.map(jobView), next_cursor: page.nextCursor };
+    },
+  );
+
+  app.post<{ Body: FailedRetry }>(
+    "/monitoring/queue/failed",
+    {
+      schema: {
+        tags,
+        summary: 'Retry one failed job ({"rq_job_id"} or {"job_id"}) or all of them ({"all": true, "queue"?})',
+        body: failedRetryBody,
+        response: { 200: failedRetryAnswer, "4xx": errorRef },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      if ("all" in body) return { retried: await client.retryAllFailed(body.queue ?? null) };
+      const job = await client.retry("rq_job_id" in body ? body.rq_job_id : body.job_id);
+      return { job_id: job.id, status: job.status, retried: 1 };
+    },
+  );
+}

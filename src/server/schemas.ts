@@ -1,0 +1,286 @@
+// JSON schemas of every request and response: Fastify validates with them and the OpenAPI
+// document is generated from them. Objects reject unknown fields (additionalProperties: false).
+// Query-string values are strings on the wire, so query schemas match them with patterns.
+import { JOB_STATUSES } from "../core/job-states.js";
+
+const TASK_NAME = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$";
+const QUEUE_NAME = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$";
+const SHORT_TEXT = { type: "string", minLength: 1, maxLength: 256 } as const;
+const ISO_TIME = { type: ["string", "null"], format: "date-time" } as const;
+
+/** Shared schema of every error answer. */
+export const errorSchema = {
+  $id: "Error",
+  type: "object",
+  required: ["error"],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      additionalProperties: false,
+      properties: { code: { type: "string" }, message: { type: "string" } },
+    },
+  },
+} as const;
+
+/** Reference to the error schema, for `response` maps. */
+export const errorRef = { $ref: "Error#" } as const;
+
+/** Shared schema of a job as the API shows it (snake_case, ISO 8601 UTC times). */
+export const jobSchema = {
+  $id: "Job",
+  type: "object",
+  additionalProperties: false,
+  required: ["job_id", "status", "queue", "task", "created_at", "attempt", "max_attempts", "meta"],
+  properties: {
+    job_id: { type: "string" },
+    status: { type: "string", enum: [...JOB_STATUSES] },
+    queue: { type: "string" },
+    task: { type: "string" },
+    payload: {},
+    created_at: { type: "string", format: "date-time" },
+    enqueued_at: ISO_TIME,
+    started_at: ISO_TIME,
+    completed_at: ISO_TIME,
+    run_at: ISO_TIME,
+    progress: {},
+    result: {},
+    error: {
+      type: ["object", "null"],
+      additionalProperties: false,
+      properties: { code: { type: "string" }, message: { type: "string" } },
+    },
+    attempt: { type: "integer" },
+    max_attempts: { type: "integer" },
+    timeout: { type: "number", description: "Seconds" },
+    worker: { type: ["string", "null"] },
+    idempotency_key: { type: ["string", "null"] },
+    meta: { type: "object", additionalProperties: true },
+  },
+} as const;
+
+/** Reference to the job schema. */
+export const jobRef = { $ref: "Job#" } as const;
+
+/** Body of POST /jobs. */
+export const enqueueBody = {
+  type: "object",
+  required: ["task", "payload"],
+  additionalProperties: false,
+  properties: {
+    task: { type: "string", pattern: TASK_NAME },
+    payload: { description: "Any JSON value; checked against the task's schema when the server knows the task" },
+    queue: { type: "string", pattern: QUEUE_NAME },
+    timeout: { type: "number", exclusiveMinimum: 0, maximum: 7 * 24 * 3600, description: "Seconds" },
+    max_attempts: { type: "integer", minimum: 1, maximum: 1000 },
+    delay: { type: "number", minimum: 0, maximum: 10 * 365 * 86400, description: "Seconds" },
+    run_at: { type: "string", format: "date-time" },
+    idempotency_key: SHORT_TEXT,
+    meta: {
+      type: "object",
+      maxProperties: 64,
+      additionalProperties: true,
+      properties: { project_id: { type: "string", maxLength: 256 }, user_id: { type: "string", maxLength: 256 } },
+    },
+  },
+} as const;
+
+/** Answer of POST /jobs when a job was created. */
+export const enqueueCreated = {
+  type: "object",
+  required: ["job_id", "status"],
+  additionalProperties: false,
+  properties: { job_id: { type: "string" }, status: { type: "string", enum: [...JOB_STATUSES] } },
+} as const;
+
+/** Path parameter `:id` of a job. */
+export const jobIdParams = {
+  type: "object",
+  required: ["id"],
+  additionalProperties: false,
+  properties: { id: { type: "string", minLength: 1, maxLength: 256 } },
+} as const;
+
+/** Path parameter `:name` of a queue. */
+export const queueParams = {
+  type: "object",
+  required: ["name"],
+  additionalProperties: false,
+  properties: { name: { type: "string", pattern: QUEUE_NAME } },
+} as const;
+
+const limitParam = { type: "string", pattern: "^[0-9]{1,9}$", description: "Page size, 1 to 500 (larger values are capped)" };
+const cursorParam = { type: "string", minLength: 1, maxLength: 256, description: "next_cursor of the previous page" };
+
+/** Query of GET /jobs. */
+export const listQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    status: { type: "string", enum: [...JOB_STATUSES] },
+    queue: { type: "string", pattern: QUEUE_NAME },
+    task: { type: "string", pattern: TASK_NAME },
+    project_id: SHORT_TEXT,
+    user_id: SHORT_TEXT,
+    limit: limitParam,
+    cursor: cursorParam,
+  },
+} as const;
+
+/** Query of GET /monitoring/queue/failed. */
+export const failedQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: { queue: { type: "string", pattern: QUEUE_NAME }, limit: limitParam, cursor: cursorParam },
+} as const;
+
+/** A page of jobs. */
+export const jobPage = {
+  type: "object",
+  required: ["jobs", "next_cursor"],
+  additionalProperties: false,
+  properties: { jobs: { type: "array", items: jobRef }, next_cursor: { type: ["string", "null"] } },
+} as const;
+
+/** Body of POST /monitoring/queue/failed: one job by id (either field name), or all of them. */
+export const failedRetryBody = {
+  oneOf: [
+    { type: "object", required: ["rq_job_id"], additionalProperties: false, properties: { rq_job_id: jobIdParams.properties.id } },
+    { type: "object", required: ["job_id"], additionalProperties: false, properties: { job_id: jobIdParams.properties.id } },
+    {
+      type: "object",
+      required: ["all"],
+      additionalProperties: false,
+      properties: { all: { type: "boolean", const: true }, queue: { type: "string", pattern: QUEUE_NAME } },
+    },
+  ],
+} as const;
+
+/** Answer of POST /monitoring/queue/failed. */
+export const failedRetryAnswer = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    job_id: { type: "string" },
+    status: { type: "string" },
+    retried: { type: "integer", description: "How many jobs went back to QUEUED" },
+  },
+} as const;
+
+const countsSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: [...JOB_STATUSES],
+  properties: Object.fromEntries(JOB_STATUSES.map((s) => [s, { type: "integer" }])),
+};
+
+/** Answer of GET /monitoring/queue/stats. */
+export const statsAnswer = {
+  type: "object",
+  required: ["queues"],
+  additionalProperties: false,
+  properties: {
+    queues: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["queue", "counts", "oldest_waiting_seconds", "completed_last_minute", "failed_last_minute", "paused"],
+        properties: {
+          queue: { type: "string" },
+          counts: countsSchema,
+          oldest_waiting_seconds: { type: ["number", "null"] },
+          completed_last_minute: { type: "integer" },
+          failed_last_minute: { type: "integer" },
+          paused: { type: "boolean" },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Answer of GET /monitoring/queue/workers. */
+export const workersAnswer = {
+  type: "object",
+  required: ["workers"],
+  additionalProperties: false,
+  properties: {
+    workers: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          name: { type: "string" },
+          host: { type: "string" },
+          pid: { type: "integer" },
+          queues: { type: "array", items: { type: "string" } },
+          concurrency: { type: "integer" },
+          state: { type: "string" },
+          current_job_ids: { type: "array", items: { type: "string" } },
+          started_at: { type: "string", format: "date-time" },
+          last_heartbeat: { type: "string", format: "date-time" },
+          processed: { type: "integer" },
+          failed: { type: "integer" },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Answer of GET /monitoring/health. */
+export const healthAnswer = {
+  type: "object",
+  required: ["status"],
+  additionalProperties: false,
+  properties: {
+    status: { type: "string", enum: ["ok", "degraded", "down"] },
+    reasons: { type: "array", items: { type: "string" } },
+    store: { type: "string" },
+    live_workers: { type: "integer" },
+  },
+} as const;
+
+/** Query of GET /events. */
+export const eventsQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: { job_id: jobIdParams.properties.id, queue: { type: "string", pattern: QUEUE_NAME } },
+} as const;
+
+/** One job event as the API shows it (timeline and SSE data). */
+export const eventSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    seq: { type: "string" },
+    type: { type: "string" },
+    job_id: { type: "string" },
+    queue: { type: "string" },
+    task: { type: "string" },
+    status: { type: "string" },
+    at: { type: "string", format: "date-time" },
+    attempt: { type: "integer" },
+    worker: { type: ["string", "null"] },
+    progress: {},
+    error: jobSchema.properties.error,
+    duration_ms: { type: "number" },
+  },
+} as const;
+
+/** Answer of GET /jobs/:id/events. */
+export const jobEventsAnswer = {
+  type: "object",
+  required: ["events"],
+  additionalProperties: false,
+  properties: { events: { type: "array", items: eventSchema } },
+} as const;
+
+/** Answer of the queue pause and resume actions. */
+export const queueAnswer = {
+  type: "object",
+  required: ["queue", "paused"],
+  additionalProperties: false,
+  properties: { queue: { type: "string" }, paused: { type: "boolean" } },
+} as const;

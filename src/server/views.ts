@@ -1,0 +1,104 @@
+// Converts core records (camelCase, epoch ms) to the API's shapes (snake_case, ISO 8601 UTC)
+// and request metadata back. The field names are the ones existing frontends read.
+import type { JobEvent } from "../core/events.js";
+import type { Job, JobMeta, Json, QueueStats, WorkerInfo } from "../core/job.js";
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : iso(ms);
+}
+
+/** Meta as the API shows it: `projectId`/`userId` become `project_id`/`user_id`. */
+export function metaView(meta: JobMeta): Record<string, Json> {
+  const view: Record<string, Json> = {};
+  for (const [key, value] of Object.entries(meta)) {
+    if (value === undefined) continue;
+    view[key === "projectId" ? "project_id" : key === "userId" ? "user_id" : key] = value;
+  }
+  return view;
+}
+
+/** Meta from a request body: `project_id`/`user_id` become the core's first-class fields. */
+export function metaFromBody(body: Record<string, unknown>): JobMeta {
+  const meta: JobMeta = {};
+  for (const [key, value] of Object.entries(body)) {
+    meta[key === "project_id" ? "projectId" : key === "user_id" ? "userId" : key] = value as Json;
+  }
+  return meta;
+}
+
+/** A job as the API shows it. */
+export function jobView(job: Job): Record<string, unknown> {
+  return {
+    job_id: job.id,
+    status: job.status,
+    queue: job.queue,
+    task: job.task,
+    payload: job.payload,
+    created_at: iso(job.createdAt),
+    enqueued_at: isoOrNull(job.enqueuedAt),
+    started_at: isoOrNull(job.startedAt),
+    completed_at: isoOrNull(job.completedAt),
+    run_at: isoOrNull(job.runAt),
+    progress: job.progress,
+    result: job.result,
+    error: job.error === null ? null : { code: job.error.code, message: job.error.message },
+    attempt: job.attempt,
+    max_attempts: job.maxAttempts,
+    timeout: job.timeoutMs / 1000,
+    worker: job.worker,
+    idempotency_key: job.idempotencyKey,
+    meta: metaView(job.meta),
+  };
+}
+
+/** A job event as the API shows it. */
+export function eventView(event: JobEvent): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    type: event.type,
+    job_id: event.jobId,
+    queue: event.queue,
+    task: event.task,
+    status: event.status,
+    at: iso(event.at),
+  };
+  if (event.seq !== undefined) view.seq = event.seq;
+  if (event.attempt !== undefined) view.attempt = event.attempt;
+  if (event.worker !== undefined) view.worker = event.worker;
+  if (event.progress !== undefined) view.progress = event.progress;
+  if (event.error !== undefined) view.error = { code: event.error.code, message: event.error.message };
+  if (event.durationMs !== undefined) view.duration_ms = event.durationMs;
+  return view;
+}
+
+/** A live worker as the API shows it. */
+export function workerView(worker: WorkerInfo): Record<string, unknown> {
+  return {
+    name: worker.name,
+    host: worker.host,
+    pid: worker.pid,
+    queues: worker.queues,
+    concurrency: worker.concurrency,
+    state: worker.state,
+    current_job_ids: worker.currentJobs,
+    started_at: iso(worker.startedAt),
+    last_heartbeat: iso(worker.heartbeatAt),
+    processed: worker.processed,
+    failed: worker.failed,
+  };
+}
+
+/** One queue's statistics as the API shows them. */
+export function statsView(stats: QueueStats): Record<string, unknown> {
+  return {
+    queue: stats.queue,
+    counts: stats.counts,
+    oldest_waiting_seconds: stats.oldestWaitingMs === null ? null : stats.oldestWaitingMs / 1000,
+    completed_last_minute: stats.completedLastMinute,
+    failed_last_minute: stats.failedLastMinute,
+    paused: stats.paused,
+  };
+}
