@@ -74,6 +74,7 @@ export class Worker {
   private readonly incarnation = newToken(9);
   private readonly startedAt = Date.now();
   private readonly running = new Map<string, Running>();
+  private readonly settling = new Set<Promise<void>>();
   private readonly keeper: LeaseKeeper;
   private readonly maintenance: Maintenance | null;
   private state: WorkerInfo["state"] = "starting";
@@ -261,13 +262,21 @@ export class Worker {
     }
     if (entry.done) return;
     entry.done = true;
-    try {
-      await this.store.complete({ jobId: job.id, token: job.leaseToken }, (result ?? null) as Json);
+    this.settle(job.id, this.store.complete({ jobId: job.id, token: job.leaseToken }, (result ?? null) as Json), () => {
       this.processed += 1;
-    } catch (error) {
-      this.reportSettleError(job.id, error);
-    }
-    this.free(job.id);
+    });
+  }
+
+  /**
+   * Frees the job's slot at once and lets its settlement complete in the background: the
+   * next claim can then share a store round trip (or transaction) with this settlement.
+   * Shutdown waits for every settlement in flight.
+   */
+  private settle(jobId: string, settlement: Promise<unknown>, onSettled: () => void): void {
+    const tracked = settlement.then(onSettled, (error: unknown) => this.reportSettleError(jobId, error));
+    this.settling.add(tracked);
+    void tracked.finally(() => this.settling.delete(tracked));
+    this.free(jobId);
   }
 
   private context(entry: Running): TaskContext {
@@ -288,18 +297,15 @@ export class Worker {
     entry.done = true;
     const { job } = entry;
     const retry = retryable && job.attempt < job.maxAttempts;
-    try {
-      await this.store.fail({
-        jobId: job.id,
-        token: job.leaseToken,
-        error,
-        retryDelayMs: retry ? backoffDelayMs(job.backoff, job.attempt) : null,
-      });
+    const settlement = this.store.fail({
+      jobId: job.id,
+      token: job.leaseToken,
+      error,
+      retryDelayMs: retry ? backoffDelayMs(job.backoff, job.attempt) : null,
+    });
+    this.settle(job.id, settlement, () => {
       if (!retry) this.failed += 1;
-    } catch (settleError) {
-      this.reportSettleError(job.id, settleError);
-    }
-    this.free(job.id);
+    });
   }
 
   private reportSettleError(jobId: string, error: unknown): void {
@@ -376,6 +382,7 @@ export class Worker {
         }
       }
       this.running.clear();
+      await Promise.all([...this.settling]);
       if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
       await this.keeper.stop();
       await this.maintenance?.stop();

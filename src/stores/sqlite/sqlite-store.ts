@@ -30,6 +30,7 @@ import type {
 import { WORKER_FORGET_MS, isLiveNamesake } from "../../core/worker-registry.js";
 import { migrate } from "./migrate.js";
 import { rowToClaimed, rowToEvent, rowToJob, rowToWorker, type EventRow, type JobRow, type WorkerRow } from "./rows.js";
+import { GroupCommit } from "./group-commit.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
@@ -59,6 +60,7 @@ export class SqliteStore implements Store {
   private readonly st: Statements;
   private readonly clock: Clock;
   private readonly notifier: SqliteNotifier;
+  private readonly group: GroupCommit;
   private readonly claimChecks = new Map<string, BetterSqlite3.Statement>();
   private closed = false;
 
@@ -81,6 +83,7 @@ export class SqliteStore implements Store {
     }
     this.st = prepareStatements(this.db);
     this.notifier = new SqliteNotifier(() => this.st.dataVersion.pluck().get() as number, options.pollIntervalMs ?? 50);
+    this.group = new GroupCommit(this.db, () => this.notifier.changed(), (error) => this.translateError(error));
   }
 
   async now(): Promise<number> {
@@ -117,7 +120,9 @@ export class SqliteStore implements Store {
     const now = this.clock.now();
     // A read first: idle workers polling many queues must not take the write lock for nothing.
     if (!this.mayHaveWork(request.queues, now)) return [];
-    return this.write(() => {
+    // Grouped: a worker's claim usually shares its transaction with the settlement before it.
+    return this.grouped(() => {
+      const now = this.clock.now();
       this.promoteDueNow(now, 1000);
       const paused = this.pausedQueues();
       const claimed: ClaimedJob[] = [];
@@ -155,7 +160,7 @@ export class SqliteStore implements Store {
   }
 
   async complete(lease: Lease, result: Json): Promise<void> {
-    this.write(() => {
+    await this.grouped(() => {
       const now = this.clock.now();
       const row = this.st.complete.get({ id: lease.jobId, token: lease.token, now, result: JSON.stringify(result) }) as
         | JobRow
@@ -166,7 +171,7 @@ export class SqliteStore implements Store {
   }
 
   async fail(request: FailRequest): Promise<Job> {
-    return this.write(() => {
+    return this.grouped(() => {
       const now = this.clock.now();
       const params = { id: request.jobId, token: request.token, now, error: JSON.stringify(request.error) };
       let row: JobRow | undefined;
@@ -187,7 +192,7 @@ export class SqliteStore implements Store {
   }
 
   async progress(lease: Lease, progress: Json): Promise<void> {
-    this.write(() => {
+    await this.grouped(() => {
       const now = this.clock.now();
       const row = this.st.progress.get({ id: lease.jobId, token: lease.token, progress: JSON.stringify(progress) }) as
         | JobRow
@@ -425,13 +430,23 @@ export class SqliteStore implements Store {
     try {
       result = this.db.transaction(fn).immediate();
     } catch (error) {
-      if (error instanceof Error && "code" in error && String((error as { code: unknown }).code).startsWith("SQLITE_BUSY")) {
-        throw new StoreUnavailableError(`SQLite database ${this.path} is locked by another process`, error);
-      }
-      throw error;
+      throw this.translateError(error);
     }
     if (notify === true || (typeof notify === "function" && notify(result))) this.notifier.changed();
     return result;
+  }
+
+  /** Runs `fn` in the next group commit: settlements of one turn share a transaction. */
+  private grouped<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError("The SQLite store is closed"));
+    return this.group.add(fn);
+  }
+
+  private translateError(error: unknown): unknown {
+    if (error instanceof Error && "code" in error && String((error as { code: unknown }).code).startsWith("SQLITE_BUSY")) {
+      return new StoreUnavailableError(`SQLite database ${this.path} is locked by another process`, error);
+    }
+    return error;
   }
 
   private insertJob(job: NewJob, now: number, tails: Map<string, number>): EnqueueResult {
