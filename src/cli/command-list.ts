@@ -1,0 +1,32 @@
+// Every `caudex` command, in the order --help lists them.
+import type { Command } from "./command.js";
+import { cancelCommand } from "./commands/cancel.js";
+import { devCommand } from "./commands/dev.js";
+import { enqueueCommand } from "./commands/enqueue.js";
+import { failedCommand } from "./commands/failed.js";
+import { healthCommand } from "./commands/health.js";
+import { jobCommand } from "./commands/job.js";
+import { jobsCommand } from "./commands/jobs.js";
+import { purgeCommand } from "./commands/purge.js";
+import { retryCommand } from "./commands/retry.js";
+import { serveCommand } from "./commands/serve.js";
+import { statsCommand } from "./commands/stats.js";
+import { workerCommand } from "./commands/worker.js";
+import { workersCommand } from "./commands/workers.js";
+
+/** The commands of the `caudex` binary. */
+export const COMMANDS: readonly Command[] = [
+  devCommand,
+  serveCommand,
+  workerCommand,
+  enqueueCommand,
+  jobCommand,
+  jobsCommand,
+  statsCommand,
+  workersCommand,
+  failedCommand,
+  retryCommand,
+  cancelCommand,
+  purgeCommand,
+  healthCommand,
+];

@@ -1,0 +1,84 @@
+// What every `caudex` command declares (usage, options, positionals) and receives (parsed
+// arguments, validated configuration, output); plus the two errors that set the exit code.
+import type { CaudexConfig, ConfigKey } from "../core/config.js";
+import type { Output } from "./output.js";
+
+/** Exit codes scripts can rely on. */
+export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** One command-specific option, as `node:util` parseArgs takes it plus help text. */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  /** Shown in --help; for strings, the value placeholder comes first, e.g. "N  stop after N jobs". */
+  help: string;
+}
+
+/** A `caudex` command. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Usage line after "caudex", e.g. "enqueue TASK --payload JSON [options]". */
+  usage: string;
+  /** Extra paragraphs of --help (examples, notes). */
+  details?: string;
+  options: Record<string, OptionSpec>;
+  /** Positional arguments, by name; all are required. */
+  positionals: readonly string[];
+  /** Configuration settings the command uses; --help lists their flags and variables. */
+  settings: readonly ConfigKey[];
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** What a command runs with. */
+export interface CommandContext {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  config: CaudexConfig;
+  /** Which settings were given explicitly (flag or environment), as opposed to defaults. */
+  explicit: ReadonlySet<ConfigKey>;
+  out: Output;
+  verbose: boolean;
+}
+
+/** Bad command-line usage: exit 2 with a pointer to --help. */
+export class UsageError extends Error {
+  readonly hint: string;
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = "UsageError";
+    this.hint = `Run \`caudex ${command === undefined ? "" : `${command} `}--help\` for usage.`;
+  }
+}
+
+/** A failure with a message meant for people (what happened, and how to fix it): exit 1. */
+export class CliError extends Error {
+  readonly hint: string | null;
+  readonly exitCode: number;
+  constructor(message: string, options: { hint?: string; cause?: unknown; exitCode?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "CliError";
+    this.hint = options.hint ?? null;
+    this.exitCode = options.exitCode ?? ExitCode.failure;
+  }
+}
+
+/** Reads a string option, or undefined. */
+export function stringOption(ctx: CommandContext, name: string): string | undefined {
+  const value = ctx.values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Reads a boolean option. */
+export function flag(ctx: CommandContext, name: string): boolean {
+  return ctx.values[name] === true;
+}
+
+/** Parses a positive integer option; throws UsageError naming the option otherwise. */
+export function intOption(ctx: CommandContext, name: string, min = 1): number | undefined {
+  const text = stringOption(ctx, name);
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer of at least ${min} (got "${text}")`);
+  return n;
+}

@@ -1,0 +1,127 @@
+// `caudex enqueue`: stores one job (optionally waiting for its outcome), or one job per line
+// of a JSON Lines file, in atomic batches.
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Client, EnqueueOptions } from "../../core/client.js";
+import type { Job, Json } from "../../core/job.js";
+import { isFinal } from "../../core/job-states.js";
+import { CliError, ExitCode, UsageError, flag, intOption, stringOption, type Command, type CommandContext } from "../command.js";
+import { withClient } from "../compose.js";
+import { parseDurationMs } from "../duration.js";
+import { progressPercent, renderJob } from "../job-view.js";
+import { loadTaskModule } from "../task-module.js";
+
+// One store transaction per batch: big enough to be fast, small enough not to hold the store.
+const BATCH = 500;
+const POLL_MAX_MS = 250;
+
+function enqueueOptions(ctx: CommandContext): EnqueueOptions {
+  const options: EnqueueOptions = {};
+  const queue = stringOption(ctx, "queue");
+  const timeout = stringOption(ctx, "timeout");
+  const delay = stringOption(ctx, "delay");
+  const key = stringOption(ctx, "idempotency-key");
+  const attempts = intOption(ctx, "max-attempts");
+  if (queue !== undefined) options.queue = queue;
+  if (timeout !== undefined) options.timeoutMs = parseDurationMs(timeout, "--timeout");
+  if (delay !== undefined) options.delayMs = parseDurationMs(delay, "--delay");
+  if (key !== undefined) options.idempotencyKey = key;
+  if (attempts !== undefined) options.maxAttempts = attempts;
+  return options;
+}
+
+function parseJson(text: string, what: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (error) {
+    throw new UsageError(`${what} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, "enqueue");
+  }
+}
+
+/** Polls the job until it finishes, drawing its progress; the job's own progress wins over time. */
+async function waitForJob(ctx: CommandContext, client: Client, job: Job): Promise<Job> {
+  const bar = ctx.out.progress(`${job.task} ${job.id}`, 100);
+  let delay = 20;
+  let current = job;
+  while (!isFinal(current.status)) {
+    await sleep(delay);
+    delay = Math.min(POLL_MAX_MS, delay * 2);
+    current = await client.requireJob(job.id);
+    bar.update(Math.round(progressPercent(current) ?? (current.status === "COMPLETED" ? 100 : 0)));
+  }
+  if (current.status === "COMPLETED") bar.update(100);
+  bar.done();
+  return current;
+}
+
+async function enqueueFromFile(ctx: CommandContext, client: Client, task: string, path: string): Promise<number> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CliError(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const lines = text.split("\n").map((line, i) => ({ line: line.trim(), number: i + 1 })).filter((l) => l.line !== "");
+  const payloads = lines.map((l) => parseJson(l.line, `${path} line ${l.number}`));
+  const options = enqueueOptions(ctx);
+  const bar = ctx.out.progress(`Enqueueing ${task}`, payloads.length);
+  const ids: string[] = [];
+  for (let start = 0; start < payloads.length; start += BATCH) {
+    const batch = payloads.slice(start, start + BATCH).map((payload) => ({ task, payload, options }));
+    ids.push(...(await client.enqueueMany(batch)).map((job) => job.id));
+    bar.update(ids.length);
+  }
+  bar.done();
+  ctx.out.result(() => `Enqueued ${ids.length} job(s) of ${task}.`, { enqueued: ids.length, ids });
+  return ExitCode.ok;
+}
+
+/** The `enqueue` command. */
+export const enqueueCommand: Command = {
+  name: "enqueue",
+  summary: "Enqueue a job (or one per line of a JSON Lines file)",
+  usage: "enqueue TASK [--payload JSON] [--queue QUEUE] [--timeout 10m] [--delay 30s] [--wait] [--from FILE]",
+  details: [
+    "Examples:",
+    `  caudex enqueue generate_wiki --payload '{"projectId":"42"}' --wait`,
+    "  caudex enqueue send_email --from emails.jsonl   (one JSON payload per line)",
+    "With --wait the exit code is 0 when the job COMPLETED and 1 when it FAILED or was CANCELED.",
+  ].join("\n"),
+  options: {
+    payload: { type: "string", help: "JSON  the job's payload (default {})" },
+    queue: { type: "string", help: "QUEUE  queue to use (default: the task's, else default)" },
+    timeout: { type: "string", help: "DURATION  abort the job after this long, e.g. 90s, 10m" },
+    delay: { type: "string", help: "DURATION  run no earlier than this from now" },
+    "max-attempts": { type: "string", help: "N  attempts before the job fails for good" },
+    "idempotency-key": { type: "string", help: "KEY  a second enqueue with this key returns the first job" },
+    wait: { type: "boolean", help: "wait for the job to finish, showing its progress" },
+    from: { type: "string", help: "FILE  enqueue one job per line (each line a JSON payload)" },
+  },
+  // --tasks is optional here: given, the task's queue and defaults apply and payloads are checked.
+  positionals: ["TASK"],
+  settings: ["tasksModule", "resultTtlSeconds", "failureTtlSeconds"],
+  async run(ctx) {
+    const task = ctx.positionals[0] as string;
+    const from = stringOption(ctx, "from");
+    const payloadText = stringOption(ctx, "payload");
+    if (from !== undefined && (payloadText !== undefined || flag(ctx, "wait"))) {
+      throw new UsageError("--from reads payloads from a file: it cannot be combined with --payload or --wait", "enqueue");
+    }
+    const options = enqueueOptions(ctx);
+    // With a tasks module, the task's own queue and defaults apply and payloads are checked.
+    const tasks = ctx.config.tasksModule === null ? null : await loadTaskModule(ctx.config.tasksModule, process.cwd());
+    return withClient(ctx.config, async (client) => {
+      if (from !== undefined) return enqueueFromFile(ctx, client, task, from);
+      const payload = payloadText === undefined ? {} : parseJson(payloadText, "--payload");
+      const job = await client.enqueue(task, payload, options);
+      if (!flag(ctx, "wait")) {
+        ctx.out.result(() => `Enqueued ${job.id} (${job.task} on queue ${job.queue}, ${job.status}).`, job);
+        return ExitCode.ok;
+      }
+      ctx.out.note(`Enqueued ${job.id}; waiting for it to finish (Ctrl-C stops waiting, not the job).`);
+      const done = await waitForJob(ctx, client, job);
+      ctx.out.result(() => renderJob(done), done);
+      return done.status === "COMPLETED" ? ExitCode.ok : ExitCode.failure;
+    }, tasks);
+  },
+};

@@ -1,0 +1,49 @@
+// `caudex purge`: deletes finished jobs of one status (optionally one queue, older than a
+// duration), in bounded batches so that a large purge never holds the store for long.
+import type { PurgeRequest } from "../../core/store.js";
+import { ExitCode, UsageError, stringOption, type Command } from "../command.js";
+import { withClient } from "../compose.js";
+import { parseDurationMs } from "../duration.js";
+import { statusOption } from "./jobs.js";
+
+const BATCH = 500;
+
+/** The `purge` command. */
+export const purgeCommand: Command = {
+  name: "purge",
+  summary: "Delete finished jobs of one status",
+  usage: "purge --status COMPLETED|FAILED|CANCELED [--queue QUEUE] [--older-than 7d]",
+  details: "Only jobs that finished longer ago than --older-than (default: any time) are deleted.",
+  options: {
+    status: { type: "string", help: "STATUS  COMPLETED, FAILED or CANCELED (required)" },
+    queue: { type: "string", help: "QUEUE  only jobs of this queue" },
+    "older-than": { type: "string", help: "DURATION  only jobs finished longer ago, e.g. 7d, 12h, 30m" },
+  },
+  positionals: [],
+  settings: [],
+  async run(ctx) {
+    const status = statusOption(ctx, ["COMPLETED", "FAILED", "CANCELED"]) as PurgeRequest["status"] | undefined;
+    if (status === undefined) throw new UsageError("purge needs --status COMPLETED, FAILED or CANCELED", "purge");
+    const queue = stringOption(ctx, "queue");
+    const olderThan = stringOption(ctx, "older-than");
+    const olderThanMs = olderThan === undefined ? 0 : parseDurationMs(olderThan, "--older-than");
+    const purged = await withClient(ctx.config, async (client) => {
+      const total = (await client.stats()).filter((s) => queue === undefined || s.queue === queue).reduce((sum, s) => sum + s.counts[status], 0);
+      const finishedBefore = (await client.store.now()) - olderThanMs;
+      // The total counts every job of the status; with --older-than fewer may go, so the bar
+      // shows a count only.
+      const bar = ctx.out.progress(`Purging ${status} jobs`, olderThanMs === 0 ? total : null);
+      let count = 0;
+      for (;;) {
+        const n = await client.store.purge({ status, finishedBefore, limit: BATCH, ...(queue === undefined ? {} : { queue }) });
+        count += n;
+        bar.update(count);
+        if (n < BATCH) break;
+      }
+      bar.done();
+      return count;
+    });
+    ctx.out.result(() => `Purged ${purged} ${status} job(s).`, { purged, status, ...(queue === undefined ? {} : { queue }) });
+    return ExitCode.ok;
+  },
+};

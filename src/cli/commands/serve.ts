@@ -1,0 +1,89 @@
+// `caudex serve`: the HTTP API (and dashboard) only, closed by default: it refuses to start
+// without a token unless told --no-auth on a loopback interface.
+import { isIP } from "node:net";
+import type { Client } from "../../core/client.js";
+import type { CaudexConfig } from "../../core/config.js";
+import type { Logger } from "../../core/logger.js";
+import type { TaskRegistry } from "../../core/task.js";
+import { CliError, ExitCode, flag, type Command } from "../command.js";
+import { createApp, createClient, createLogger, openStore } from "../compose.js";
+import type { HttpApp } from "../server-module.js";
+import { onStopSignals } from "../shutdown.js";
+import { loadTaskModule } from "../task-module.js";
+
+/** True when `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return host === "::1";
+}
+
+/** Builds the app on `client` and starts listening; returns the app and its base URL. */
+export async function listen(
+  config: CaudexConfig,
+  client: Client,
+  options: { host: string; token: string | null; tasks: TaskRegistry | null; logger: Logger },
+): Promise<{ app: HttpApp; url: string }> {
+  const app = await createApp(client, { tasks: options.tasks, token: options.token, readonlyToken: config.readonlyToken, logger: options.logger });
+  try {
+    const address = await app.listen({ port: config.port, host: options.host });
+    return { app, url: address.replace("://[::1]", "://localhost").replace("://0.0.0.0", "://localhost") };
+  } catch (error) {
+    await app.close();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(`Cannot listen on ${options.host}:${config.port}: ${reason}`, {
+      hint: "Another process may use this port: pick another with --port (or PORT).",
+      cause: error,
+    });
+  }
+}
+
+/** The `serve` command. */
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "Run the HTTP API and dashboard (no workers)",
+  usage: "serve [--port 5000] [--host 0.0.0.0] [--token TOKEN] [--no-auth]",
+  details: "A token is required (INTERNAL_SERVICE_TOKEN or --token); --no-auth is allowed only with a loopback --host.",
+  options: {
+    "no-auth": { type: "boolean", help: "serve without authentication (only on a loopback host)" },
+  },
+  positionals: [],
+  settings: ["token", "readonlyToken", "host", "port", "tasksModule", "resultTtlSeconds", "failureTtlSeconds"],
+  async run(ctx) {
+    const { config } = ctx;
+    const host = config.host ?? "0.0.0.0";
+    const noAuth = flag(ctx, "no-auth");
+    if (noAuth && !isLoopback(host)) {
+      throw new CliError(`--no-auth is refused on ${host}: anyone who can reach it could run and delete jobs`, {
+        hint: "Bind to 127.0.0.1 (--host 127.0.0.1), or set a token with INTERNAL_SERVICE_TOKEN.",
+        exitCode: ExitCode.usage,
+      });
+    }
+    if (config.token === null && !noAuth) {
+      throw new CliError("caudex serve needs a token: the API is closed by default", {
+        hint: "Set INTERNAL_SERVICE_TOKEN (or --token), e.g. INTERNAL_SERVICE_TOKEN=$(openssl rand -hex 24); for local tests only, --no-auth --host 127.0.0.1.",
+        exitCode: ExitCode.usage,
+      });
+    }
+    const tasks = config.tasksModule === null ? null : await loadTaskModule(config.tasksModule, process.cwd());
+    const log = createLogger(config);
+    const client = createClient(config, await openStore(config), tasks);
+    try {
+      const { app, url } = await listen(config, client, { host, token: noAuth ? null : config.token, tasks, logger: log });
+      log.info(`serving the API on ${url} (store: ${client.store.kind}${noAuth ? ", NO AUTHENTICATION" : ""})`);
+      await new Promise<void>((resolve) => {
+        const signals = onStopSignals({
+          graceful: () => {
+            signals.dispose();
+            resolve();
+          },
+          now: () => undefined,
+        });
+      });
+      await app.close();
+    } finally {
+      await client.close();
+    }
+    return ExitCode.ok;
+  },
+};

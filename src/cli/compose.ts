@@ -1,0 +1,130 @@
+// The composition root: turns a validated configuration into a store, client, worker or HTTP
+// app. The only module that names a concrete store, and where store failures become messages
+// that say what to fix.
+import { createStore } from "../connect.js";
+import { Client } from "../core/client.js";
+import { redactUrl, type CaudexConfig } from "../core/config.js";
+import { CaudexError } from "../core/errors.js";
+import { consoleLogger, type Logger } from "../core/logger.js";
+import type { Store } from "../core/store.js";
+import type { TaskRegistry } from "../core/task.js";
+import { Worker } from "../core/worker.js";
+import { CliError } from "./command.js";
+import type { HttpApp, ServerModule } from "./server-module.js";
+
+// A store that cannot be reached within this time is reported as unreachable rather than
+// leaving a newcomer staring at a silent terminal while a driver retries.
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** Opens the configured store: SQLite, or Redis when a URL is configured. */
+export async function openStore(config: CaudexConfig, options: { sqliteOnly?: boolean } = {}): Promise<Store> {
+  const redisUrl = options.sqliteOnly === true ? null : config.redisUrl;
+  const opening = createStore({
+    ...(redisUrl === null ? {} : { redisUrl, namespace: config.namespace }),
+    sqlite: { path: config.sqlitePath },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([opening, timeout]);
+  } catch (error) {
+    throw storeError(config, redisUrl, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function storeError(config: CaudexConfig, redisUrl: string | null, error: unknown): CliError {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (redisUrl !== null) {
+    return new CliError(`Cannot connect to Redis at ${redactUrl(redisUrl)}: ${reason}`, {
+      hint: "Is Redis running and reachable? Start it (e.g. `redis-server` or `docker run -p 6379:6379 redis:7`), fix REDIS_URL (or --redis-url), or unset it to use the SQLite file.",
+      cause: error,
+    });
+  }
+  return new CliError(`Cannot open the SQLite database ${config.sqlitePath}: ${reason}`, {
+    hint: "Check that the directory is writable, or point CAUDEX_DB (or --db) at another file.",
+    cause: error,
+  });
+}
+
+/** A client on `store` with the configured job defaults; `tasks` enables payload checks at enqueue. */
+export function createClient(config: CaudexConfig, store: Store, tasks: TaskRegistry | null = null): Client {
+  return new Client({
+    store,
+    ...(tasks === null ? {} : { tasks }),
+    defaults: { resultTtlSeconds: config.resultTtlSeconds, failureTtlSeconds: config.failureTtlSeconds },
+  });
+}
+
+/** Per-run worker options that are command-line only. */
+export interface WorkerRunOptions {
+  maxJobs?: number;
+  burst?: boolean;
+  gracePeriodMs?: number;
+}
+
+/** A worker on `store` running `tasks` with the configured name, queues and concurrency. */
+export function createWorker(config: CaudexConfig, store: Store, tasks: TaskRegistry, run: WorkerRunOptions, logger: Logger): Worker {
+  return new Worker({
+    store,
+    tasks,
+    ...(config.workerName === null ? {} : { name: config.workerName }),
+    queues: config.queues,
+    concurrency: config.concurrency,
+    ...(run.maxJobs === undefined ? {} : { maxJobs: run.maxJobs }),
+    ...(run.burst === undefined ? {} : { burst: run.burst }),
+    ...(run.gracePeriodMs === undefined ? {} : { gracePeriodMs: run.gracePeriodMs }),
+    logger,
+  });
+}
+
+/** The process logger, per the configured level and format. */
+export function createLogger(config: CaudexConfig): Logger {
+  return consoleLogger({ level: config.logLevel, json: config.logFormat === "json" });
+}
+
+/** Builds the HTTP app (not listening yet) on `client`. */
+export async function createApp(
+  client: Client,
+  options: { tasks: TaskRegistry | null; token: string | null; readonlyToken: string | null; logger: Logger },
+): Promise<HttpApp> {
+  let server: ServerModule;
+  try {
+    server = await loadServerModule();
+  } catch (error) {
+    throw new CliError("The HTTP server module could not be loaded", { hint: "Rebuild with `npm run build`.", cause: error });
+  }
+  const dashboardRoot = new URL("../dashboard/", import.meta.url).pathname;
+  return server.buildApp({
+    client,
+    tasks: options.tasks,
+    auth: { token: options.token, readonlyToken: options.readonlyToken },
+    logger: options.logger,
+    dashboard: { root: dashboardRoot },
+  });
+}
+
+async function loadServerModule(): Promise<ServerModule> {
+  // A computed specifier: the server is an optional edge, loaded only by serve and dev.
+  const specifier = "../server/app.js";
+  return (await import(specifier)) as ServerModule;
+}
+
+/** True for errors whose message is enough (no stack needed without --verbose). */
+export function isExpected(error: unknown): boolean {
+  return error instanceof CliError || error instanceof CaudexError;
+}
+
+/** Opens the configured store, runs `fn` with a client on it, and closes the store. */
+export async function withClient<T>(config: CaudexConfig, fn: (client: Client) => Promise<T>, tasks: TaskRegistry | null = null): Promise<T> {
+  const client = createClient(config, await openStore(config), tasks);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}

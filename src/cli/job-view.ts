@@ -1,0 +1,65 @@
+// How jobs look in the terminal: one table row per job, or a page of details for one job.
+import type { Job } from "../core/job.js";
+import { formatDuration } from "./duration.js";
+import { renderPairs, renderTable } from "./table.js";
+
+/** Columns of a job listing. */
+const HEADERS = ["ID", "TASK", "QUEUE", "STATUS", "ATTEMPT", "CREATED", "DETAIL"];
+
+/** A table of jobs, newest first as listed. */
+export function renderJobs(jobs: readonly Job[], now = Date.now()): string {
+  if (jobs.length === 0) return "No jobs match.";
+  return renderTable(
+    HEADERS,
+    jobs.map((job) => [job.id, job.task, job.queue, job.status, `${job.attempt}/${job.maxAttempts}`, ago(job.createdAt, now), detail(job)]),
+  );
+}
+
+/** Every field of one job that an operator looks at. */
+export function renderJob(job: Job, now = Date.now()): string {
+  const pairs: Array<[string, string]> = [
+    ["id", job.id],
+    ["task", job.task],
+    ["queue", job.queue],
+    ["status", job.status],
+    ["attempt", `${job.attempt} of ${job.maxAttempts}`],
+    ["timeout", formatDuration(job.timeoutMs)],
+    ["created", stamp(job.createdAt, now)],
+  ];
+  if (job.enqueuedAt !== null) pairs.push(["enqueued", stamp(job.enqueuedAt, now)]);
+  if (job.runAt !== null) pairs.push(["run at", stamp(job.runAt, now)]);
+  if (job.startedAt !== null) pairs.push(["started", stamp(job.startedAt, now)]);
+  if (job.completedAt !== null) pairs.push(["finished", stamp(job.completedAt, now)]);
+  if (job.worker !== null) pairs.push(["worker", job.worker]);
+  if (job.stalls > 0) pairs.push(["stalls", String(job.stalls)]);
+  if (job.idempotencyKey !== null) pairs.push(["idempotency key", job.idempotencyKey]);
+  pairs.push(["payload", JSON.stringify(job.payload)]);
+  if (Object.keys(job.meta).length > 0) pairs.push(["meta", JSON.stringify(job.meta)]);
+  if (job.progress !== null) pairs.push(["progress", JSON.stringify(job.progress)]);
+  if (job.result !== null) pairs.push(["result", JSON.stringify(job.result)]);
+  if (job.error !== null) pairs.push(["error", `${job.error.code}: ${job.error.message}`]);
+  return renderPairs(pairs);
+}
+
+/** A percentage found in a job's progress ({percent: n} or a bare number), if any. */
+export function progressPercent(job: Job): number | null {
+  const p = job.progress;
+  if (typeof p === "number") return p;
+  if (typeof p === "object" && p !== null && !Array.isArray(p) && typeof p.percent === "number") return p.percent;
+  return null;
+}
+
+function detail(job: Job): string {
+  if (job.error !== null) return `${job.error.code}: ${job.error.message}`;
+  if (job.status === "PROCESSING" && job.worker !== null) return `on ${job.worker}`;
+  if (job.status === "SCHEDULED" && job.runAt !== null) return `runs ${stamp(job.runAt, Date.now())}`;
+  return "";
+}
+
+function ago(at: number, now: number): string {
+  return now >= at ? `${formatDuration(now - at)} ago` : `in ${formatDuration(at - now)}`;
+}
+
+function stamp(at: number, now: number): string {
+  return `${new Date(at).toISOString()} (${ago(at, now)})`;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// The `caudex` executable: reads argv and the environment (the only module that reads
+// process.env), validates the configuration once, runs one command, and maps the outcome to
+// an exit code (0 ok, 1 failure, 2 usage or configuration error).
+import { readFileSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseConfig, type ConfigKey, type RawConfigValue } from "../core/config.js";
+import { CaudexError, ConfigInvalidError } from "../core/errors.js";
+import { CliError, ExitCode, UsageError, type Command } from "./command.js";
+import { COMMANDS } from "./command-list.js";
+import { isExpected } from "./compose.js";
+import { GLOBAL_OPTIONS, commandHelp, generalHelp } from "./help.js";
+import { Output } from "./output.js";
+import { COMMON_SETTINGS, SETTINGS } from "./settings.js";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Runs the CLI with `argv` (without node and script) and `env`; resolves with the exit code. */
+export async function main(argv: readonly string[], env: Env): Promise<number> {
+  const wantsJson = argv.includes("--json");
+  const verbose = argv.includes("--verbose");
+  try {
+    return await dispatch(argv, env);
+  } catch (error) {
+    return report(error, { json: wantsJson, verbose });
+  }
+}
+
+async function dispatch(argv: readonly string[], env: Env): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${generalHelp(COMMANDS, version())}\n`);
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) throw new UsageError(`Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+  const settingKeys = [...new Set([...command.settings, ...COMMON_SETTINGS])];
+  const parsed = parseCommandArgs(command, settingKeys, rest);
+  if (parsed.values.help === true) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return ExitCode.ok;
+  }
+  if (parsed.positionals.length !== command.positionals.length) {
+    const expected = command.positionals.length === 0 ? "no arguments" : command.positionals.join(" ");
+    throw new UsageError(`caudex ${command.name} takes ${expected} (got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.join(" ")})`, command.name);
+  }
+  const { raw, sources } = readSettings(parsed.values, env);
+  const config = parseConfig(raw, sources);
+  const explicit = new Set(Object.keys(raw) as ConfigKey[]);
+  const out = new Output(parsed.values.json === true, process.stdout, process.stderr);
+  return command.run({ values: parsed.values, positionals: parsed.positionals, config, explicit, out, verbose: parsed.values.verbose === true });
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+function parseCommandArgs(command: Command, settingKeys: readonly ConfigKey[], args: string[]): { values: Values; positionals: string[] } {
+  const options: NonNullable<ParseArgsConfig["options"]> = {};
+  for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options })) {
+    options[name] = spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short };
+  }
+  for (const key of settingKeys) options[SETTINGS[key].flag] = { type: "string" };
+  try {
+    // No option is declared `multiple`, so every value is a string or a boolean.
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: values as Values, positionals };
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), command.name);
+  }
+}
+
+/** Collects raw setting values: a flag first, then each variable in order, remembering the source. */
+function readSettings(values: Values, env: Env) {
+  const raw: Partial<Record<ConfigKey, RawConfigValue>> = {};
+  const sources: Partial<Record<ConfigKey, string>> = {};
+  for (const key of Object.keys(SETTINGS) as ConfigKey[]) {
+    const source = SETTINGS[key];
+    const fromFlag = values[source.flag];
+    if (typeof fromFlag === "string") {
+      raw[key] = fromFlag;
+      sources[key] = `--${source.flag}`;
+      continue;
+    }
+    const name = source.env.find((variable) => env[variable] !== undefined);
+    if (name !== undefined) {
+      raw[key] = env[name] as string;
+      sources[key] = name;
+    }
+  }
+  return { raw, sources };
+}
+
+function report(error: unknown, options: { json: boolean; verbose: boolean }): number {
+  const exitCode =
+    error instanceof UsageError || error instanceof ConfigInvalidError
+      ? ExitCode.usage
+      : error instanceof CliError
+        ? error.exitCode
+        : ExitCode.failure;
+  const code = error instanceof CaudexError ? error.code : error instanceof UsageError ? "USAGE" : "ERROR";
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = error instanceof CliError ? error.hint : error instanceof UsageError ? error.hint : null;
+  if (options.json) {
+    process.stderr.write(`${JSON.stringify({ error: { code, message, ...(hint === null ? {} : { hint }) } })}\n`);
+  } else {
+    const shown = error instanceof CaudexError && !(error instanceof ConfigInvalidError) ? `${message} (${error.code})` : message;
+    process.stderr.write(`caudex: ${shown}\n${hint === null ? "" : `${hint}\n`}`);
+  }
+  if (options.verbose && error instanceof Error) process.stderr.write(`${stackOf(error)}\n`);
+  else if (!isExpected(error) && !(error instanceof UsageError)) process.stderr.write("(run with --verbose for the stack trace)\n");
+  return exitCode;
+}
+
+function stackOf(error: Error): string {
+  const cause = error.cause instanceof Error ? `\nCaused by: ${stackOf(error.cause)}` : "";
+  return `${error.stack ?? error.message}${cause}`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+const code = await main(process.argv.slice(2), process.env);
+process.exit(code);

@@ -1,0 +1,60 @@
+// Loads a tasks module by path and registers the task definitions it exports: named exports,
+// or a default export that is a definition, an array of them, or an object of them.
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { isTaskDefinition, TaskRegistry, type TaskDefinition } from "../core/task.js";
+import { CliError } from "./command.js";
+
+/** The bundled example tasks (generate_wiki, send_email, flaky_import), compiled beside the CLI. */
+export const EXAMPLE_TASKS_URL = new URL("../examples/tasks.js", import.meta.url);
+
+/** Imports `path` (relative to `cwd`) and registers its task definitions. */
+export async function loadTaskModule(path: string, cwd: string): Promise<TaskRegistry> {
+  const absolute = isAbsolute(path) ? path : resolve(cwd, path);
+  if (!existsSync(absolute)) {
+    throw new CliError(`Tasks module not found: ${absolute}`, {
+      hint: `Check the path given to --tasks (or CAUDEX_TASKS): it is resolved from ${cwd}. Point it at your compiled tasks file, e.g. --tasks ./dist/tasks.js (run your build first).`,
+    });
+  }
+  return importTasks(pathToFileURL(absolute), absolute);
+}
+
+/** Imports a tasks module by URL and registers its task definitions. */
+export async function importTasks(url: URL, shownPath: string): Promise<TaskRegistry> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(url.href)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(`Cannot load tasks module ${shownPath}: ${reason}`, {
+      hint: "Fix the error above in the module (or its imports). Node runs JavaScript: compile TypeScript first, or start Node with a loader (node --import tsx).",
+      cause: error,
+    });
+  }
+  const registry = new TaskRegistry();
+  try {
+    for (const definition of definitionsIn(exports)) registry.register(definition);
+  } catch (error) {
+    throw new CliError(`Invalid tasks module ${shownPath}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (registry.size === 0) {
+    throw new CliError(`The tasks module ${shownPath} exports no task definitions`, {
+      hint: 'Export the results of defineTask(), e.g. `export const sendEmail = defineTask("send_email", handler)`, or a default array of them.',
+    });
+  }
+  return registry;
+}
+
+function definitionsIn(exports: Record<string, unknown>): TaskDefinition[] {
+  const found: TaskDefinition[] = [];
+  for (const [name, value] of Object.entries(exports)) {
+    if (isTaskDefinition(value)) found.push(value);
+    else if (name === "default" && Array.isArray(value)) found.push(...value.filter(isTaskDefinition));
+    else if (name === "default" && typeof value === "object" && value !== null) {
+      found.push(...Object.values(value).filter(isTaskDefinition));
+    }
+  }
+  // The same definition may be exported twice (named and in the default); register it once.
+  return [...new Set(found)];
+}
