@@ -10,7 +10,7 @@ import type { Store } from "../core/store.js";
 import type { TaskRegistry } from "../core/task.js";
 import { Worker } from "../core/worker.js";
 import { CliError } from "./command.js";
-import type { HttpApp, ServerModule } from "./server-module.js";
+import type { FastifyInstance } from "fastify";
 
 // A store that cannot be reached within this time is reported as unreachable rather than
 // leaving a newcomer staring at a silent terminal while a driver retries.
@@ -40,7 +40,9 @@ export async function openStore(config: CaudexConfig, options: { sqliteOnly?: bo
 function storeError(config: CaudexConfig, redisUrl: string | null, error: unknown): CliError {
   const reason = error instanceof Error ? error.message : String(error);
   if (redisUrl !== null) {
-    return new CliError(`Cannot connect to Redis at ${redactUrl(redisUrl)}: ${reason}`, {
+    // The store's message may already say "Cannot connect to Redis"; say it once.
+    const detail = reason.replace(/^Cannot connect to Redis:?\s*/i, "");
+    return new CliError(`Cannot connect to Redis at ${redactUrl(redisUrl)}: ${detail}`, {
       hint: "Is Redis running and reachable? Start it (e.g. `redis-server` or `docker run -p 6379:6379 redis:7`), fix REDIS_URL (or --redis-url), or unset it to use the SQLite file.",
       cause: error,
     });
@@ -91,10 +93,11 @@ export function createLogger(config: CaudexConfig): Logger {
 export async function createApp(
   client: Client,
   options: { tasks: TaskRegistry | null; token: string | null; readonlyToken: string | null; logger: Logger },
-): Promise<HttpApp> {
-  let server: ServerModule;
+): Promise<FastifyInstance> {
+  let server: typeof import("../server/app.js");
   try {
-    server = await loadServerModule();
+    // Loaded here, not at import: only serve and dev need the HTTP stack.
+    server = await import("../server/app.js");
   } catch (error) {
     throw new CliError("The HTTP server module could not be loaded", { hint: "Rebuild with `npm run build`.", cause: error });
   }
@@ -106,12 +109,6 @@ export async function createApp(
     logger: options.logger,
     dashboard: { root: dashboardRoot },
   });
-}
-
-async function loadServerModule(): Promise<ServerModule> {
-  // A computed specifier: the server is an optional edge, loaded only by serve and dev.
-  const specifier = "../server/app.js";
-  return (await import(specifier)) as ServerModule;
 }
 
 /** True for errors whose message is enough (no stack needed without --verbose). */

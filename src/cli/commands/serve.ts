@@ -7,7 +7,7 @@ import type { Logger } from "../../core/logger.js";
 import type { TaskRegistry } from "../../core/task.js";
 import { CliError, ExitCode, flag, type Command } from "../command.js";
 import { createApp, createClient, createLogger, openStore } from "../compose.js";
-import type { HttpApp } from "../server-module.js";
+import type { FastifyInstance } from "fastify";
 import { onStopSignals } from "../shutdown.js";
 import { loadTaskModule } from "../task-module.js";
 
@@ -23,7 +23,7 @@ export async function listen(
   config: CaudexConfig,
   client: Client,
   options: { host: string; token: string | null; tasks: TaskRegistry | null; logger: Logger },
-): Promise<{ app: HttpApp; url: string }> {
+): Promise<{ app: FastifyInstance; url: string }> {
   const app = await createApp(client, { tasks: options.tasks, token: options.token, readonlyToken: config.readonlyToken, logger: options.logger });
   try {
     const address = await app.listen({ port: config.port, host: options.host });

@@ -1,0 +1,122 @@
+// The errors a newcomer hits, through the real `caudex` binary: usage, invalid configuration,
+// Redis unreachable, a tasks module that is missing or broken, a server without a token.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCli, runCli } from "../support/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "caudex-cli-errors-"));
+const db = join(dir, "caudex.db");
+const STACK_LINE = /^\s+at /m;
+
+beforeAll(buildCli, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A local port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("caudex usage", () => {
+  it("prints help and the version with exit 0", async () => {
+    const help = await runCli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("caudex <command>");
+    const workerHelp = await runCli(["worker", "--help"]);
+    expect(workerHelp.code).toBe(0);
+    expect(workerHelp.stdout).toContain("--max-jobs N");
+    expect(workerHelp.stdout).toContain("CAUDEX_QUEUES, RQ_QUEUE_NAMES");
+    const version = await runCli(["--version"]);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("exits 2 on an unknown command, an unknown option or a missing argument", async () => {
+    for (const args of [["frobnicate"], ["jobs", "--colour"], ["job"], ["jobs", "--status", "DONE"]]) {
+      const result = await runCli([...args, "--db", db]);
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stderr).toMatch(/--help/);
+    }
+  });
+});
+
+describe("caudex configuration errors", () => {
+  it("lists every invalid setting in one message and exits 2", async () => {
+    const result = await runCli(["stats"], {
+      env: { CAUDEX_DB: db, CAUDEX_CONCURRENCY: "ten", RQ_QUEUE_NAMES: "high,bad queue", RQ_RESULT_TTL: "-1" },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Invalid configuration");
+    expect(result.stderr).toContain('CAUDEX_CONCURRENCY must be an integer from 1 to 1000 (got "ten")');
+    expect(result.stderr).toContain('RQ_QUEUE_NAMES has invalid queue names "bad queue"');
+    expect(result.stderr).toContain("RQ_RESULT_TTL must be an integer from 0");
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it("lets a flag override the environment", async () => {
+    const result = await runCli(["stats", "--json", "--db", db], { env: { CAUDEX_DB: "" } });
+    expect(result.code).toBe(0);
+  });
+});
+
+describe("caudex with Redis unreachable", () => {
+  it("names the URL with the password hidden, says how to fix it, exits 1 without a stack", async () => {
+    const port = await closedPort();
+    const result = await runCli(["stats"], { env: { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}/0` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`redis://:***@127.0.0.1:${port}/0`);
+    expect(result.stderr).not.toContain("hunter2");
+    expect(result.stderr).toMatch(/REDIS_URL/);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(result.stderr.trim().split("\n").length).toBeLessThanOrEqual(2);
+  });
+
+  it("prints the stack with --verbose", async () => {
+    const port = await closedPort();
+    const result = await runCli(["stats", "--verbose"], { env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(STACK_LINE);
+  });
+});
+
+describe("caudex with a bad tasks module", () => {
+  it("names the path tried and the fix when the module is missing", async () => {
+    const result = await runCli(["worker", "--tasks", "./no/such/tasks.js", "--db", db, "--burst"], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(join(dir, "no/such/tasks.js"));
+    expect(result.stderr).toContain("--tasks");
+  });
+
+  it("shows the module's own error when it cannot load", async () => {
+    const broken = join(import.meta.dirname, "../fixtures/cli-broken-tasks.mjs");
+    const result = await runCli(["worker", "--tasks", broken, "--db", db, "--burst"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(broken);
+    expect(result.stderr).toContain("SMTP_HOST is not set");
+  });
+
+  it("asks for a tasks module when none is given", async () => {
+    const result = await runCli(["worker", "--db", db]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--tasks");
+  });
+});
+
+describe("caudex serve", () => {
+  it("refuses to start without a token", async () => {
+    const result = await runCli(["serve", "--db", db, "--port", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("INTERNAL_SERVICE_TOKEN");
+  });
+
+  it("refuses --no-auth on an interface other than loopback", async () => {
+    const result = await runCli(["serve", "--no-auth", "--host", "0.0.0.0", "--db", db, "--port", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("127.0.0.1");
+  });
+});
