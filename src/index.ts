@@ -3,6 +3,7 @@ export { Client, DEFAULT_CLIENT_DEFAULTS, MAX_LIST_LIMIT, isValidQueueName } fro
 export type { ClientDefaults, ClientOptions, EnqueueOptions } from "./core/client.js";
 export { Worker } from "./core/worker.js";
 export type { WorkerOptions } from "./core/worker.js";
+export type { IsolationOptions } from "./core/process-pool.js";
 export { defineTask, isTaskDefinition, TaskRegistry } from "./core/task.js";
 export type { TaskContext, TaskDefinition, TaskHandler, TaskOptions, PayloadOf } from "./core/task.js";
 export { JOB_STATUSES, isFinal } from "./core/job-states.js";

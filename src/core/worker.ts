@@ -12,6 +12,7 @@ import { isValidQueueName } from "./client.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance, type MaintenanceOptions } from "./maintenance.js";
+import { ProcessPool, type IsolationOptions } from "./process-pool.js";
 import type { Lease, Store } from "./store.js";
 import { TaskRegistry, validatePayload, type TaskContext, type TaskDefinition } from "./task.js";
 
@@ -33,6 +34,11 @@ export interface WorkerOptions {
   gracePeriodMs?: number;
   /** Longest idle wait between claims when the store cannot signal new work. */
   idleWaitMs?: number;
+  /**
+   * Run each task in a child process (one per slot, reused), killed on timeout: a task stuck
+   * in a CPU loop cannot hold the worker. Off by default (tasks run in this process).
+   */
+  isolation?: IsolationOptions;
   /** Run the maintenance loop in this worker (default true). */
   maintenance?: boolean | Partial<MaintenanceOptions>;
   logger?: Logger;
@@ -77,6 +83,7 @@ export class Worker {
   private readonly settling = new Set<Promise<void>>();
   private readonly keeper: LeaseKeeper;
   private readonly maintenance: Maintenance | null;
+  private readonly pool: ProcessPool | null;
   private state: WorkerInfo["state"] = "starting";
   private claimed = 0;
   private processed = 0;
@@ -106,6 +113,7 @@ export class Worker {
     const problems = workerProblems(this);
     if (problems.length > 0) throw new InvalidOptionsError(`Invalid worker options: ${problems.join("; ")}`);
     this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, Math.max(50, Math.floor(this.leaseMs / 3)), this.log);
+    this.pool = options.isolation === undefined ? null : new ProcessPool(options.isolation);
     const maintenance = options.maintenance ?? true;
     this.maintenance =
       maintenance === false
@@ -251,7 +259,8 @@ export class Worker {
     }
     let result: unknown;
     try {
-      result = await task.handler(job.payload, this.context(entry));
+      const ctx = this.context(entry);
+      result = this.pool === null ? await task.handler(job.payload, ctx) : await this.pool.run(job, ctx);
     } catch (error) {
       if (entry.done) return;
       const err = error instanceof Error ? error : new Error(String(error));
@@ -383,6 +392,7 @@ export class Worker {
       }
       this.running.clear();
       await Promise.all([...this.settling]);
+      this.pool?.close();
       if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
       await this.keeper.stop();
       await this.maintenance?.stop();

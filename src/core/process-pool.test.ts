@@ -1,0 +1,42 @@
+// Process isolation: a task stuck in a CPU loop is killed at its timeout and the worker goes on.
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
+import { Client } from "./client.js";
+import { isTaskDefinition, type TaskDefinition } from "./task.js";
+import { Worker } from "./worker.js";
+
+const MODULE = join(import.meta.dirname, "../../test/fixtures/cpu-tasks.mjs");
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function setup() {
+  const mod = (await import(MODULE)) as Record<string, unknown>;
+  const tasks = Object.values(mod).filter(isTaskDefinition) as TaskDefinition<never, unknown>[];
+  const store = new SqliteStore({ path: ":memory:", pollIntervalMs: 10 });
+  const client = new Client({ store, defaults: { maxAttempts: 1 } });
+  const worker = new Worker({ store, tasks, concurrency: 1, idleWaitMs: 50, isolation: { tasksModule: MODULE } });
+  await worker.start();
+  cleanup.push(() => store.close(), () => worker.stop({ gracePeriodMs: 0 }));
+  return { client };
+}
+
+describe("process isolation", () => {
+  it("kills a task stuck in a CPU loop at its timeout, then runs the next job", async () => {
+    const { client } = await setup();
+    const stuck = await client.enqueue("spin", {}, { timeoutMs: 300 });
+    const next = await client.enqueue("double", { n: 21 });
+    expect(await client.wait(stuck.id, { timeoutMs: 10_000 })).toMatchObject({ status: "FAILED", error: { code: "TIMEOUT" } });
+    expect(await client.wait(next.id, { timeoutMs: 10_000 })).toMatchObject({ status: "COMPLETED", result: 42, progress: { half: true } });
+  }, 20_000);
+
+  it("reports a task's error from the child with its name and stack", async () => {
+    const { client } = await setup();
+    const job = await client.enqueue("explode", {});
+    const done = await client.wait(job.id, { timeoutMs: 10_000 });
+    expect(done.error).toMatchObject({ code: "TASK_ERROR", message: "bad input in child" });
+    expect(done.error?.stack).toContain("TypeError");
+  }, 20_000);
+});
