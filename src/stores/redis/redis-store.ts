@@ -1,10 +1,326 @@
-// Placeholder until the Redis store lands in this file.
-import type { Store } from "../../core/store.js";
-import { StoreUnavailableError } from "../../core/errors.js";
+// The Redis store: the store contract on one Redis namespace, for many machines. Every
+// transition is one Lua script (scripts.ts) run on the server's clock; this class encodes
+// arguments, decodes replies, and maps script statuses to the error catalogue.
+import type { Clock } from "../../core/clock.js";
+import { InvalidOptionsError, InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError, WorkerNameTakenError } from "../../core/errors.js";
+import type { JobEvent } from "../../core/events.js";
+import { newToken } from "../../core/ids.js";
+import type { ClaimedJob, Job, JobFilter, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
+import { silentLogger, type Logger } from "../../core/logger.js";
+import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
+import { WORKER_FORGET_MS, isLiveNamesake } from "../../core/worker-registry.js";
+import { EventFeed } from "./event-feed.js";
+import { decodeClaimed, decodeEvent, decodeJob, decodeWorker, enqueueArgs, firstEvent, hashFields, newJobRecord } from "./job-hash.js";
+import { RedisKeys } from "./keys.js";
+import { inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
+import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type ScriptReply } from "./scripts.js";
+import { WorkSignal } from "./work-signal.js";
 
-/** The Redis store (in progress). */
-export class RedisStore {
-  static async connect(_options: { url: string; namespace?: string }): Promise<Store> {
-    throw new StoreUnavailableError("The Redis store is not built yet");
+/** Options of the Redis store. */
+export interface RedisStoreOptions extends RedisConnectionOptions {
+  /** Keys live under `caudex:{namespace}:`; default "default". */
+  namespace?: string;
+  /** Tests only: a fake clock passed to scripts. Otherwise the Redis server's TIME decides. */
+  clock?: Clock;
+  logger?: Logger;
+}
+
+// Bounds per call: due jobs promoted by a claim, and index entries read by listings and purges.
+const CLAIM_PROMOTE_LIMIT = 100;
+const SCAN_BUDGET = 5000;
+// A registry entry younger than this may belong to a live namesake (checked by pid on this host).
+const LIVE_NAMESAKE_MS = 60_000;
+
+type RunInput<K extends string, A extends string> = Parameters<RedisScript<K, A>["run"]>[2];
+
+/** A Store on one Redis namespace (single server, Sentinel or Cluster). */
+export class RedisStore implements Store {
+  readonly kind = "redis";
+  private readonly signal: WorkSignal;
+  private readonly feed: EventFeed;
+  private closed = false;
+
+  private constructor(
+    private readonly redis: RedisConnection,
+    readonly keys: RedisKeys,
+    private readonly report: ServerReport,
+    private readonly clock: Clock | undefined,
+    log: Logger,
+  ) {
+    this.signal = new WorkSignal(redis, keys.wakeChannel());
+    this.feed = new EventFeed(redis, keys, log);
+    redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
+  }
+
+  /** Connects, checks the server (eviction policy, persistence) and returns the store. */
+  static async connect(options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const keys = new RedisKeys(options.namespace);
+    const log = options.logger ?? silentLogger;
+    const redis = openConnection(options);
+    redis.on("error", () => undefined);
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      throw new StoreUnavailableError(`Cannot connect to Redis: ${String(error)}`, error);
+    }
+    let report: ServerReport;
+    try {
+      report = await inspectServer(redis);
+    } catch (error) {
+      redis.disconnect();
+      throw toStoreError(error);
+    }
+    for (const warning of report.warnings) log.warn(warning);
+    return new RedisStore(redis, keys, report, options.clock, log);
+  }
+
+  async now(): Promise<number> {
+    if (this.clock !== undefined) return this.clock.now();
+    const [seconds, micros] = await this.call(() => this.redis.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    if (jobs.length === 0) return [];
+    const reply = await this.run(scripts.enqueue, { keys: { idempotency: this.keys.idempotency() }, argv: { count: jobs.length }, rest: jobs.flatMap(enqueueArgs) });
+    if (reply.status === ScriptStatus.Duplicate) throw new InvalidOptionsError(`A job with id ${String(reply.data[0])} already exists`);
+    const now = Number(reply.data[0]);
+    return jobs.map((job, i) => {
+      const [created, a, b] = reply.data[i + 1] as [number, string, unknown];
+      if (created === 1) return { job: newJobRecord(job, a as JobStatus, now, b === "" ? null : Number(b)), created: true };
+      return { job: decodeJob(a, hashFields(b)), created: false };
+    });
+  }
+
+  async enqueuePending(jobId: string): Promise<Job> {
+    return this.jobReply(jobId, "enqueue", await this.run(scripts.enqueuePending, { keys: { job: this.keys.job(jobId) }, argv: { jobId } }));
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    this.signal.markClaim();
+    const reply = await this.run(scripts.claim, {
+      keys: { paused: this.keys.paused() },
+      argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, tokenBase: newToken() },
+      rest: request.queues,
+    });
+    return reply.data.map((entry) => {
+      const [id, flat] = entry as [string, unknown];
+      return decodeClaimed(id, flat);
+    });
+  }
+
+  async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const reply = await this.run(scripts.extendLeases, { keys: { leases: this.keys.leases() }, argv: { leaseMs }, rest: leases.flatMap((l) => [l.jobId, l.token]) });
+    return reply.data.map(String);
+  }
+
+  async complete(lease: Lease, result: Json): Promise<void> {
+    const reply = await this.run(scripts.complete, { keys: { job: this.keys.job(lease.jobId) }, argv: { jobId: lease.jobId, token: lease.token, result: JSON.stringify(result) } });
+    if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(lease.jobId);
+  }
+
+  async fail(request: FailRequest): Promise<Job> {
+    const { jobId, token } = request;
+    const retryDelayMs = request.retryDelayMs === null ? "" : request.retryDelayMs;
+    const reply = await this.run(scripts.fail, { keys: { job: this.keys.job(jobId) }, argv: { jobId, token, error: JSON.stringify(request.error), retryDelayMs } });
+    if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(jobId);
+    return decodeJob(jobId, hashFields(reply.data[0]));
+  }
+
+  async progress(lease: Lease, progress: Json): Promise<void> {
+    const reply = await this.run(scripts.progress, { keys: { job: this.keys.job(lease.jobId) }, argv: { jobId: lease.jobId, token: lease.token, progress: JSON.stringify(progress) } });
+    if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(lease.jobId);
+  }
+
+  async release(lease: Lease): Promise<void> {
+    const reply = await this.run(scripts.release, { keys: { job: this.keys.job(lease.jobId) }, argv: { jobId: lease.jobId, token: lease.token } });
+    if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(lease.jobId);
+  }
+
+  async promoteDue(limit: number): Promise<number> {
+    const reply = await this.run(scripts.promoteDue, { keys: { scheduled: this.keys.scheduled() }, argv: { limit } });
+    return Number(reply.data[0]);
+  }
+
+  async recoverExpired(limit: number, stallLimit: number): Promise<RecoverResult> {
+    const reply = await this.run(scripts.recoverExpired, { keys: { leases: this.keys.leases() }, argv: { limit, stallLimit } });
+    return { requeued: Number(reply.data[0]), failed: Number(reply.data[1]) };
+  }
+
+  async prune(limit: number): Promise<number> {
+    const k = this.keys;
+    const reply = await this.run(scripts.prune, { keys: { expiry: k.expiry(), workers: k.workers(), workerBeats: k.workerBeats() }, argv: { limit, forgetMs: WORKER_FORGET_MS } });
+    return Number(reply.data[0]);
+  }
+
+  async purge(request: PurgeRequest): Promise<number> {
+    const reply = await this.run(scripts.purge, {
+      keys: { statusIndex: this.keys.status(request.status) },
+      argv: { queue: request.queue ?? "", finishedBefore: request.finishedBefore, limit: request.limit, budget: SCAN_BUDGET },
+    });
+    return Number(reply.data[0]);
+  }
+
+  async cancel(jobId: string): Promise<Job> {
+    return this.jobReply(jobId, "cancel", await this.run(scripts.cancel, { keys: { job: this.keys.job(jobId) }, argv: { jobId } }));
+  }
+
+  async retry(jobId: string): Promise<Job> {
+    return this.jobReply(jobId, "retry", await this.run(scripts.retry, { keys: { job: this.keys.job(jobId) }, argv: { jobId } }));
+  }
+
+  async retryAllFailed(queue: string | null, limit: number): Promise<number> {
+    const reply = await this.run(scripts.retryAllFailed, { keys: { failedIndex: this.keys.status("FAILED") }, argv: { queue: queue ?? "", limit, budget: SCAN_BUDGET } });
+    return Number(reply.data[0]);
+  }
+
+  async remove(jobId: string): Promise<void> {
+    const reply = await this.run(scripts.remove, { keys: { job: this.keys.job(jobId) }, argv: { jobId } });
+    this.checkFound(jobId, "remove", reply);
+  }
+
+  async getJob(jobId: string): Promise<Job | null> {
+    const hash = await this.call(() => this.redis.hgetall(this.keys.job(jobId)));
+    const fields = new Map(Object.entries(hash));
+    return fields.size === 0 ? null : decodeJob(jobId, fields);
+  }
+
+  async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
+    const reply = await this.run(scripts.list, {
+      keys: { anchor: this.keys.queues() },
+      argv: {
+        limit,
+        cursor: cursor ?? "",
+        budget: Math.max(SCAN_BUDGET, limit * 20),
+        status: filter.status ?? "",
+        queue: filter.queue ?? "",
+        task: filter.task ?? "",
+        project: filter.projectId ?? "",
+        user: filter.userId ?? "",
+      },
+    });
+    const [next, ...entries] = reply.data as [string, ...Array<[string, unknown]>];
+    return { jobs: entries.map(([id, flat]) => decodeJob(id, hashFields(flat))), nextCursor: next === "" ? null : next };
+  }
+
+  async jobEvents(jobId: string): Promise<JobEvent[]> {
+    const [hash, bodies] = await this.call(() => Promise.all([this.redis.hgetall(this.keys.job(jobId)), this.redis.lrange(this.keys.timeline(jobId), 0, -1)]));
+    const fields = new Map(Object.entries(hash));
+    if (fields.size === 0) return [];
+    const queue = fields.get("queue") ?? "";
+    const task = fields.get("task") ?? "";
+    return [firstEvent(jobId, fields), ...bodies.map((body) => decodeEvent(body, jobId, queue, task))];
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    const k = this.keys;
+    const reply = await this.run(scripts.stats, { keys: { queues: k.queues(), counts: k.counts(), paused: k.paused() }, argv: {} });
+    const now = Number(reply.data[0]);
+    return (reply.data.slice(1) as Array<[string, number, string, number, number, ...number[]]>)
+      .map(([queue, paused, oldest, done, failed, ...counts]) => ({
+        queue,
+        counts: Object.fromEntries(JOB_STATUSES.map((s, i) => [s, Number(counts[i] ?? 0)])) as Record<JobStatus, number>,
+        oldestWaitingMs: oldest === "" ? null : Math.max(0, now - Number(oldest)),
+        completedLastMinute: Number(done),
+        failedLastMinute: Number(failed),
+        paused: Number(paused) === 1,
+      }))
+      .sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  async pauseQueue(queue: string): Promise<void> {
+    await this.call(() => this.redis.sadd(this.keys.paused(), queue));
+  }
+
+  async resumeQueue(queue: string): Promise<void> {
+    await this.call(async () => {
+      await this.redis.srem(this.keys.paused(), queue);
+      await this.redis.publish(this.keys.wakeChannel(), queue);
+    });
+  }
+
+  async registerWorker(info: WorkerInfo): Promise<number> {
+    const k = this.keys;
+    const [existing, beat] = await this.call(() => Promise.all([this.redis.hget(k.workers(), info.name), this.redis.zscore(k.workerBeats(), info.name)]));
+    if (existing !== null && beat !== null && Number(beat) >= (await this.now()) - LIVE_NAMESAKE_MS) {
+      const holder = JSON.parse(existing) as WorkerInfo;
+      if (isLiveNamesake(holder, info)) throw new WorkerNameTakenError(info.name, holder.pid);
+    }
+    const reply = await this.run(scripts.registerWorker, { keys: { workers: k.workers(), workerBeats: k.workerBeats() }, argv: { name: info.name, incarnation: info.incarnation, info: JSON.stringify(info) } });
+    return Number(reply.data[0]);
+  }
+
+  async heartbeatWorker(info: WorkerInfo): Promise<boolean> {
+    const k = this.keys;
+    const reply = await this.run(scripts.heartbeatWorker, { keys: { workers: k.workers(), workerBeats: k.workerBeats() }, argv: { name: info.name, incarnation: info.incarnation, info: JSON.stringify(info) } });
+    return reply.status === ScriptStatus.Ok;
+  }
+
+  async unregisterWorker(name: string, incarnation: string): Promise<void> {
+    await this.run(scripts.unregisterWorker, { keys: { workers: this.keys.workers(), workerBeats: this.keys.workerBeats() }, argv: { name, incarnation } });
+  }
+
+  async listWorkers(ttlMs: number): Promise<WorkerInfo[]> {
+    const since = (await this.now()) - ttlMs;
+    const beats = await this.call(() => this.redis.zrangebyscore(this.keys.workerBeats(), since, "+inf", "WITHSCORES"));
+    if (beats.length === 0) return [];
+    const names = beats.filter((_, i) => i % 2 === 0);
+    const infos = await this.call(() => this.redis.hmget(this.keys.workers(), ...names));
+    return names
+      .flatMap((name, i) => (infos[i] == null ? [] : [decodeWorker(infos[i], Number(beats[i * 2 + 1]))]))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await this.signal.wait(queues, timeoutMs, signal);
+  }
+
+  async watch(listener: (event: JobEvent) => void, options: EventWatchOptions = {}): Promise<() => Promise<void>> {
+    return this.call(() => this.feed.watch(listener, options.afterSeq));
+  }
+
+  async health(): Promise<StoreHealth> {
+    const details: Record<string, Json> = { namespace: this.keys.namespace, ...this.report.details };
+    try {
+      await this.call(() => this.redis.ping());
+      return { ok: true, warnings: [...this.report.warnings], details };
+    } catch (error) {
+      return { ok: false, warnings: [...this.report.warnings], details: { ...details, error: String(error) } };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal.close();
+    await this.feed.close();
+    this.redis.disconnect();
+  }
+
+  private async run<K extends string, A extends string>(script: RedisScript<K, A>, input: RunInput<K, A>): Promise<ScriptReply> {
+    const now = this.clock === undefined ? "" : String(this.clock.now());
+    return this.call(() => script.run(this.redis, { prefix: this.keys.prefix, now }, input));
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError("The Redis store is closed");
+    try {
+      return await fn();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  private checkFound(jobId: string, action: string, reply: ScriptReply): void {
+    if (reply.status === ScriptStatus.NotFound) throw new JobNotFoundError(jobId);
+    if (reply.status === ScriptStatus.Invalid) throw new InvalidTransitionError(jobId, action, String(reply.data[0]));
+  }
+
+  private jobReply(jobId: string, action: string, reply: ScriptReply): Job {
+    this.checkFound(jobId, action, reply);
+    return decodeJob(jobId, hashFields(reply.data[0]));
   }
 }

@@ -1,0 +1,141 @@
+// The job hash of the Redis store: how a NewJob becomes script arguments and how a hash (as
+// HGETALL returns it) becomes a Job. Field names stay inside this store.
+import type { JobEvent } from "../../core/events.js";
+import type { ClaimedJob, Job, JobMeta, Json, NewJob, WorkerInfo } from "../../core/job.js";
+import type { JobStatus } from "../../core/job-states.js";
+
+/** Options that never change after enqueue, stored as one JSON field. */
+interface JobOpts {
+  maxAttempts: number;
+  timeoutMs: number;
+  backoff: Job["backoff"];
+  retryOnTimeout: boolean;
+}
+
+/** Number of script arguments per job in the enqueue script. */
+export const ENQUEUE_FIELDS = 14;
+
+/** The enqueue script's 14 arguments for one job. */
+export function enqueueArgs(job: NewJob): string[] {
+  const opts: JobOpts = { maxAttempts: job.maxAttempts, timeoutMs: job.timeoutMs, backoff: job.backoff, retryOnTimeout: job.retryOnTimeout };
+  const meta = Object.keys(job.meta).length === 0 ? "" : JSON.stringify(job.meta);
+  return [
+    job.id,
+    job.task,
+    job.queue,
+    job.payloadText,
+    JSON.stringify(opts),
+    meta,
+    job.meta.projectId ?? "",
+    job.meta.userId ?? "",
+    job.idempotencyKey ?? "",
+    job.hold ? "1" : "",
+    job.delayMs === null ? "" : String(job.delayMs),
+    job.runAt === null ? "" : String(job.runAt),
+    String(job.resultTtlSeconds),
+    String(job.failureTtlSeconds),
+  ];
+}
+
+/** A hash as a field -> value map, from HGETALL's flat array. */
+export function hashFields(flat: unknown): Map<string, string> {
+  const fields = new Map<string, string>();
+  if (!Array.isArray(flat)) return fields;
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), String(flat[i + 1]));
+  return fields;
+}
+
+function num(value: string | undefined): number | null {
+  return value === undefined || value === "" ? null : Number(value);
+}
+
+function json<T>(value: string | undefined): T | null {
+  return value === undefined ? null : (JSON.parse(value) as T);
+}
+
+/** A job record from its id and hash fields. */
+export function decodeJob(id: string, f: Map<string, string>): Job {
+  const opts = JSON.parse(f.get("opts") ?? "{}") as JobOpts;
+  return {
+    id,
+    task: f.get("task") ?? "",
+    payload: JSON.parse(f.get("payload") ?? "null") as Json,
+    queue: f.get("queue") ?? "",
+    status: (f.get("status") ?? "QUEUED") as JobStatus,
+    attempt: num(f.get("attempt")) ?? 0,
+    maxAttempts: opts.maxAttempts,
+    timeoutMs: opts.timeoutMs,
+    backoff: opts.backoff,
+    retryOnTimeout: opts.retryOnTimeout,
+    createdAt: num(f.get("created")) ?? 0,
+    enqueuedAt: num(f.get("enqueued")),
+    startedAt: num(f.get("started")),
+    completedAt: num(f.get("completed")),
+    runAt: num(f.get("runAt")),
+    progress: json<Json>(f.get("progress")),
+    result: json<Json>(f.get("result")),
+    error: json<Job["error"]>(f.get("error")),
+    worker: f.get("worker") ?? null,
+    meta: json<JobMeta>(f.get("meta")) ?? {},
+    idempotencyKey: f.get("idem") ?? null,
+    stalls: num(f.get("stalls")) ?? 0,
+    resultTtlSeconds: num(f.get("rttl")) ?? 0,
+    failureTtlSeconds: num(f.get("fttl")) ?? 0,
+  };
+}
+
+/** A claimed job, with its lease, from its id and hash. */
+export function decodeClaimed(id: string, flat: unknown): ClaimedJob {
+  const f = hashFields(flat);
+  return { ...decodeJob(id, f), leaseToken: f.get("token") ?? "", leaseExpiresAt: num(f.get("lease")) ?? 0 };
+}
+
+/** The record a fresh enqueue produced, built from the input instead of read back. */
+export function newJobRecord(job: NewJob, status: JobStatus, now: number, runAt: number | null): Job {
+  return {
+    id: job.id,
+    task: job.task,
+    payload: job.payload,
+    queue: job.queue,
+    status,
+    attempt: 0,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
+    backoff: job.backoff,
+    retryOnTimeout: job.retryOnTimeout,
+    createdAt: now,
+    enqueuedAt: status === "PENDING" ? null : now,
+    startedAt: null,
+    completedAt: null,
+    runAt,
+    progress: null,
+    result: null,
+    error: null,
+    worker: null,
+    meta: job.meta,
+    idempotencyKey: job.idempotencyKey,
+    stalls: 0,
+    resultTtlSeconds: job.resultTtlSeconds,
+    failureTtlSeconds: job.failureTtlSeconds,
+  };
+}
+
+/** A job's first event, rebuilt from its hash (scripts do not store it, to keep waiting jobs small). */
+export function firstEvent(id: string, f: Map<string, string>): JobEvent {
+  const type = (f.get("init") ?? "job:enqueued") as JobEvent["type"];
+  const status: JobStatus = type === "job:created" ? "PENDING" : type === "job:scheduled" ? "SCHEDULED" : "QUEUED";
+  return { type, jobId: id, queue: f.get("queue") ?? "", task: f.get("task") ?? "", status, at: num(f.get("created")) ?? 0, attempt: 0, worker: null };
+}
+
+/** A timeline or stream entry as a JobEvent. */
+export function decodeEvent(body: string, jobId: string, queue: string, task: string, seq?: string): JobEvent {
+  const parsed = JSON.parse(body) as Omit<JobEvent, "jobId" | "queue" | "task">;
+  const event: JobEvent = { ...parsed, jobId, queue, task };
+  if (seq !== undefined) event.seq = seq;
+  return event;
+}
+
+/** A registry entry from its stored JSON, with the server-time heartbeat. */
+export function decodeWorker(text: string, heartbeatAt: number): WorkerInfo {
+  return { ...(JSON.parse(text) as WorkerInfo), heartbeatAt };
+}

@@ -1,0 +1,71 @@
+// Key names of the Redis store: everything lives under `caudex:{<namespace>}:` so the hash tag
+// puts a namespace in one Cluster slot. Lua scripts build per-job keys from the same prefix.
+import { InvalidOptionsError } from "../../core/errors.js";
+import type { JobStatus } from "../../core/job-states.js";
+
+/** Namespace used when none is given. */
+export const DEFAULT_NAMESPACE = "default";
+const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Builds every key and channel name of one namespace. */
+export class RedisKeys {
+  /** `caudex:{ns}:`; scripts receive it to build per-job keys (job:<id>, events:<id>, …). */
+  readonly prefix: string;
+
+  constructor(readonly namespace: string = DEFAULT_NAMESPACE) {
+    if (!NAMESPACE.test(namespace)) throw new InvalidOptionsError(`Invalid Redis namespace "${namespace}": use letters, digits, _ . - (max 64)`);
+    this.prefix = `caudex:{${namespace}}:`;
+  }
+
+  job(id: string): string {
+    return `${this.prefix}job:${id}`;
+  }
+  timeline(id: string): string {
+    return `${this.prefix}events:${id}`;
+  }
+  /** Waiting jobs of a queue, head first: `redis-cli LLEN caudex:{ns}:queue:<name>` counts them. */
+  queue(name: string): string {
+    return `${this.prefix}queue:${name}`;
+  }
+  queues(): string {
+    return `${this.prefix}queues`;
+  }
+  paused(): string {
+    return `${this.prefix}paused`;
+  }
+  scheduled(): string {
+    return `${this.prefix}scheduled`;
+  }
+  leases(): string {
+    return `${this.prefix}leases`;
+  }
+  expiry(): string {
+    return `${this.prefix}expiry`;
+  }
+  status(status: JobStatus): string {
+    return `${this.prefix}status:${status}`;
+  }
+  idempotency(): string {
+    return `${this.prefix}idem`;
+  }
+  counts(): string {
+    return `${this.prefix}counts`;
+  }
+  workers(): string {
+    return `${this.prefix}workers`;
+  }
+  workerBeats(): string {
+    return `${this.prefix}worker-beats`;
+  }
+  stream(): string {
+    return `${this.prefix}stream`;
+  }
+  /** Present (with a TTL) while some process watches events; scripts write the stream only then. */
+  watching(): string {
+    return `${this.prefix}watching`;
+  }
+  /** Pub/sub channel announcing that a queue went from empty to non-empty. */
+  wakeChannel(): string {
+    return `${this.prefix}wake`;
+  }
+}

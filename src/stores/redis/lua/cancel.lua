@@ -1,0 +1,16 @@
+-- cancel: moves a non-final job to CANCELED; a running job loses its lease at once.
+-- KEYS[1] the job hash
+-- ARGV[1] prefix, ARGV[2] now, ARGV[3] job id
+-- Returns {'OK', hash} | {'NOT_FOUND'} | {'INVALID', status}.
+-- @include job
+local id = ARGV[3]
+local job = load(id, 'status', 'queue', 'task', 'attempt', 'worker', 'fttl')
+if not job.status then return {'NOT_FOUND'} end
+local s = job.status
+if s ~= 'PENDING' and s ~= 'SCHEDULED' and s ~= 'QUEUED' and s ~= 'PROCESSING' then return {'INVALID', s} end
+-- LREM walks the queue: cancelling a waiting job costs O(queue length), claims never do.
+if s == 'QUEUED' then redis.call('LREM', P .. 'queue:' .. job.queue, 1, id) end
+if s == 'SCHEDULED' then redis.call('ZREM', P .. 'scheduled', id) end
+finish(id, job, 'CANCELED', job.fttl, {})
+emit(id, job, 'job:canceled', 'CANCELED')
+return {'OK', redis.call('HGETALL', KEYS[1])}

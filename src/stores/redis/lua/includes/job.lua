@@ -1,0 +1,166 @@
+-- Shared by every script: the namespace prefix (ARGV[1]), the clock (ARGV[2]: the test clock in
+-- ms, or '' for the server's TIME), status-index and counter upkeep, events and wake-ups.
+-- Per-job keys are built here from the prefix; they share the namespace hash tag, so they live
+-- in the same Cluster slot as the declared KEYS.
+local P = ARGV[1]
+local NOW
+do
+  if ARGV[2] ~= nil and ARGV[2] ~= '' then
+    NOW = tonumber(ARGV[2])
+  else
+    local t = redis.call('TIME')
+    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+end
+
+local function job_key(id) return P .. 'job:' .. id end
+
+-- QUEUED is counted by LLEN of the queue lists; other statuses by a counter per queue.
+local function set_status(id, queue, from, to)
+  if from then
+    redis.call('ZREM', P .. 'status:' .. from, id)
+    if from ~= 'QUEUED' then redis.call('HINCRBY', P .. 'counts', queue .. '|' .. from, -1) end
+  end
+  if to then
+    redis.call('ZADD', P .. 'status:' .. to, 0, id)
+    if to ~= 'QUEUED' then redis.call('HINCRBY', P .. 'counts', queue .. '|' .. to, 1) end
+  end
+end
+
+local watching = nil
+-- Appends to the job's timeline; the shared stream is written only while someone watches.
+-- `stream_only` skips the timeline (first events are rebuilt from the job hash; removals have none).
+local function emit(id, job, etype, status, extra, stream_only)
+  local body = '{"type":"' .. etype .. '","at":' .. NOW .. ',"status":"' .. status .. '"'
+  body = body .. ',"attempt":' .. (job.attempt or 0)
+  if job.worker then body = body .. ',"worker":' .. cjson.encode(job.worker) end
+  if extra and extra ~= '' then body = body .. ',' .. extra end
+  body = body .. '}'
+  if not stream_only then
+    local timeline = P .. 'events:' .. id
+    redis.call('RPUSH', timeline, body)
+    if etype == 'job:progress' then redis.call('LTRIM', timeline, -500, -1) end
+  end
+  if watching == nil then watching = redis.call('EXISTS', P .. 'watching') == 1 end
+  if watching then
+    redis.call('XADD', P .. 'stream', 'MAXLEN', '~', 10000, '*', 'j', id, 'q', job.queue, 't', job.task, 'e', body)
+  end
+end
+
+-- Announces work only when a queue goes from empty to non-empty: busy queues cost nothing.
+local function wake(queue, length, pushed)
+  if length == pushed then redis.call('PUBLISH', P .. 'wake', queue) end
+end
+
+-- Puts a job at the tail (or head) of its queue as QUEUED.
+local function to_queue(id, job, from, head)
+  local qkey = P .. 'queue:' .. job.queue
+  local length
+  if head then length = redis.call('LPUSH', qkey, id) else length = redis.call('RPUSH', qkey, id) end
+  set_status(id, job.queue, from, 'QUEUED')
+  wake(job.queue, length, 1)
+end
+
+-- Reads the fields a transition needs into a table.
+local function load(id, ...)
+  local names = {...}
+  local values = redis.call('HMGET', job_key(id), unpack(names))
+  local job = {}
+  for i, name in ipairs(names) do
+    if values[i] then job[name] = values[i] end
+  end
+  return job
+end
+
+-- Deletes a job with its timeline and every index entry.
+local function delete_job(id)
+  local job = load(id, 'queue', 'status', 'project', 'user', 'idem')
+  if not job.status then return false end
+  if job.status == 'QUEUED' then redis.call('LREM', P .. 'queue:' .. job.queue, 1, id) end
+  set_status(id, job.queue, job.status, nil)
+  redis.call('ZREM', P .. 'scheduled', id)
+  redis.call('ZREM', P .. 'leases', id)
+  redis.call('ZREM', P .. 'expiry', id)
+  if job.project then redis.call('ZREM', P .. 'project:' .. job.project, id) end
+  if job.user then redis.call('ZREM', P .. 'user:' .. job.user, id) end
+  if job.idem then redis.call('HDEL', P .. 'idem', job.idem) end
+  redis.call('DEL', job_key(id), P .. 'events:' .. id)
+  return true
+end
+
+-- Drops the lease of a running job (its token stops being valid at once).
+local function clear_lease(id, job)
+  redis.call('HDEL', job_key(id), 'token', 'lease', 'inc')
+  redis.call('ZREM', P .. 'leases', id)
+  if job.worker then redis.call('SREM', P .. 'held:' .. job.worker, id) end
+end
+
+-- Counts finishes per queue in 10-second buckets for "completed/failed in the last minute".
+local function count_finish(queue, kind)
+  local rate = P .. 'rate:' .. queue
+  local bucket = math.floor(NOW / 10000)
+  if redis.call('HINCRBY', rate, kind .. ':' .. bucket, 1) == 1 and redis.call('HLEN', rate) > 16 then
+    for _, field in ipairs(redis.call('HKEYS', rate)) do
+      local b = tonumber(string.match(field, ':(%d+)$'))
+      if b and b < bucket - 7 then redis.call('HDEL', rate, field) end
+    end
+  end
+end
+
+-- Moves a job to a final status; `fields` are extra hash fields (result, error).
+local function finish(id, job, status, ttl_seconds, fields)
+  local key = job_key(id)
+  redis.call('HSET', key, 'status', status, 'completed', NOW, unpack(fields))
+  if job.status == 'PROCESSING' then clear_lease(id, job) end
+  set_status(id, job.queue, job.status, status)
+  redis.call('ZADD', P .. 'expiry', NOW + tonumber(ttl_seconds) * 1000, id)
+  if status == 'COMPLETED' then count_finish(job.queue, 'done') elseif status == 'FAILED' then count_finish(job.queue, 'fail') end
+end
+
+-- A job whose lease expired (or whose worker restarted): back to the tail, or FAILED past the limit.
+local function stall(id, limit, why)
+  local job = load(id, 'status', 'queue', 'task', 'attempt', 'worker', 'stalls', 'fttl')
+  if job.status ~= 'PROCESSING' then
+    redis.call('ZREM', P .. 'leases', id)
+    return nil
+  end
+  local stalls = (tonumber(job.stalls) or 0) + 1
+  redis.call('HSET', job_key(id), 'stalls', stalls)
+  if limit >= 0 and stalls > limit then
+    local err = '{"code":"STALLED","message":' ..
+      cjson.encode('Stalled ' .. stalls .. ' times (' .. why .. '); stall limit is ' .. limit) .. '}'
+    finish(id, job, 'FAILED', job.fttl, {'error', err})
+    emit(id, job, 'job:failed', 'FAILED', '"error":' .. err)
+    return 'failed'
+  end
+  clear_lease(id, job)
+  redis.call('HSET', job_key(id), 'status', 'QUEUED', 'enqueued', NOW)
+  to_queue(id, job, 'PROCESSING', false)
+  emit(id, job, 'job:stalled', 'QUEUED')
+  return 'requeued'
+end
+
+-- Moves up to `limit` due SCHEDULED jobs to the tail of their queues.
+local function promote_due(limit)
+  local ids = redis.call('ZRANGEBYSCORE', P .. 'scheduled', '-inf', NOW, 'LIMIT', 0, limit)
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', P .. 'scheduled', id)
+    local job = load(id, 'queue', 'task', 'attempt', 'worker')
+    redis.call('HSET', job_key(id), 'status', 'QUEUED', 'enqueued', NOW)
+    redis.call('HDEL', job_key(id), 'runAt')
+    to_queue(id, job, 'SCHEDULED', false)
+    emit(id, job, 'job:enqueued', 'QUEUED')
+  end
+  return #ids
+end
+
+-- Puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count.
+local function retry_job(id, job)
+  local key = job_key(id)
+  redis.call('ZREM', P .. 'expiry', id)
+  redis.call('HDEL', key, 'attempt', 'stalls', 'error', 'result', 'progress', 'started', 'completed', 'runAt')
+  redis.call('HSET', key, 'status', 'QUEUED', 'enqueued', NOW)
+  job.attempt = nil
+  to_queue(id, job, job.status, false)
+  emit(id, job, 'job:enqueued', 'QUEUED')
+end

@@ -1,0 +1,50 @@
+-- list: one page of jobs newest first (ids sort by creation time). One index is chosen
+-- (project, user, status, or the merge of every status index) and the other filters are
+-- checked per job; at most `budget` index entries are read, so a page may come back short
+-- with a cursor to continue.
+-- KEYS[1] any key of the namespace (routing only)
+-- ARGV[1] prefix, ARGV[2] now, ARGV[3] limit, ARGV[4] cursor ('' = newest), ARGV[5] budget,
+-- ARGV[6] status, ARGV[7] queue, ARGV[8] task, ARGV[9] project, ARGV[10] user ('' = any)
+-- Returns {'OK', nextCursor or '', {id, hash}...}.
+-- @include job
+local limit, budget = tonumber(ARGV[3]), tonumber(ARGV[5])
+local status, queue, task, project, user = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local sources = {}
+if project ~= '' then sources = {P .. 'project:' .. project}
+elseif user ~= '' then sources = {P .. 'user:' .. user}
+elseif status ~= '' then sources = {P .. 'status:' .. status}
+else
+  for _, s in ipairs({'PENDING', 'SCHEDULED', 'QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'}) do
+    sources[#sources + 1] = P .. 'status:' .. s
+  end
+end
+local function matches(job)
+  return job.status and (status == '' or job.status == status) and (queue == '' or job.queue == queue)
+    and (task == '' or job.task == task) and (project == '' or job.project == project)
+    and (user == '' or job.user == user)
+end
+local found, cursor, scanned = {}, ARGV[4], 0
+while #found <= limit and scanned < budget do
+  local chunk = math.min(budget - scanned, 100)
+  local merged = {}
+  for _, key in ipairs(sources) do
+    local from = cursor == '' and '+' or '(' .. cursor
+    for _, id in ipairs(redis.call('ZREVRANGEBYLEX', key, from, '-', 'LIMIT', 0, chunk)) do merged[#merged + 1] = id end
+  end
+  if #merged == 0 then cursor = ''; break end
+  table.sort(merged, function(a, b) return a > b end)
+  for i = 1, math.min(chunk, #merged) do
+    local id = merged[i]
+    cursor = id
+    scanned = scanned + 1
+    local job = load(id, 'status', 'queue', 'task', 'project', 'user')
+    if matches(job) then
+      found[#found + 1] = id
+      if #found > limit then break end
+    end
+  end
+end
+local out = {'OK', ''}
+for i = 1, math.min(limit, #found) do out[#out + 1] = {found[i], redis.call('HGETALL', job_key(found[i]))} end
+if #found > limit then out[2] = found[limit] elseif scanned >= budget then out[2] = cursor end
+return out

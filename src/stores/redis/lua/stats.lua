@@ -1,0 +1,27 @@
+-- stats: counts per queue and status (counters and LLEN, never a scan of jobs), the age of
+-- the oldest waiting job, finishes in the last minute (10-second buckets), paused flags.
+-- KEYS[1] known-queues set, KEYS[2] counters hash, KEYS[3] paused set
+-- ARGV[1] prefix, ARGV[2] now
+-- Returns {'OK', now, {queue, paused, oldestEnqueuedAt, done, failed, count per status...}...}.
+-- @include job
+local statuses = {'PENDING', 'SCHEDULED', 'QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'}
+local bucket = math.floor(NOW / 10000)
+local out = {'OK', NOW}
+local queues = redis.call('SUNION', KEYS[1], KEYS[3])
+for _, queue in ipairs(queues) do
+  local fields = {}
+  for i, s in ipairs(statuses) do fields[i] = queue .. '|' .. s end
+  local counts = redis.call('HMGET', KEYS[2], unpack(fields))
+  counts[3] = redis.call('LLEN', P .. 'queue:' .. queue)
+  local head = redis.call('LINDEX', P .. 'queue:' .. queue, 0)
+  local oldest = head and redis.call('HGET', job_key(head), 'enqueued') or ''
+  local names = {}
+  for b = bucket - 6, bucket do names[#names + 1] = 'done:' .. b; names[#names + 1] = 'fail:' .. b end
+  local rates = redis.call('HMGET', P .. 'rate:' .. queue, unpack(names))
+  local done, failed = 0, 0
+  for i = 1, #rates, 2 do done = done + (tonumber(rates[i]) or 0); failed = failed + (tonumber(rates[i + 1]) or 0) end
+  local row = {queue, redis.call('SISMEMBER', KEYS[3], queue), oldest, done, failed}
+  for i = 1, 7 do row[#row + 1] = tonumber(counts[i]) or 0 end
+  out[#out + 1] = row
+end
+return out

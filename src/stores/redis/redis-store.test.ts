@@ -1,0 +1,66 @@
+// Runs the store contract suite against a private redis-server, plus Redis-specific checks:
+// refusal of an evicting server, health warnings, fail-fast when Redis is down.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServer, redisServerAvailable } from "../../../test/support/redis-server.js";
+import { describeStoreContract } from "../../../test/store-contract.js";
+import { newJob } from "../../../test/support/jobs.js";
+import { RedisStore } from "./redis-store.js";
+
+const available = redisServerAvailable();
+let server: RedisServer;
+let n = 0;
+
+describe.skipIf(!available)("redis store", () => {
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  describeStoreContract({
+    name: "redis",
+    create: async (clock) => RedisStore.connect({ url: server.url, namespace: `contract-${process.pid}-${n++}`, clock }),
+    connectPeer: async (store, clock) => RedisStore.connect({ url: server.url, namespace: (store as RedisStore).keys.namespace, clock }),
+  });
+
+  it("refuses a server whose eviction policy could drop jobs", async () => {
+    const evicting = await RedisServer.start({ args: ["--maxmemory-policy", "allkeys-lru"] });
+    try {
+      await expect(RedisStore.connect({ url: evicting.url })).rejects.toMatchObject({ code: "STORE_MISCONFIGURED" });
+    } finally {
+      await evicting.stop();
+    }
+  });
+
+  it("warns in health when persistence is off", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: "health" });
+    const health = await store.health();
+    expect(health.ok).toBe(true);
+    expect(health.warnings.join(" ")).toMatch(/persistence is off/);
+    await store.close();
+  });
+
+  it("fails fast with STORE_UNAVAILABLE while Redis is down, and works again after a restart", async () => {
+    const own = await RedisServer.start({ appendfsync: "always" });
+    const store = await RedisStore.connect({ url: own.url, namespace: "down" });
+    try {
+      await own.kill();
+      const started = Date.now();
+      await expect(store.enqueue([newJob()])).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+      expect(Date.now() - started).toBeLessThan(1000);
+      await own.restart();
+      const job = newJob();
+      const { waitFor } = await import("../../../test/support/wait-for.js");
+      await waitFor(async () => (await store.enqueue([job]))[0]?.created, { what: "enqueue after restart" });
+      expect((await store.getJob(job.id))?.status).toBe("QUEUED");
+    } finally {
+      await store.close();
+      await own.stop();
+    }
+  });
+
+  it("cannot connect to a missing server and says so", async () => {
+    await expect(RedisStore.connect({ url: "redis://127.0.0.1:1" })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+  });
+});

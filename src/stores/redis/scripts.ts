@@ -1,0 +1,113 @@
+// The Lua scripts of the Redis store, each declared once with named KEYS and ARGV. Sources are
+// read from lua/*.lua (with `-- @include <name>` lines inlined from lua/includes), run by
+// EVALSHA, and sent in full only when the server answers NOSCRIPT (e.g. after a restart).
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Cluster, Redis } from "ioredis";
+
+/** A connection that can run scripts: a single server (or Sentinel-managed) or a Cluster. */
+export type RedisConnection = Redis | Cluster;
+
+type ArgValue = string | number;
+
+/** Status words scripts return as the first element of their reply. */
+export const ScriptStatus = {
+  Ok: "OK",
+  LeaseLost: "LEASE_LOST",
+  NotFound: "NOT_FOUND",
+  Invalid: "INVALID",
+  Duplicate: "DUPLICATE",
+  Superseded: "SUPERSEDED",
+} as const;
+
+/** One of the status words. */
+export type ScriptStatusValue = (typeof ScriptStatus)[keyof typeof ScriptStatus];
+
+/** A checked script reply: its status and the rest of the reply. */
+export interface ScriptReply {
+  status: ScriptStatusValue;
+  data: unknown[];
+}
+
+/** The two arguments every script takes first: the key prefix and the test clock ('' = TIME). */
+export interface ScriptContext {
+  prefix: string;
+  now: string;
+}
+
+const STATUSES = new Set<string>(Object.values(ScriptStatus));
+const LUA_DIR = new URL("./lua/", import.meta.url);
+
+function readSource(name: string): string {
+  const text = readFileSync(new URL(`${name}.lua`, LUA_DIR), "utf8");
+  return text.replace(/^-- @include (\S+)$/m, (_line, include: string) =>
+    readFileSync(new URL(`includes/${include}.lua`, LUA_DIR), "utf8"),
+  );
+}
+
+/** A script with named keys and arguments; `run` checks the reply's shape and status. */
+export class RedisScript<K extends string, A extends string> {
+  readonly source: string;
+  readonly sha: string;
+
+  constructor(
+    readonly name: string,
+    private readonly keyNames: readonly K[],
+    private readonly argNames: readonly A[],
+  ) {
+    this.source = readSource(name);
+    this.sha = createHash("sha1").update(this.source).digest("hex");
+  }
+
+  /** Runs the script; `rest` appends variadic arguments after the named ones. */
+  async run(
+    redis: RedisConnection,
+    ctx: ScriptContext,
+    input: { keys: Record<K, string>; argv: Record<A, ArgValue>; rest?: readonly ArgValue[] },
+  ): Promise<ScriptReply> {
+    const keys = this.keyNames.map((k) => input.keys[k]);
+    const args: ArgValue[] = [ctx.prefix, ctx.now, ...this.argNames.map((a) => input.argv[a]), ...(input.rest ?? [])];
+    let reply: unknown;
+    try {
+      reply = await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      reply = await redis.eval(this.source, keys.length, ...keys, ...args);
+    }
+    return this.check(reply);
+  }
+
+  private check(reply: unknown): ScriptReply {
+    if (!Array.isArray(reply) || typeof reply[0] !== "string" || !STATUSES.has(reply[0])) {
+      throw new Error(`Script ${this.name} returned an unexpected reply: ${JSON.stringify(reply)?.slice(0, 200)}`);
+    }
+    return { status: reply[0] as ScriptStatusValue, data: reply.slice(1) as unknown[] };
+  }
+}
+
+const job = ["job"] as const;
+
+/** Every script of the store, declared once. */
+export const scripts = {
+  enqueue: new RedisScript("enqueue", ["idempotency"], ["count"]),
+  enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
+  claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "tokenBase"]),
+  extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),
+  complete: new RedisScript("complete", job, ["jobId", "token", "result"]),
+  fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs"]),
+  progress: new RedisScript("progress", job, ["jobId", "token", "progress"]),
+  release: new RedisScript("release", job, ["jobId", "token"]),
+  promoteDue: new RedisScript("promote-due", ["scheduled"], ["limit"]),
+  recoverExpired: new RedisScript("recover-expired", ["leases"], ["limit", "stallLimit"]),
+  prune: new RedisScript("prune", ["expiry", "workers", "workerBeats"], ["limit", "forgetMs"]),
+  purge: new RedisScript("purge", ["statusIndex"], ["queue", "finishedBefore", "limit", "budget"]),
+  cancel: new RedisScript("cancel", job, ["jobId"]),
+  retry: new RedisScript("retry", job, ["jobId"]),
+  retryAllFailed: new RedisScript("retry-all-failed", ["failedIndex"], ["queue", "limit", "budget"]),
+  remove: new RedisScript("remove", job, ["jobId"]),
+  list: new RedisScript("list", ["anchor"], ["limit", "cursor", "budget", "status", "queue", "task", "project", "user"]),
+  stats: new RedisScript("stats", ["queues", "counts", "paused"], []),
+  registerWorker: new RedisScript("register-worker", ["workers", "workerBeats"], ["name", "incarnation", "info"]),
+  heartbeatWorker: new RedisScript("heartbeat-worker", ["workers", "workerBeats"], ["name", "incarnation", "info"]),
+  unregisterWorker: new RedisScript("unregister-worker", ["workers", "workerBeats"], ["name", "incarnation"]),
+};

@@ -1,0 +1,84 @@
+// Wake-ups for idle workers without polling: one subscriber connection per store listens on
+// the namespace's wake channel, where scripts announce queues that went from empty to non-empty.
+// Announcements that arrive between a claim and the next wait are remembered, so none is missed.
+import { duplicateConnection } from "./redis-connection.js";
+import type { RedisConnection } from "./scripts.js";
+
+/** Tells waiters that a queue may have work. */
+export class WorkSignal {
+  private readonly announced = new Set<string>();
+  private readonly waiters = new Set<{ queues: readonly string[]; wake: () => void }>();
+  private reconnected = false;
+  private sub: RedisConnection | null = null;
+  private subscribing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly main: RedisConnection,
+    private readonly channel: string,
+  ) {}
+
+  /** Called at each claim: announcements before it are consumed by that claim. */
+  markClaim(): void {
+    this.announced.clear();
+    this.reconnected = false;
+  }
+
+  /** Resolves on an announcement for one of `queues`, a reconnect, `timeoutMs`, or abort. */
+  async wait(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.closed || this.pending(queues)) return;
+    const deadline = Date.now() + timeoutMs;
+    await this.subscribe().catch(() => undefined);
+    if (signal.aborted || this.closed || this.pending(queues)) return;
+    await new Promise<void>((resolve) => {
+      const waiter = { queues, wake: () => done() };
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.waiters.delete(waiter);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      signal.addEventListener("abort", done, { once: true });
+      this.waiters.add(waiter);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const waiter of [...this.waiters]) waiter.wake();
+    this.sub?.disconnect();
+  }
+
+  private pending(queues: readonly string[]): boolean {
+    return this.reconnected || queues.some((q) => this.announced.has(q));
+  }
+
+  private subscribe(): Promise<void> {
+    this.subscribing ??= (async () => {
+      const sub = duplicateConnection(this.main);
+      sub.on("error", () => undefined);
+      sub.on("message", (_channel: string, queue: string) => this.announce(queue));
+      // After a reconnect, work may have arrived while the subscription was down.
+      sub.on("ready", () => this.announce(null));
+      try {
+        await sub.connect();
+        await sub.subscribe(this.channel);
+        this.sub = sub;
+      } catch (error) {
+        sub.disconnect();
+        this.subscribing = null;
+        throw error;
+      }
+    })();
+    return this.subscribing;
+  }
+
+  private announce(queue: string | null): void {
+    if (queue === null) this.reconnected = true;
+    else this.announced.add(queue);
+    for (const waiter of [...this.waiters]) {
+      if (queue === null || waiter.queues.includes(queue)) waiter.wake();
+    }
+  }
+}
