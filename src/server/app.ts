@@ -10,12 +10,14 @@ import type { TaskRegistry } from "../core/task.js";
 import { installAuth, type AuthTokens } from "./auth.js";
 import { installErrorHandler } from "./error-handler.js";
 import { installJsonParser } from "./json-body.js";
+import { registerDashboardRoutes } from "./routes/dashboard.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerJobRoutes } from "./routes/jobs.js";
 import { registerMetricsRoutes } from "./routes/metrics.js";
 import { registerMonitoringRoutes } from "./routes/monitoring.js";
 import { registerQueueRoutes } from "./routes/queues.js";
 import { errorSchema, jobSchema } from "./schemas.js";
+import { DashboardSessions } from "./session.js";
 
 /** Everything the HTTP API needs; the composition root (the CLI) supplies it. */
 export interface AppDeps {
@@ -29,7 +31,7 @@ export interface AppDeps {
   workerTtlMs?: number;
   /** Largest request body (default 1 MiB). */
   bodyLimitBytes?: number;
-  /** Reserved for the dashboard, served under /dashboard by a later change. */
+  /** Serves the dashboard under /dashboard from this directory of built assets (DASHBOARD_ROOT). */
   dashboard?: { root: string } | null;
   /** Interval of SSE keep-alive comments (default 15000). */
   sseKeepAliveMs?: number;
@@ -79,7 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installJsonParser(app, APP_DEFAULTS.maxJsonDepth);
   installErrorHandler(app, log);
-  installAuth(app, deps.auth);
+  const sessions = deps.dashboard ? new DashboardSessions(deps.auth) : null;
+  installAuth(app, deps.auth, sessions === null ? undefined : (request) => sessions.grantOf(request));
   app.addSchema(errorSchema);
   app.addSchema(jobSchema);
   await registerOpenApi(app);
@@ -88,5 +91,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMonitoringRoutes(app, { client: deps.client, workerTtlMs });
   registerEventRoutes(app, { client: deps.client, keepAliveMs: deps.sseKeepAliveMs ?? APP_DEFAULTS.sseKeepAliveMs });
   await registerMetricsRoutes(app, { client: deps.client, workerTtlMs });
+  if (deps.dashboard && sessions !== null) registerDashboardRoutes(app, { client: deps.client, root: deps.dashboard.root, sessions });
   return app;
 }

@@ -37,12 +37,23 @@ export interface AuthRouteConfig {
   public?: boolean;
 }
 
-/** Adds the onRequest hook that enforces the 401/403 rules on every non-public route. */
-export function installAuth(app: FastifyInstance, tokens: AuthTokens): void {
+/** Access from a dashboard session cookie: null without one; csrfValid says if its CSRF header matches. */
+export type SessionResolver = (request: FastifyRequest) => { access: Access; csrfValid: boolean } | null;
+
+/**
+ * Adds the onRequest hook that enforces the 401/403 rules on every non-public route. Without an
+ * Authorization header, a valid session cookie (when `sessions` is given) grants its access, and
+ * its writes need the session's CSRF token (403 CSRF_REJECTED otherwise).
+ */
+export function installAuth(app: FastifyInstance, tokens: AuthTokens, sessions?: SessionResolver): void {
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     const config = request.routeOptions.config as AuthRouteConfig | undefined;
     if (config?.public === true) return;
-    const access = accessOf(request.headers.authorization, tokens);
+    const session = request.headers.authorization === undefined && tokens.token !== null ? (sessions?.(request) ?? null) : null;
+    if (session !== null && !session.csrfValid && !READ_METHODS.has(request.method)) {
+      return sendError(reply, "CSRF_REJECTED", "This action needs the session's CSRF token in the x-csrf-token header");
+    }
+    const access = session?.access ?? accessOf(request.headers.authorization, tokens);
     if (access === "none") {
       return sendError(reply.header("www-authenticate", 'Bearer realm="caudex"'), "UNAUTHORIZED", "A valid bearer token is required");
     }

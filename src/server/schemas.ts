@@ -49,7 +49,7 @@ export const jobSchema = {
     error: {
       type: ["object", "null"],
       additionalProperties: false,
-      properties: { code: { type: "string" }, message: { type: "string" } },
+      properties: { code: { type: "string" }, message: { type: "string" }, stack: { type: "string", description: "Where the task threw, when known" } },
     },
     attempt: { type: "integer" },
     max_attempts: { type: "integer" },

@@ -45,7 +45,7 @@ export function jobView(job: Job): Record<string, unknown> {
     run_at: isoOrNull(job.runAt),
     progress: job.progress,
     result: job.result,
-    error: job.error === null ? null : { code: job.error.code, message: job.error.message },
+    error: job.error === null ? null : { code: job.error.code, message: job.error.message, ...(job.error.stack === undefined ? {} : { stack: job.error.stack }) },
     attempt: job.attempt,
     max_attempts: job.maxAttempts,
     timeout: job.timeoutMs / 1000,

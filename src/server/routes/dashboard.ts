@@ -1,0 +1,148 @@
+// The dashboard under /dashboard: its pages and assets, sign-in and sign-out (a session cookie
+// plus a CSRF token), and the last hour's throughput for its chart. Everything else the
+// dashboard shows comes from the regular API, which accepts the session cookie.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Client } from "../../core/client.js";
+import type { AuthRouteConfig } from "../auth.js";
+import { DASHBOARD_HEADERS, loadDashboardAssets } from "../dashboard-assets.js";
+import { sendError } from "../error-handler.js";
+import { SESSION_COOKIE, SESSION_TTL_MS, type DashboardSessions, type Session } from "../session.js";
+import { SignInLimiter } from "../sign-in-limiter.js";
+import { ThroughputHistory } from "../throughput.js";
+import { errorRef } from "../schemas.js";
+
+/** What the dashboard routes need. */
+export interface DashboardRoutesDeps {
+  client: Client;
+  /** Directory of the built dashboard (index.html, style.css, *.js). */
+  root: string;
+  sessions: DashboardSessions;
+}
+
+const publicRoute: AuthRouteConfig = { public: true };
+const tags = ["dashboard"];
+
+const sessionAnswer = {
+  type: "object",
+  required: ["access", "csrf_token", "auth_required"],
+  additionalProperties: false,
+  properties: {
+    access: { type: "string", enum: ["read", "full"] },
+    csrf_token: { type: "string", description: "Send it in the x-csrf-token header of every action" },
+    expires_at: { type: ["string", "null"], format: "date-time" },
+    auth_required: { type: "boolean" },
+  },
+} as const;
+
+const signInBody = {
+  type: "object",
+  required: ["token"],
+  additionalProperties: false,
+  properties: { token: { type: "string", minLength: 1, maxLength: 1024 } },
+} as const;
+
+const throughputAnswer = {
+  type: "object",
+  additionalProperties: false,
+  required: ["bucket_seconds", "since", "recording_since", "queues"],
+  properties: {
+    bucket_seconds: { type: "integer" },
+    since: { type: "string", format: "date-time" },
+    recording_since: { type: "string", format: "date-time" },
+    queues: {
+      type: "object",
+      additionalProperties: {
+        type: "object",
+        additionalProperties: false,
+        required: ["completed", "failed"],
+        properties: { completed: { type: "array", items: { type: "integer" } }, failed: { type: "array", items: { type: "integer" } } },
+      },
+    },
+  },
+} as const;
+
+function cookieHeader(request: FastifyRequest, value: string, maxAgeSeconds: number): string {
+  // Secure only over https: a plain-http loopback server must still be able to sign in.
+  const secure = request.protocol === "https" ? "; Secure" : "";
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
+}
+
+function sessionBody(session: Session): Record<string, unknown> {
+  return { access: session.access, csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString(), auth_required: true };
+}
+
+function registerPages(app: FastifyInstance, root: string): void {
+  const assets = loadDashboardAssets(root);
+  const send = (reply: FastifyReply, path: string): FastifyReply => {
+    const asset = assets.get(path);
+    if (asset === undefined) {
+      const hint = path === "index.html" ? "; the dashboard is not built (npm run build)" : "";
+      return sendError(reply, "NOT_FOUND", `No dashboard file ${path}${hint}`);
+    }
+    return reply.headers(DASHBOARD_HEADERS).type(asset.type).send(asset.body);
+  };
+  const page = { config: publicRoute, schema: { hide: true } };
+  app.get("/dashboard", page, async (_request, reply) => reply.redirect("/dashboard/"));
+  app.get("/dashboard/", page, async (_request, reply) => send(reply, "index.html"));
+  app.get("/dashboard/*", page, async (request, reply) => send(reply, (request.params as { "*": string })["*"]));
+}
+
+function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions): void {
+  const limiter = new SignInLimiter();
+  app.get(
+    "/dashboard/session",
+    { config: publicRoute, schema: { tags, summary: "The dashboard session of this browser (401 without one)", security: [], response: { 200: sessionAnswer, "4xx": errorRef } } },
+    async (request, reply) => {
+      if (sessions.open) return { access: "full", csrf_token: "", expires_at: null, auth_required: false };
+      const session = sessions.sessionOf(request);
+      if (session === null) return sendError(reply, "UNAUTHORIZED", "Not signed in");
+      return sessionBody(session);
+    },
+  );
+  app.post(
+    "/dashboard/session",
+    { config: publicRoute, schema: { tags, summary: "Sign in with a token: sets the HttpOnly session cookie", security: [], body: signInBody, response: { 200: sessionAnswer, "4xx": errorRef } } },
+    async (request, reply) => {
+      if (limiter.blocked(request.ip)) return sendError(reply, "RATE_LIMITED", "Too many failed sign-ins; wait a few minutes");
+      const signedIn = sessions.signIn((request.body as { token: string }).token);
+      if (signedIn === null) {
+        limiter.failed(request.ip);
+        return sendError(reply, "UNAUTHORIZED", "That token is not valid here");
+      }
+      reply.header("set-cookie", cookieHeader(request, signedIn.cookie, Math.floor(SESSION_TTL_MS / 1000)));
+      return sessionBody(signedIn.session);
+    },
+  );
+  app.delete(
+    "/dashboard/session",
+    { config: publicRoute, schema: { tags, summary: "Sign out: ends the session and clears its cookie", security: [], response: { 204: { type: "null", description: "Signed out" }, "4xx": errorRef } } },
+    async (request, reply) => {
+      const session = sessions.sessionOf(request);
+      if (session !== null) {
+        if (sessions.grantOf(request)?.csrfValid !== true) return sendError(reply, "CSRF_REJECTED", "Signing out needs the session's CSRF token");
+        sessions.revoke(session);
+      }
+      return reply.header("set-cookie", cookieHeader(request, "", 0)).code(204).send();
+    },
+  );
+}
+
+/** Registers the dashboard's pages, session routes and throughput history. */
+export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRoutesDeps): void {
+  registerPages(app, deps.root);
+  registerSessionRoutes(app, deps.sessions);
+  const history = new ThroughputHistory();
+  let stop: (() => Promise<void>) | null = null;
+  app.addHook("onReady", async () => {
+    stop = await deps.client.store.watch((event) => history.record(event));
+  });
+  app.addHook("preClose", async () => {
+    await stop?.();
+    stop = null;
+  });
+  app.get(
+    "/dashboard/api/throughput",
+    { schema: { tags, summary: "Jobs completed and failed per minute over the last hour, per queue", response: { 200: throughputAnswer, "4xx": errorRef } } },
+    async () => history.view(),
+  );
+}
