@@ -20,7 +20,7 @@ export const FULL = { authorization: `Bearer ${FULL_TOKEN}` };
 export const READ = { authorization: `Bearer ${READ_TOKEN}` };
 
 /** Tasks the test workers know: one that echoes, one that fails, one that waits for abort. */
-export const echoTask = defineTask<{ value?: unknown }, unknown>("echo", async (payload) => payload.value ?? null);
+export const echoTask = defineTask<{ value?: unknown } | null, unknown>("echo", async (payload) => payload?.value ?? null);
 export const failTask = defineTask("fail", async () => {
   throw new Error("boom");
 }, { maxAttempts: 1 });

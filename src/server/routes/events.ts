@@ -81,6 +81,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
         if (stop !== null) void stop();
       };
       res.on("close", cleanup);
+      res.on("error", cleanup);
+      request.raw.socket.on("close", cleanup);
       const afterSeq = lastEventId(request.headers["last-event-id"]);
       const deliver = (event: JobEvent): void => {
         if (closed || !matches(event, query)) return;
