@@ -1,0 +1,96 @@
+// The auth table: every route × {no token, wrong token, read-only token, full token}.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FULL_TOKEN, READ_TOKEN, createTestServer, type TestServer } from "../../test/support/server.js";
+import { accessOf } from "./auth.js";
+
+type Method = "GET" | "POST" | "DELETE";
+interface Route {
+  method: Method;
+  url: string;
+  body?: object;
+  /** Status with a valid token that may do it. */
+  ok: number;
+}
+
+const CREDENTIALS = {
+  none: undefined,
+  wrong: "Bearer not-the-token",
+  readonly: `Bearer ${READ_TOKEN}`,
+  full: `Bearer ${FULL_TOKEN}`,
+} as const;
+
+describe("auth table", () => {
+  let server: TestServer;
+  let jobId: string;
+  beforeAll(async () => {
+    server = await createTestServer();
+    jobId = (await server.client.enqueue("echo", null)).id;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const routes = (): Route[] => [
+    { method: "GET", url: "/jobs", ok: 200 },
+    { method: "GET", url: `/jobs/${jobId}`, ok: 200 },
+    { method: "GET", url: `/jobs/${jobId}/events`, ok: 200 },
+    { method: "POST", url: "/jobs", body: { task: "echo", payload: null }, ok: 201 },
+    // The job is QUEUED: retry is refused (409) but only after auth let it through.
+    { method: "POST", url: `/jobs/${jobId}/retry`, ok: 409 },
+    { method: "POST", url: "/jobs/job_unknown/cancel", ok: 404 },
+    { method: "DELETE", url: "/jobs/job_unknown", ok: 404 },
+    { method: "POST", url: "/queues/default/pause", ok: 200 },
+    { method: "POST", url: "/queues/default/resume", ok: 200 },
+    { method: "GET", url: "/monitoring/queue/stats", ok: 200 },
+    { method: "GET", url: "/monitoring/queue/workers", ok: 200 },
+    { method: "GET", url: "/monitoring/queue/failed", ok: 200 },
+    { method: "POST", url: "/monitoring/queue/failed", body: { all: true }, ok: 200 },
+    { method: "GET", url: "/metrics", ok: 200 },
+    // A stream never ends under inject(); an invalid query shows auth passed without opening one.
+    { method: "GET", url: "/events?unknown=1", ok: 400 },
+    { method: "GET", url: "/openapi.json", ok: 200 },
+    { method: "GET", url: "/docs", ok: 200 },
+    { method: "GET", url: "/no/such/route", ok: 404 },
+  ];
+
+  it("enforces 401 without or with a wrong token, 403 for read-only writes, and lets the full token through", async () => {
+    const table: string[] = [];
+    for (const route of routes()) {
+      for (const [who, authorization] of Object.entries(CREDENTIALS)) {
+        const res = await server.app.inject({
+          method: route.method,
+          url: route.url,
+          headers: authorization === undefined ? {} : { authorization },
+          ...(route.body === undefined ? {} : { payload: route.body }),
+        });
+        const expected =
+          who === "none" || who === "wrong" ? 401 : who === "readonly" && route.method !== "GET" ? 403 : route.ok;
+        table.push(`${route.method} ${route.url} ${who}: ${res.statusCode}${res.statusCode === expected ? "" : ` (expected ${expected})`}`);
+        if (res.statusCode === 401 || res.statusCode === 403) {
+          expect(res.json<{ error: { code: string } }>().error.code).toBe(res.statusCode === 401 ? "UNAUTHORIZED" : "FORBIDDEN");
+        }
+      }
+    }
+    expect(table.filter((line) => line.includes("expected"))).toEqual([]);
+  });
+
+  it("leaves GET /monitoring/health open to anyone", async () => {
+    for (const authorization of Object.values(CREDENTIALS)) {
+      const res = await server.app.inject({ url: "/monitoring/health", headers: authorization === undefined ? {} : { authorization } });
+      expect(res.statusCode).toBe(200);
+    }
+  });
+
+  it("refuses malformed Authorization headers", () => {
+    const tokens = { token: FULL_TOKEN, readonlyToken: READ_TOKEN };
+    for (const header of ["", "Bearer", `Basic ${FULL_TOKEN}`, `Bearer ${FULL_TOKEN} extra`, `Bearer  ${FULL_TOKEN}x`, FULL_TOKEN]) {
+      expect(accessOf(header, tokens), header).toBe("none");
+    }
+    expect(accessOf(`bearer ${FULL_TOKEN}`, tokens)).toBe("full");
+    expect(accessOf(`Bearer ${READ_TOKEN}`, { token: FULL_TOKEN, readonlyToken: null })).toBe("none");
+  });
+
+  it("grants everything when no token is configured", () => {
+    expect(accessOf(undefined, { token: null, readonlyToken: null })).toBe("full");
+  });
+});

@@ -1,0 +1,39 @@
+// The OpenAPI document is generated from the route schemas and must be a valid OpenAPI 3.1.
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FULL, createTestServer, type TestServer } from "../../test/support/server.js";
+
+describe("GET /openapi.json", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await createTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("is a valid OpenAPI 3.1 document listing every route", async () => {
+    const res = await server.app.inject({ url: "/openapi.json", headers: FULL });
+    const document = res.json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    const validator = new Validator();
+    const result = await validator.validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+    const operations = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((op) => `${op.toUpperCase()} ${path}`));
+    expect(operations.sort()).toEqual(
+      [
+        "GET /jobs", "POST /jobs", "GET /jobs/{id}", "DELETE /jobs/{id}", "GET /jobs/{id}/events", "POST /jobs/{id}/retry",
+        "POST /jobs/{id}/cancel", "POST /queues/{name}/pause", "POST /queues/{name}/resume", "GET /monitoring/health",
+        "GET /monitoring/queue/stats", "GET /monitoring/queue/workers", "GET /monitoring/queue/failed",
+        "POST /monitoring/queue/failed", "GET /events", "GET /metrics",
+      ].sort(),
+    );
+  });
+
+  it("serves the browsable docs at /docs", async () => {
+    const res = await server.app.inject({ url: "/docs", headers: FULL });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain("swagger-ui");
+  });
+});
