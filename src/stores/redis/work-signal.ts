@@ -16,7 +16,10 @@ export class WorkSignal {
   constructor(
     private readonly main: RedisConnection,
     private readonly channel: string,
-  ) {}
+  ) {
+    // A worker backing off after failed claims retries as soon as the command connection is back.
+    main.on("ready", () => this.announce(null));
+  }
 
   /** Called at each claim: announcements before it are consumed by that claim. */
   markClaim(): void {

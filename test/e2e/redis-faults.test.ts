@@ -1,0 +1,105 @@
+// Real worker processes on a real redis-server: Redis (AOF, appendfsync always) is SIGKILLed
+// and restarted twice while three workers drain 5,000 jobs; and a paused worker's late
+// completion is fenced off after another worker took its job over.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Client } from "../../src/core/client.js";
+import { RedisStore } from "../../src/stores/redis/redis-store.js";
+import { spawnTs, type Child } from "../support/processes.js";
+import { RedisServer, redisServerAvailable } from "../support/redis-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+const FIXTURE = join(import.meta.dirname, "../fixtures/redis-worker.ts");
+const dir = mkdtempSync(join(tmpdir(), "caudex-redis-faults-"));
+const children: Child[] = [];
+const servers: RedisServer[] = [];
+afterAll(async () => {
+  for (const child of children) child.process.kill("SIGKILL");
+  for (const server of servers) await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function lines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}
+
+async function completed(store: RedisStore): Promise<number> {
+  try {
+    return (await store.stats()).find((s) => s.queue === "default")?.counts.COMPLETED ?? 0;
+  } catch {
+    return -1;
+  }
+}
+
+describe.skipIf(!redisServerAvailable())("Redis with real worker processes", () => {
+  it("loses nothing while redis-server is SIGKILLed and restarted twice during a drain", async () => {
+    const server = await RedisServer.start({ appendfsync: "always" });
+    servers.push(server);
+    const store = await RedisStore.connect({ url: server.url, namespace: "faults" });
+    const client = new Client({ store });
+    const ids: string[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const jobs = await client.enqueueMany(Array.from({ length: 500 }, (_, i) => ({ task: "record", payload: { i } })));
+      ids.push(...jobs.map((j) => j.id));
+    }
+    const outs = [0, 1, 2].map((i) => join(dir, `drain-${i}.out`));
+    for (const [i, out] of outs.entries()) {
+      const env = { REDIS_URL: server.url, NAMESPACE: "faults", NAME: `drain-${i}`, CONCURRENCY: "10", TASK_MS: "15", LEASE_MS: "2000", OUT: out };
+      children.push(spawnTs(FIXTURE, env));
+    }
+    const resumeMs: number[] = [];
+    for (const threshold of [1000, 2500]) {
+      await waitFor(async () => (await completed(store)) >= threshold, { timeoutMs: 60_000, what: `${threshold} completions` });
+      await server.kill();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await server.restart();
+      const back = Date.now();
+      const before = await waitFor(async () => {
+        const n = await completed(store);
+        return n >= 0 ? n + 1 : 0;
+      }, { what: "the test's own store to reconnect" });
+      await waitFor(async () => (await completed(store)) >= before, { timeoutMs: 20_000, what: "workers to resume" });
+      resumeMs.push(Date.now() - back);
+    }
+    await waitFor(async () => (await completed(store)) === ids.length, { timeoutMs: 60_000, what: "every job completed" });
+    const jobs = await Promise.all(ids.map((id) => store.getJob(id)));
+    const lost = jobs.filter((job) => job === null || job.status !== "COMPLETED").length;
+    const executions = outs.flatMap(lines);
+    const unique = new Set(executions);
+    const duplicates = executions.length - unique.size;
+    console.log(`redis faults: 5,000 jobs, 2 SIGKILLs of redis-server: lost ${lost}, duplicates ${duplicates}, resumed after ${resumeMs.join(" ms, ")} ms`);
+    expect(lost).toBe(0);
+    expect(ids.filter((id) => !unique.has(id))).toEqual([]);
+    for (const ms of resumeMs) expect(ms).toBeLessThan(5000);
+    await store.close();
+  }, 90_000);
+});
+
+describe.skipIf(!redisServerAvailable())("Redis fencing with a paused worker", () => {
+  it("rejects the late completion of a worker paused past its lease; the new attempt's result stays", async () => {
+    const server = await RedisServer.start();
+    servers.push(server);
+    const store = await RedisStore.connect({ url: server.url, namespace: "stale" });
+    const client = new Client({ store });
+    const base = { REDIS_URL: server.url, NAMESPACE: "stale", LEASE_MS: "1500", MAINTENANCE_MS: "200", HOLDER: "paused", HOLD_MS: "4000" };
+    const paused = spawnTs(FIXTURE, { ...base, NAME: "paused", OUT: join(dir, "paused.out") });
+    children.push(paused);
+    await waitFor(() => paused.output().includes("ready"), { what: "first worker ready" });
+    const job = await client.enqueue("hold", {});
+    await waitFor(() => paused.output().includes(`started ${job.id}`), { what: "first worker to start the job" });
+    paused.process.kill("SIGSTOP");
+    const taker = spawnTs(FIXTURE, { ...base, NAME: "taker", OUT: join(dir, "taker.out") });
+    children.push(taker);
+    const done = await client.wait(job.id, { timeoutMs: 20_000 });
+    expect(done).toMatchObject({ status: "COMPLETED", attempt: 2, stalls: 1, worker: "taker", result: { by: "taker", attempt: 2 } });
+    paused.process.kill("SIGCONT");
+    await waitFor(() => paused.output().includes(`lease-lost ${job.id}`), { what: "the paused worker's completion to be rejected" });
+    const after = await client.requireJob(job.id);
+    expect(after.result).toEqual({ by: "taker", attempt: 2 });
+    const completions = (await client.jobEvents(job.id)).filter((e) => e.type === "job:completed");
+    expect(completions).toHaveLength(1);
+    await store.close();
+  }, 60_000);
+});
