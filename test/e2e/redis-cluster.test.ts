@@ -1,0 +1,44 @@
+// The whole job flow (enqueue -> worker -> result, events, listing) through a local
+// three-master Redis Cluster: the namespace hash tag keeps every script in one slot.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "../../src/core/client.js";
+import { defineTask } from "../../src/core/task.js";
+import { Worker } from "../../src/core/worker.js";
+import { RedisStore } from "../../src/stores/redis/redis-store.js";
+import { RedisCluster } from "../support/redis-cluster.js";
+import { redisServerAvailable } from "../support/redis-server.js";
+
+const double = defineTask("double", (payload: { n: number }) => ({ doubled: payload.n * 2 }));
+
+describe.skipIf(!redisServerAvailable())("Redis Cluster", () => {
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    cluster = await RedisCluster.start();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  it("runs enqueue -> worker -> result through a three-master cluster", async () => {
+    const store = await RedisStore.connect({ cluster: { nodes: cluster.nodes }, namespace: "cluster" });
+    const workerStore = await RedisStore.connect({ cluster: { nodes: cluster.nodes }, namespace: "cluster" });
+    const client = new Client({ store, tasks: [double] });
+    const worker = new Worker({ store: workerStore, tasks: [double], name: "cluster-worker", concurrency: 4 });
+    await worker.start();
+    try {
+      const jobs = await client.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ task: double, payload: { n } })));
+      const done = await Promise.all(jobs.map((job) => client.wait(job.id, { timeoutMs: 15_000 })));
+      expect(done.map((job) => job.result)).toEqual(jobs.map((_, n) => ({ doubled: n * 2 })));
+      expect(done.every((job) => job.status === "COMPLETED")).toBe(true);
+      const events = await client.jobEvents(jobs[0]?.id ?? "");
+      expect(events.map((e) => e.type)).toEqual(["job:enqueued", "job:started", "job:completed"]);
+      const stats = await client.stats();
+      expect(stats.find((s) => s.queue === "default")?.counts.COMPLETED).toBe(20);
+      expect((await client.listJobs({ status: "COMPLETED" }, { limit: 5 })).jobs).toHaveLength(5);
+    } finally {
+      await worker.stop();
+      await store.close();
+      await workerStore.close();
+    }
+  }, 60_000);
+});
