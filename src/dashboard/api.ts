@@ -1,0 +1,159 @@
+// The dashboard's only way to the server: JSON calls to the HTTP API with the session cookie,
+// the CSRF token on every write, and the API's shapes as types. No storage access, no secrets.
+
+/** A job as GET /jobs/:id shows it. */
+export interface JobView {
+  job_id: string;
+  status: string;
+  queue: string;
+  task: string;
+  payload?: unknown;
+  created_at: string;
+  enqueued_at?: string | null;
+  started_at?: string | null;
+  completed_at?: string | null;
+  run_at?: string | null;
+  progress?: unknown;
+  result?: unknown;
+  error?: { code: string; message: string; stack?: string } | null;
+  attempt: number;
+  max_attempts: number;
+  timeout?: number;
+  worker?: string | null;
+  idempotency_key?: string | null;
+  meta: Record<string, unknown>;
+}
+
+/** A page of jobs. */
+export interface JobPage {
+  jobs: JobView[];
+  next_cursor: string | null;
+}
+
+/** One event of a job's timeline or of the live stream. */
+export interface EventView {
+  type: string;
+  job_id: string;
+  queue: string;
+  task: string;
+  status: string;
+  at: string;
+  seq?: string;
+  attempt?: number;
+  worker?: string | null;
+  progress?: unknown;
+  error?: { code: string; message: string };
+  duration_ms?: number;
+}
+
+/** One queue's statistics. */
+export interface QueueStatsView {
+  queue: string;
+  counts: Record<string, number>;
+  oldest_waiting_seconds: number | null;
+  completed_last_minute: number;
+  failed_last_minute: number;
+  paused: boolean;
+}
+
+/** A live worker. */
+export interface WorkerView {
+  name: string;
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  state: string;
+  current_job_ids: string[];
+  started_at: string;
+  last_heartbeat: string;
+  processed: number;
+  failed: number;
+}
+
+/** The health report. */
+export interface HealthView {
+  status: "ok" | "degraded" | "down";
+  reasons?: string[];
+  live_workers?: number;
+}
+
+/** Per-minute completions and failures of the last hour, per queue. */
+export interface ThroughputView {
+  bucket_seconds: number;
+  since: string;
+  recording_since: string;
+  queues: Record<string, { completed: number[]; failed: number[] }>;
+}
+
+/** The browser's session. */
+export interface SessionView {
+  access: "read" | "full";
+  csrf_token: string;
+  auth_required: boolean;
+}
+
+/** An error answer of the API, with its stable code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Calls the API on this origin; writes carry the CSRF token once signed in. */
+export class Api {
+  private csrfToken = "";
+
+  /** Sets the CSRF token sent with every write. */
+  useCsrfToken(token: string): void {
+    this.csrfToken = token;
+  }
+
+  /** Sends one request and returns its JSON answer (undefined for 204). */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (method !== "GET" && this.csrfToken !== "") headers["x-csrf-token"] = this.csrfToken;
+    let response: Response;
+    try {
+      response = await fetch(path, { method, headers, credentials: "same-origin", ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch {
+      throw new ApiError(0, "UNREACHABLE", "The server cannot be reached");
+    }
+    if (response.status === 204) return undefined as T;
+    const data = (await response.json().catch(() => null)) as unknown;
+    if (!response.ok) {
+      const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+      throw new ApiError(response.status, error?.code ?? "HTTP_" + String(response.status), error?.message ?? response.statusText);
+    }
+    return data as T;
+  }
+
+  /** GET shorthand. */
+  get<T>(path: string): Promise<T> {
+    return this.call<T>("GET", path);
+  }
+
+  /** POST shorthand. */
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>("POST", path, body);
+  }
+}
+
+/** Builds a query string from the non-empty values of `params`. */
+export function query(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== "") search.set(key, value);
+  const text = search.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+/** Path of one job's resource. */
+export function jobPath(id: string, suffix = ""): string {
+  return `/jobs/${encodeURIComponent(id)}${suffix}`;
+}

@@ -1,0 +1,100 @@
+// Job detail: status and actions, times, attempts, payload, result, progress, error with its
+// stack, meta, and the timeline of every event (enqueued, started, retried, failed, completed)
+// with its time and worker. All of it as text.
+import { ApiError, jobPath, type EventView, type JobView } from "../api.js";
+import { jobActions, statusBadge } from "../actions.js";
+import type { View, ViewContext } from "../context.js";
+import { h, replace } from "../dom.js";
+import { between, dateTime, duration, json } from "../format.js";
+import { dataTable } from "../table.js";
+
+function pair(label: string, value: Node | string): HTMLElement[] {
+  return [h("dt", {}, label), h("dd", {}, value)];
+}
+
+function facts(job: JobView): HTMLElement {
+  const waited = between(job.enqueued_at ?? job.created_at, job.started_at);
+  const ran = between(job.started_at, job.completed_at);
+  return h(
+    "dl",
+    { class: "facts" },
+    pair("Task", job.task),
+    pair("Queue", job.queue),
+    pair("Attempt", `${job.attempt} of ${job.max_attempts}`),
+    pair("Worker", job.worker ?? "–"),
+    pair("Timeout", job.timeout === undefined ? "–" : duration(job.timeout)),
+    pair("Created", dateTime(job.created_at)),
+    pair("Enqueued", dateTime(job.enqueued_at)),
+    pair("Run at", dateTime(job.run_at)),
+    pair("Started", `${dateTime(job.started_at)}${waited === null ? "" : ` (waited ${duration(waited)})`}`),
+    pair("Finished", `${dateTime(job.completed_at)}${ran === null ? "" : ` (ran ${duration(ran)})`}`),
+    pair("Idempotency key", job.idempotency_key ?? "–"),
+  );
+}
+
+function block(title: string, content: string, testId: string): HTMLElement {
+  return h("div", { class: "panel" }, h("h2", {}, title), h("pre", { class: "code", "data-testid": testId, tabindex: "0" }, content));
+}
+
+function errorBlock(job: JobView): HTMLElement | null {
+  if (job.error === null || job.error === undefined) return null;
+  return h(
+    "div",
+    { class: "panel panel-error" },
+    h("h2", {}, "Error"),
+    h("p", {}, h("span", { class: "badge status-failed" }, job.error.code), " ", h("span", { "data-testid": "error-message" }, job.error.message)),
+    job.error.stack === undefined ? null : h("pre", { class: "code", "data-testid": "error-stack", tabindex: "0" }, job.error.stack),
+  );
+}
+
+function timeline(events: EventView[]): HTMLElement {
+  const columns = [{ label: "Time" }, { label: "Event" }, { label: "Status" }, { label: "Attempt", numeric: true }, { label: "Worker" }, { label: "Took", numeric: true }, { label: "Detail" }];
+  const rows = events.map((e) => ({
+    cells: [
+      dateTime(e.at),
+      e.type.replace(/^job:/, ""),
+      statusBadge(e.status),
+      e.attempt ?? "–",
+      e.worker ?? "–",
+      e.duration_ms === undefined ? "–" : duration(e.duration_ms / 1000),
+      e.error !== undefined ? `${e.error.code}: ${e.error.message}` : e.progress !== undefined ? `progress ${JSON.stringify(e.progress)}` : "",
+    ],
+  }));
+  return h("div", { class: "panel" }, h("h2", {}, "Timeline"), dataTable(columns, rows, "No events recorded."));
+}
+
+/** The page of one job. */
+export function jobDetailView(ctx: ViewContext, id: string): View {
+  const body = h("div", {}, h("p", { class: "loading" }, "Loading…"));
+  const title = h("h1", { id: "view-title", class: "mono" }, id);
+  return {
+    title: `Job ${id}`,
+    root: h("section", { "aria-labelledby": "view-title" }, h("p", {}, h("a", { href: "#/jobs" }, "← Jobs")), title, body),
+    concerns: (event) => event.job_id === id,
+    async refresh() {
+      let job: JobView;
+      let events: EventView[];
+      try {
+        [job, { events }] = await Promise.all([ctx.api.get<JobView>(jobPath(id)), ctx.api.get<{ events: EventView[] }>(jobPath(id, "/events"))]);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) {
+          replace(body, h("p", { class: "empty" }, "No job with this id (it may have been deleted or pruned)."));
+          return;
+        }
+        throw error;
+      }
+      const actions = jobActions(ctx, job, () => {
+        location.hash = "#/jobs";
+      });
+      replace(
+        body,
+        h("div", { class: "view-head" }, h("div", { class: "detail-status", "data-testid": "job-status" }, statusBadge(job.status)), h("div", { class: "row-actions" }, actions)),
+        h("div", { class: "detail-grid" }, h("div", { class: "panel" }, h("h2", {}, "Facts"), facts(job)), block("Meta", json(job.meta), "meta")),
+        errorBlock(job),
+        h("div", { class: "detail-grid" }, block("Payload", json(job.payload), "payload"), block("Result", json(job.result), "result")),
+        job.progress === null || job.progress === undefined ? null : block("Progress", json(job.progress), "progress"),
+        timeline(events),
+      );
+    },
+  };
+}
