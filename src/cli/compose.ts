@@ -1,6 +1,7 @@
 // The composition root: turns a validated configuration into a store, client, worker or HTTP
 // app. The only module that names a concrete store, and where store failures become messages
 // that say what to fix.
+import { fileURLToPath } from "node:url";
 import { createStore } from "../connect.js";
 import { Client } from "../core/client.js";
 import { redactUrl, type CaudexConfig } from "../core/config.js";
@@ -101,7 +102,8 @@ export async function createApp(
   } catch (error) {
     throw new CliError("The HTTP server module could not be loaded", { hint: "Rebuild with `npm run build`.", cause: error });
   }
-  const dashboardRoot = new URL("../dashboard/", import.meta.url).pathname;
+  // The dashboard is built beside the CLI, into dist/dashboard.
+  const dashboardRoot = fileURLToPath(new URL("../dashboard/", import.meta.url));
   return server.buildApp({
     client,
     tasks: options.tasks,

@@ -114,6 +114,7 @@ describe("caudex dev", () => {
     expect(dev.stdout()).toContain(`${url}/dashboard`);
 
     expect((await fetch(`${url}/monitoring/health`)).status).toBe(200);
+    expect((await fetch(`${url}/dashboard/`)).status).toBe(200);
     expect((await fetch(`${url}/monitoring/queue/stats`)).status).toBe(401);
     const stats = await fetch(`${url}/monitoring/queue/stats`, { headers: { authorization: `Bearer ${token}` } });
     expect(stats.status).toBe(200);
