@@ -8,7 +8,7 @@ import type { Client } from "../core/client.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import type { TaskRegistry } from "../core/task.js";
 import { installAuth, type AuthTokens } from "./auth.js";
-import { installErrorHandler } from "./error-handler.js";
+import { answerFrameworkError, installErrorHandler } from "./error-handler.js";
 import { installJsonParser } from "./json-body.js";
 import { registerDashboardRoutes } from "./routes/dashboard.js";
 import { registerEventRoutes } from "./routes/events.js";
@@ -75,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError,
     // Strict validation: unknown fields are errors, not silently dropped, and nothing is
     // coerced (query strings are matched as strings by their schemas).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },

@@ -52,6 +52,11 @@ function codeOfFrameworkError(error: FastifyError): ErrorCode | null {
   return null;
 }
 
+/** Fastify's `frameworkErrors` option: errors raised before routing, such as a malformed URL. */
+export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  void sendError(reply, codeOfFrameworkError(error) ?? "BAD_REQUEST", error.message);
+}
+
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandler(app: FastifyInstance, log: Logger): void {
   app.setNotFoundHandler((request, reply) => {
