@@ -64,6 +64,10 @@ export class RedisKeys {
   watching(): string {
     return `${this.prefix}watching`;
   }
+  /** Held for a moment by the process running this moment's maintenance pass. */
+  maintenanceTick(): string {
+    return `${this.prefix}maintenance-tick`;
+  }
   /** Pub/sub channel announcing that a queue went from empty to non-empty. */
   wakeChannel(): string {
     return `${this.prefix}wake`;

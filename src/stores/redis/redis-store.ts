@@ -29,6 +29,10 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
 // Bounds per call: due jobs promoted by a claim, and index entries read by listings and purges.
 const CLAIM_PROMOTE_LIMIT = 100;
 const SCAN_BUDGET = 5000;
+// An idle worker still claims for real this often, even when no announcement came.
+const QUIET_CLAIM_MS = 10_000;
+// One maintenance pass per namespace per this window, whichever process gets there first.
+const MAINTENANCE_WINDOW_MS = 900;
 // A registry entry younger than this may belong to a live namesake (checked by pid on this host).
 const LIVE_NAMESAKE_MS = 60_000;
 
@@ -40,6 +44,10 @@ export class RedisStore implements Store {
   private readonly signal: WorkSignal;
   private readonly feed: EventFeed;
   private closed = false;
+  private lastRealClaim = 0;
+  private leasesQuietUntil = 0;
+  private expiryQuietUntil = 0;
+  private maintenanceIdleUntil = 0;
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -99,7 +107,10 @@ export class RedisStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const quiet = this.signal.wasQuiet();
     this.signal.markClaim();
+    if (quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS) return [];
+    this.lastRealClaim = Date.now();
     const reply = await this.run(scripts.claim, {
       keys: { paused: this.keys.paused() },
       argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, tokenBase: newToken() },
@@ -140,17 +151,40 @@ export class RedisStore implements Store {
     if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(lease.jobId);
   }
 
+  /**
+   * Maintenance passes are coordinated per namespace: the first process in each window runs
+   * them, and the others skip the round trips (as they do when nothing is due). Not with a test clock.
+   */
   async promoteDue(limit: number): Promise<number> {
-    const reply = await this.run(scripts.promoteDue, { keys: { scheduled: this.keys.scheduled() }, argv: { limit } });
-    return Number(reply.data[0]);
+    const coordinated = this.clock === undefined;
+    if (coordinated) {
+      // A process that lost the window stays out for a few windows: the winner keeps the role
+      // while it lives, and another process takes over within seconds when it dies.
+      const won = Date.now() >= this.maintenanceIdleUntil && (await this.call(() => this.redis.set(this.keys.maintenanceTick(), "1", "PX", MAINTENANCE_WINDOW_MS, "NX"))) !== null;
+      if (!won) {
+        if (Date.now() >= this.maintenanceIdleUntil) this.maintenanceIdleUntil = Date.now() + 3 * MAINTENANCE_WINDOW_MS;
+        this.leasesQuietUntil = this.expiryQuietUntil = Date.now() + MAINTENANCE_WINDOW_MS / 2;
+        return 0;
+      }
+    }
+    const k = this.keys;
+    const reply = await this.run(scripts.promoteDue, { keys: { scheduled: k.scheduled(), leases: k.leases(), expiry: k.expiry() }, argv: { limit } });
+    const [promoted, leasesDue, expiryDue] = reply.data.map(Number);
+    if (coordinated) {
+      this.leasesQuietUntil = leasesDue === 1 ? 0 : Date.now() + MAINTENANCE_WINDOW_MS / 2;
+      this.expiryQuietUntil = expiryDue === 1 ? 0 : Date.now() + MAINTENANCE_WINDOW_MS / 2;
+    }
+    return promoted ?? 0;
   }
 
   async recoverExpired(limit: number, stallLimit: number): Promise<RecoverResult> {
+    if (Date.now() < this.leasesQuietUntil) return { requeued: 0, failed: 0 };
     const reply = await this.run(scripts.recoverExpired, { keys: { leases: this.keys.leases() }, argv: { limit, stallLimit } });
     return { requeued: Number(reply.data[0]), failed: Number(reply.data[1]) };
   }
 
   async prune(limit: number): Promise<number> {
+    if (Date.now() < this.expiryQuietUntil) return 0;
     const k = this.keys;
     const reply = await this.run(scripts.prune, { keys: { expiry: k.expiry(), workers: k.workers(), workerBeats: k.workerBeats() }, argv: { limit, forgetMs: WORKER_FORGET_MS } });
     return Number(reply.data[0]);

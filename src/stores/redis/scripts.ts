@@ -97,7 +97,7 @@ export const scripts = {
   fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs"]),
   progress: new RedisScript("progress", job, ["jobId", "token", "progress"]),
   release: new RedisScript("release", job, ["jobId", "token"]),
-  promoteDue: new RedisScript("promote-due", ["scheduled"], ["limit"]),
+  promoteDue: new RedisScript("promote-due", ["scheduled", "leases", "expiry"], ["limit"]),
   recoverExpired: new RedisScript("recover-expired", ["leases"], ["limit", "stallLimit"]),
   prune: new RedisScript("prune", ["expiry", "workers", "workerBeats"], ["limit", "forgetMs"]),
   purge: new RedisScript("purge", ["statusIndex"], ["queue", "finishedBefore", "limit", "budget"]),

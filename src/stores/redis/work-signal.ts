@@ -9,6 +9,7 @@ export class WorkSignal {
   private readonly announced = new Set<string>();
   private readonly waiters = new Set<{ queues: readonly string[]; wake: () => void }>();
   private reconnected = false;
+  private quiet = false;
   private sub: RedisConnection | null = null;
   private subscribing: Promise<void> | null = null;
   private closed = false;
@@ -25,6 +26,16 @@ export class WorkSignal {
   markClaim(): void {
     this.announced.clear();
     this.reconnected = false;
+    this.quiet = false;
+  }
+
+  /**
+   * True when the last wait ran out its timeout on a live subscription with nothing announced:
+   * then the queues are still empty (every empty-to-non-empty change is announced) and a
+   * claim may skip its round trip.
+   */
+  wasQuiet(): boolean {
+    return this.quiet;
   }
 
   /** Resolves on an announcement for one of `queues`, a reconnect, `timeoutMs`, or abort. */
@@ -35,13 +46,17 @@ export class WorkSignal {
     if (signal.aborted || this.closed || this.pending(queues)) return;
     await new Promise<void>((resolve) => {
       const waiter = { queues, wake: () => done() };
+      const timedOut = (): void => {
+        this.quiet = this.sub?.status === "ready" && !this.pending(queues);
+        done();
+      };
       const done = (): void => {
         clearTimeout(timer);
         signal.removeEventListener("abort", done);
         this.waiters.delete(waiter);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(timedOut, Math.max(0, deadline - Date.now()));
       signal.addEventListener("abort", done, { once: true });
       this.waiters.add(waiter);
     });
