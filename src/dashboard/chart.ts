@@ -8,7 +8,6 @@ export interface Series {
   failed: number[];
 }
 
-const WIDTH = 720;
 const HEIGHT = 150;
 const LEFT = 34;
 const BOTTOM = 18;
@@ -39,17 +38,21 @@ function bar(x: number, y: number, width: number, height: number, kind: string, 
   return rect;
 }
 
-/** Stacked bars per minute with a y scale and minute marks; `since` is the first bucket's start. */
-export function throughputChart(series: Series, since: Date, bucketSeconds: number): SVGSVGElement {
+/**
+ * Stacked bars per minute with a y scale and minute marks; `since` is the first bucket's start.
+ * Drawn at `width` pixels so text keeps its size whatever the screen.
+ */
+export function throughputChart(series: Series, since: Date, bucketSeconds: number, width: number): SVGSVGElement {
+  const chartWidth = Math.max(360, Math.round(width));
   const n = series.completed.length;
   const peak = Math.max(1, ...series.completed.map((c, i) => c + (series.failed[i] ?? 0)));
-  const plotW = WIDTH - LEFT;
+  const plotW = chartWidth - LEFT;
   const plotH = HEIGHT - BOTTOM - 6;
   const step = plotW / Math.max(1, n);
-  const root = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "chart", role: "img", "aria-label": "Jobs completed and failed per minute, last hour" });
+  const root = svg("svg", { viewBox: `0 0 ${chartWidth} ${HEIGHT}`, class: "chart", role: "img", "aria-label": "Jobs completed and failed per minute, last hour" });
   for (const fraction of [0, 0.5, 1]) {
     const y = 6 + plotH * (1 - fraction);
-    root.appendChild(svg("line", { x1: LEFT, x2: WIDTH, y1: y, y2: y, class: "chart-grid" }));
+    root.appendChild(svg("line", { x1: LEFT, x2: chartWidth, y1: y, y2: y, class: "chart-grid" }));
     root.appendChild(text(LEFT - 6, y + 4, String(Math.round(peak * fraction)), "end"));
   }
   for (let i = 0; i < n; i++) {

@@ -85,7 +85,7 @@ export function overviewView(ctx: ViewContext): View {
       replace(
         body,
         totals(data, hour),
-        h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Throughput, last hour"), h("span", { class: "legend" }, h("i", { class: "key key-completed" }), "completed ", h("i", { class: "key key-failed" }), "failed"), h("span", { class: "muted" }, note)), throughputChart(hour, new Date(throughput.since), throughput.bucket_seconds)),
+        h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Throughput, last hour"), h("span", { class: "legend" }, h("i", { class: "key key-completed" }), "completed ", h("i", { class: "key key-failed" }), "failed"), h("span", { class: "muted" }, note)), throughputChart(hour, new Date(throughput.since), throughput.bucket_seconds, (root.clientWidth || 1000) - 30)),
         h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Queues")), queueRows(ctx, data)),
       );
     },

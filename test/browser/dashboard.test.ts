@@ -1,0 +1,168 @@
+// The dashboard in real headless Chromium against a real server, SQLite store and worker:
+// sign-in, live updates, actions, text-only rendering, read-only sessions, CSRF, reconnects,
+// and the screenshots of every view in docs/screenshots.
+import { existsSync, mkdirSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../support/wait-for.js";
+import { CHROMIUM_PATH, DashboardStack, FULL_TOKEN, READ_TOKEN, launchChromium, openGate } from "./dashboard-stack.js";
+
+const SHOTS = "docs/screenshots";
+const XSS = `<img src=x onerror="window.__xss=1">`;
+// Under CI the browser must be there: a missing Chromium fails the run instead of skipping it.
+const runnable = existsSync(CHROMIUM_PATH) || process.env.CI === "true";
+
+describe.skipIf(!runnable)("dashboard in a real browser", () => {
+  let stack: DashboardStack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  async function signIn(target: Page, token: string): Promise<void> {
+    await target.goto(`${stack.url}/dashboard/`);
+    await target.fill("#token", token);
+    await target.click("form.sign-in button[type=submit]");
+  }
+
+  async function show(target: Page, hash: string): Promise<void> {
+    await target.evaluate((h) => (location.hash = h), hash);
+    await target.locator("main section[data-loaded=true]").waitFor();
+  }
+
+  const jobStatus = async (id: string): Promise<string> => (await stack.api<{ status: string }>("GET", `/jobs/${id}`)).body.status;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is missing at ${CHROMIUM_PATH}; CI=true requires the browser tests`);
+    mkdirSync(SHOTS, { recursive: true });
+    [stack, browser] = await Promise.all([DashboardStack.start(), launchChromium()]);
+    await stack.startWorker("worker-1", ["high", "default", "reports"]);
+    context = await browser.newContext({ viewport: { width: 1366, height: 860 }, colorScheme: "light" });
+    page = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it("refuses a wrong token, then signs in with an HttpOnly, SameSite=Strict cookie and shows the overview", async () => {
+    await signIn(page, "not-the-token");
+    await page.locator("[data-testid=sign-in-error]", { hasText: "not valid" }).waitFor();
+    await page.screenshot({ path: `${SHOTS}/sign-in.png` });
+    await page.fill("#token", FULL_TOKEN);
+    await page.click("form.sign-in button[type=submit]");
+    await page.locator("[data-card=health] .card-value").waitFor();
+    expect(page.url()).not.toContain(FULL_TOKEN);
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: "caudex_session", httpOnly: true, sameSite: "Strict", path: "/" });
+    expect(cookie?.value).not.toContain(FULL_TOKEN);
+    const response = await page.request.get(`${stack.url}/dashboard/`);
+    expect(response.headers()["content-security-policy"]).toContain("script-src 'self'");
+  });
+
+  it("shows a job enqueued through the API and turns it COMPLETED live, without a reload", async () => {
+    await show(page, "#/jobs");
+    await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
+    const id = await stack.enqueue("gated", { key: "live" });
+    await page.locator(`tr[data-job="${id}"]`).waitFor({ timeout: 3000 });
+    await waitFor(() => openGate("live"), { what: "the job to start" });
+    const opened = Date.now();
+    await page.locator(`tr[data-job="${id}"][data-status=COMPLETED]`).waitFor({ timeout: 3000 });
+    expect(Date.now() - opened).toBeLessThan(1000);
+    expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
+  });
+
+  it("retries a failed job from the Failed page", async () => {
+    const id = await stack.enqueue("fail_once", { invoice: 17 }, { max_attempts: 1 });
+    await waitFor(async () => (await jobStatus(id)) === "FAILED", { what: "the job to fail" });
+    await show(page, "#/failed");
+    await page.click('[data-group="TASK_ERROR"] summary');
+    await page.click(`tr[data-job="${id}"] button[data-action=retry]`);
+    await waitFor(async () => (await jobStatus(id)) === "COMPLETED", { what: "the retried job to complete" });
+    await page.locator(`tr[data-job="${id}"]`).waitFor({ state: "detached" });
+  });
+
+  it("shows a hostile payload as text and never runs it", async () => {
+    const id = await stack.enqueue("echo", XSS, { meta: { project_id: XSS } });
+    await waitFor(async () => (await jobStatus(id)) === "COMPLETED");
+    await show(page, `#/job/${id}`);
+    // JSON shown as written: the string with its quotes, not markup.
+    expect(await page.locator("[data-testid=payload]").textContent()).toBe(JSON.stringify(XSS));
+    expect(await page.locator("[data-testid=meta]").textContent()).toContain(XSS.replaceAll('"', '\\"'));
+    await show(page, "#/jobs");
+    await page.locator(`tr[data-job="${id}"]`, { hasText: XSS }).waitFor();
+    expect(await page.locator("main img").count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  });
+
+  it("refuses an action that lacks the CSRF token with 403 CSRF_REJECTED", async () => {
+    const answers = await page.evaluate(async () => {
+      const session = (await (await fetch("/dashboard/session")).json()) as { csrf_token: string };
+      const pause = (headers: Record<string, string>) => fetch("/queues/reports/pause", { method: "POST", headers }).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
+      return { none: await pause({}), wrong: await pause({ "x-csrf-token": "forged" }), right: await pause({ "x-csrf-token": session.csrf_token }) };
+    });
+    expect(answers.none).toEqual({ status: 403, body: { error: { code: "CSRF_REJECTED", message: expect.any(String) as string } } });
+    expect(answers.wrong.status).toBe(403);
+    expect(answers.right).toEqual({ status: 200, body: { queue: "reports", paused: true } });
+    await stack.api("POST", "/queues/reports/resume");
+  });
+
+  it("takes a screenshot of every view", async () => {
+    await stack.startWorker("worker-2", ["reports"], 1);
+    for (let i = 0; i < 6; i++) await stack.enqueue("echo", { value: i }, { queue: i % 2 === 0 ? "high" : "default", meta: { project_id: `proj-${i % 3}`, user_id: "u-17" } });
+    const failed = await stack.enqueue("charge_card", { order: 991, amount_cents: 4200 }, { max_attempts: 1, meta: { project_id: "proj-1", user_id: "u-42" } });
+    await stack.enqueue("charge_card", { order: 992, amount_cents: 1300 }, { max_attempts: 1 });
+    await stack.enqueue("resize_image", { width: 640 }, { queue: "reports" });
+    await stack.enqueue("gated", { key: "shot" }, { queue: "reports" });
+    await stack.enqueue("echo", { value: "later" }, { queue: "reports", delay: 3600 });
+    await waitFor(async () => (await jobStatus(failed)) === "FAILED");
+    await waitFor(async () => (await stack.api<{ workers: Array<{ current_job_ids: string[] }> }>("GET", "/monitoring/queue/workers")).body.workers.some((w) => w.current_job_ids.length > 0));
+    await stack.api("POST", "/queues/default/pause");
+    for (const [hash, name] of [["#/overview", "overview"], ["#/workers", "workers"], ["#/jobs", "jobs"], [`#/job/${failed}`, "job-detail"], ["#/failed", "failed"]] as const) {
+      await show(page, hash);
+      if (name === "failed") await page.click('[data-group="TASK_ERROR"] summary');
+      await page.evaluate(() => document.querySelectorAll(".notice").forEach((notice) => notice.remove()));
+      await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+    }
+    expect(await page.locator("[data-testid=error-stack]").count()).toBe(0);
+    await show(page, `#/job/${failed}`);
+    expect(await page.locator("[data-testid=error-stack]").textContent()).toContain("card declined");
+    await stack.api("POST", "/queues/default/resume");
+    openGate("shot");
+  });
+
+  it("shows no action buttons to a read-only session, and the server refuses its writes", async () => {
+    const reader = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+    try {
+      const view = await reader.newPage();
+      await signIn(view, READ_TOKEN);
+      await view.locator(".badge.read-only").waitFor();
+      for (const hash of ["#/overview", "#/workers", "#/jobs", "#/failed"]) {
+        await show(view, hash);
+        await view.locator("main tr, main .empty").first().waitFor({ state: "attached" });
+        expect(await view.locator("main button[data-action]").count(), hash).toBe(0);
+        expect(await view.locator("main button", { hasText: /Retry|Cancel|Delete|Pause|Resume/ }).count(), hash).toBe(0);
+      }
+      const status = await view.evaluate(async () => {
+        const session = (await (await fetch("/dashboard/session")).json()) as { csrf_token: string };
+        return (await fetch("/queues/default/pause", { method: "POST", headers: { "x-csrf-token": session.csrf_token } })).status;
+      });
+      expect(status).toBe(403);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it("reconnects by itself after the server restarts and stays live", async () => {
+    await show(page, "#/jobs");
+    const live = page.locator("[data-testid=live-state]");
+    await live.filter({ hasText: /^live$/ }).waitFor();
+    await stack.app.close();
+    await live.filter({ hasNotText: /^live$/ }).waitFor();
+    await stack.listen(stack.port);
+    await live.filter({ hasText: /^live$/ }).waitFor({ timeout: 15_000 });
+    const id = await stack.enqueue("gated", { key: "after-restart" });
+    await waitFor(() => openGate("after-restart"), { what: "the job to start" });
+    await page.locator(`tr[data-job="${id}"][data-status=COMPLETED]`).waitFor({ timeout: 3000 });
+  });
+});
