@@ -4,20 +4,19 @@ import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobMeta, Json, NewJob, WorkerInfo } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
 
-/** Options that never change after enqueue, stored as one JSON field. */
-interface JobOpts {
-  maxAttempts: number;
-  timeoutMs: number;
-  backoff: Job["backoff"];
-  retryOnTimeout: boolean;
-}
+// Options that never change after enqueue, stored as one short JSON array:
+// [maxAttempts, timeoutMs, backoff.baseMs, backoff.maxMs, backoff.factor, backoff.jitter, retryOnTimeout].
+// Short on purpose: hash values over 64 bytes make Redis switch the whole hash from its compact
+// listpack encoding to a hashtable, which roughly triples the memory of a waiting job.
+type JobOpts = [number, number, number, number, number, number, 0 | 1];
 
 /** Number of script arguments per job in the enqueue script. */
 export const ENQUEUE_FIELDS = 14;
 
 /** The enqueue script's 14 arguments for one job. */
 export function enqueueArgs(job: NewJob): string[] {
-  const opts: JobOpts = { maxAttempts: job.maxAttempts, timeoutMs: job.timeoutMs, backoff: job.backoff, retryOnTimeout: job.retryOnTimeout };
+  const b = job.backoff;
+  const opts: JobOpts = [job.maxAttempts, job.timeoutMs, b.baseMs, b.maxMs, b.factor, b.jitter, job.retryOnTimeout ? 1 : 0];
   const meta = Object.keys(job.meta).length === 0 ? "" : JSON.stringify(job.meta);
   return [
     job.id,
@@ -55,7 +54,7 @@ function json<T>(value: string | undefined): T | null {
 
 /** A job record from its id and hash fields. */
 export function decodeJob(id: string, f: Map<string, string>): Job {
-  const opts = JSON.parse(f.get("opts") ?? "{}") as JobOpts;
+  const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = JSON.parse(f.get("opts") ?? "[]") as JobOpts;
   return {
     id,
     task: f.get("task") ?? "",
@@ -63,10 +62,10 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
     queue: f.get("queue") ?? "",
     status: (f.get("status") ?? "QUEUED") as JobStatus,
     attempt: num(f.get("attempt")) ?? 0,
-    maxAttempts: opts.maxAttempts,
-    timeoutMs: opts.timeoutMs,
-    backoff: opts.backoff,
-    retryOnTimeout: opts.retryOnTimeout,
+    maxAttempts,
+    timeoutMs,
+    backoff: { baseMs, maxMs, factor, jitter },
+    retryOnTimeout: retryOnTimeout === 1,
     createdAt: num(f.get("created")) ?? 0,
     enqueuedAt: num(f.get("enqueued")),
     startedAt: num(f.get("started")),
