@@ -47,15 +47,23 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+// The same steps as `npm run build`, with tsc incremental: a rebuild after a small change
+// takes seconds instead of a minute. Without dist the build info is dropped, so a deleted
+// dist is always rebuilt in full.
+const BUILD_INFO = join(ROOT, "node_modules/.cache/caudex-cli-test.tsbuildinfo");
+
 function build(): void {
+  if (!existsSync(CAUDEX_BIN) || !existsSync(join(ROOT, "dist/index.js"))) rmSync(BUILD_INFO, { force: true });
+  const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
   try {
-    execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "pipe" });
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--incremental", "--tsBuildInfoFile", BUILD_INFO], { cwd: ROOT, stdio: "pipe" });
   } catch (error) {
     // tsc still emits when files elsewhere in the tree have type errors; the tests then run
     // what was emitted, and fail on their own if the CLI itself did not build.
-    execFileSync(process.execPath, ["scripts/copy-assets.mjs"], { cwd: ROOT, stdio: "pipe" });
     if (!existsSync(CAUDEX_BIN)) throw error;
   }
+  execFileSync(process.execPath, ["scripts/copy-assets.mjs"], { cwd: ROOT, stdio: "pipe" });
+  execFileSync(process.execPath, ["scripts/build-dashboard.mjs"], { cwd: ROOT, stdio: "pipe" });
 }
 
 /** The outcome of one run. */
