@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisServer, redisServerAvailable } from "../../../test/support/redis-server.js";
 import { describeStoreContract } from "../../../test/store-contract.js";
 import { newJob } from "../../../test/support/jobs.js";
+import { Redis } from "ioredis";
+import type { JobEvent } from "../../core/events.js";
+import { waitFor } from "../../../test/support/wait-for.js";
+import { REDIS_ACL_RULES } from "./acl.js";
 import { RedisStore } from "./redis-store.js";
 
 const available = redisServerAvailable();
@@ -51,13 +55,50 @@ describe.skipIf(!available)("redis store", () => {
       expect(Date.now() - started).toBeLessThan(1000);
       await own.restart();
       const job = newJob();
-      const { waitFor } = await import("../../../test/support/wait-for.js");
       await waitFor(async () => (await store.enqueue([job]))[0]?.created, { what: "enqueue after restart" });
       expect((await store.getJob(job.id))?.status).toBe("QUEUED");
     } finally {
       await store.close();
       await own.stop();
     }
+  });
+
+  it("delivers events written by another process, and resumes after a given sequence", async () => {
+    const a = await RedisStore.connect({ url: server.url, namespace: "watch" });
+    const b = await RedisStore.connect({ url: server.url, namespace: "watch" });
+    const seen: JobEvent[] = [];
+    const unwatch = await a.watch((event) => seen.push(event));
+    await b.enqueue([newJob()]);
+    await waitFor(() => seen.length === 1, { what: "the first event" });
+    await unwatch();
+    const missed = newJob();
+    await b.enqueue([missed]);
+    const resumed: JobEvent[] = [];
+    const stop = await a.watch((event) => resumed.push(event), { afterSeq: seen[0]?.seq ?? "" });
+    await waitFor(() => resumed.length === 1, { what: "the missed event" });
+    expect(resumed[0]).toMatchObject({ type: "job:enqueued", jobId: missed.id });
+    await stop();
+    await a.close();
+    await b.close();
+  });
+
+  it("works as an ACL user limited to the documented commands and key pattern", async () => {
+    const admin = new Redis(server.url);
+    await admin.call("ACL", "SETUSER", "caudex", "reset", "on", ">s3cret", ...REDIS_ACL_RULES);
+    admin.disconnect();
+    const url = server.url.replace("redis://", "redis://caudex:s3cret@");
+    const store = await RedisStore.connect({ url, namespace: "acl" });
+    const job = newJob();
+    await store.enqueue([job]);
+    const [claimed] = await store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 1, leaseMs: 1000 });
+    await store.complete({ jobId: job.id, token: claimed?.leaseToken ?? "" }, "ok");
+    const unwatch = await store.watch(() => undefined);
+    await unwatch();
+    await store.waitForWork(["default"], 10, new AbortController().signal);
+    expect((await store.getJob(job.id))?.result).toBe("ok");
+    expect(await store.stats()).toHaveLength(1);
+    expect((await store.health()).ok).toBe(true);
+    await store.close();
   });
 
   it("cannot connect to a missing server and says so", async () => {
