@@ -1,6 +1,7 @@
 // Every `caudex` command, in the order --help lists them.
 import type { Command } from "./command.js";
 import { cancelCommand } from "./commands/cancel.js";
+import { dashboardCommand } from "./commands/dashboard.js";
 import { devCommand } from "./commands/dev.js";
 import { enqueueCommand } from "./commands/enqueue.js";
 import { failedCommand } from "./commands/failed.js";
@@ -18,6 +19,7 @@ import { workersCommand } from "./commands/workers.js";
 export const COMMANDS: readonly Command[] = [
   devCommand,
   serveCommand,
+  dashboardCommand,
   workerCommand,
   enqueueCommand,
   jobCommand,
