@@ -2,6 +2,7 @@
 // The Redis driver is imported lazily, so SQLite-only users never load it.
 import { Client, type ClientOptions } from "./core/client.js";
 import type { Store } from "./core/store.js";
+import type { RedisStoreOptions } from "./stores/redis/redis-store.js";
 import { SqliteStore, type SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
 
 /** Which store to open. */
@@ -10,15 +11,22 @@ export interface ConnectOptions {
   redisUrl?: string;
   /** Namespace of the Redis keys (caudex:{namespace}:…). */
   namespace?: string;
+  /** More Redis settings: ioredis options (Sentinel, TLS), Cluster nodes, a logger. Sentinel or Cluster settings select Redis without a URL. */
+  redis?: Omit<RedisStoreOptions, "url" | "namespace">;
   /** SQLite file (default ./data/caudex.db) when no Redis URL is given. */
   sqlite?: SqliteStoreOptions;
 }
 
 /** Opens a store: Redis when `redisUrl` is set, SQLite otherwise. */
 export async function createStore(options: ConnectOptions = {}): Promise<Store> {
-  if (options.redisUrl !== undefined && options.redisUrl !== "") {
+  const url = options.redisUrl ?? "";
+  if (url !== "" || options.redis?.cluster !== undefined || options.redis?.redisOptions?.sentinels !== undefined) {
     const { RedisStore } = await import("./stores/redis/redis-store.js");
-    return RedisStore.connect({ url: options.redisUrl, ...(options.namespace === undefined ? {} : { namespace: options.namespace }) });
+    return RedisStore.connect({
+      ...options.redis,
+      ...(url === "" ? {} : { url }),
+      ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    });
   }
   return new SqliteStore(options.sqlite ?? {});
 }
