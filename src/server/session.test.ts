@@ -1,0 +1,49 @@
+// Dashboard sessions: signed cookies, their CSRF tokens, expiry, revocation and token rotation.
+import { describe, expect, it } from "vitest";
+import { DashboardSessions, SESSION_TTL_MS, cookieValue } from "./session.js";
+
+const tokens = { token: "full-token-0123456789", readonlyToken: "read-token-0123456789" };
+
+describe("DashboardSessions", () => {
+  it("signs in with either token and refuses any other", () => {
+    const sessions = new DashboardSessions(tokens);
+    expect(sessions.signIn("full-token-0123456789")?.session.access).toBe("full");
+    expect(sessions.signIn("read-token-0123456789")?.session.access).toBe("read");
+    expect(sessions.signIn("guess")).toBeNull();
+    expect(sessions.signIn("")).toBeNull();
+  });
+
+  it("verifies its own cookies and rejects forged or altered ones", () => {
+    const sessions = new DashboardSessions(tokens);
+    const { cookie, session } = sessions.signIn("read-token-0123456789")!;
+    expect(sessions.verify(cookie)).toEqual(session);
+    expect(sessions.verify(cookie.replace("v1.r.", "v1.f."))).toBeNull();
+    expect(sessions.verify(`${cookie}x`)).toBeNull();
+    expect(sessions.verify("v1.f.zzzzzz.nonce.mac")).toBeNull();
+    expect(new DashboardSessions({ ...tokens, token: "rotated-token-0123456789" }).verify(cookie)).toBeNull();
+  });
+
+  it("keeps sessions valid across instances with the same tokens, until they expire", () => {
+    let now = 1_000_000;
+    const { cookie } = new DashboardSessions(tokens, () => now).signIn("full-token-0123456789")!;
+    const restarted = new DashboardSessions(tokens, () => now);
+    expect(restarted.verify(cookie)?.access).toBe("full");
+    now += SESSION_TTL_MS;
+    expect(restarted.verify(cookie)).toBeNull();
+  });
+
+  it("derives a CSRF token per session and revokes a session on sign-out", () => {
+    const sessions = new DashboardSessions(tokens);
+    const a = sessions.signIn("full-token-0123456789")!;
+    const b = sessions.signIn("full-token-0123456789")!;
+    expect(a.session.csrfToken).not.toBe(b.session.csrfToken);
+    sessions.revoke(a.session);
+    expect(sessions.verify(a.cookie)).toBeNull();
+    expect(sessions.verify(b.cookie)).not.toBeNull();
+  });
+
+  it("reads one cookie out of a Cookie header", () => {
+    expect(cookieValue("a=1; caudex_session=v1.x; b=2", "caudex_session")).toBe("v1.x");
+    expect(cookieValue(undefined, "caudex_session")).toBeNull();
+  });
+});
