@@ -80,7 +80,8 @@ export function sparkline(series: Series): SVGSVGElement {
   const hgt = 22;
   const point = (v: number, i: number): string => `${((i / Math.max(1, n - 1)) * w).toFixed(1)},${(hgt - 2 - (v / peak) * (hgt - 4)).toFixed(1)}`;
   const root = svg("svg", { viewBox: `0 0 ${w} ${hgt}`, class: "sparkline", "aria-hidden": "true" });
-  root.appendChild(svg("polyline", { points: series.completed.map(point).join(" "), class: "spark-completed" }));
+  // Failures first, so the completions line stays visible where both are at zero.
   if (series.failed.some((v) => v > 0)) root.appendChild(svg("polyline", { points: series.failed.map(point).join(" "), class: "spark-failed" }));
+  root.appendChild(svg("polyline", { points: series.completed.map(point).join(" "), class: "spark-completed" }));
   return root;
 }

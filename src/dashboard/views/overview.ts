@@ -34,7 +34,7 @@ function totals(data: OverviewData, hour: Series): HTMLElement {
     card("Workers", String(data.workers.length), `${data.workers.filter((w) => w.state === "busy").length} busy`),
     card("Waiting", count(sum("QUEUED")), `${count(sum("SCHEDULED"))} scheduled`),
     card("Processing", count(sum("PROCESSING")), `${data.stats.length} queues`),
-    card("Last hour", count(completed), `${count(failed)} failed · ${percent(failed, completed + failed)} failure rate`),
+    card("Completed, last hour", count(completed), `${count(failed)} failed · ${percent(failed, completed + failed)} failure rate`),
     card("Failed", count(sum("FAILED")), "kept for inspection", sum("FAILED") > 0 ? "warn" : ""),
   );
 }
