@@ -53,7 +53,10 @@ describe("MIGRATING_FROM_RQ.md", () => {
 
   it("keeps the dashboard's old port with a command that exists", async () => {
     expect(guide).toContain("caudex serve --port 9181");
-    const help = await run(process.execPath, [CAUDEX_BIN, "serve", "--help"], { env: cleanEnv() });
-    expect(help.stdout).toContain("--port ");
+    expect(guide).toContain("`caudex dashboard`");
+    const [serve, dashboard] = await Promise.all(["serve", "dashboard"].map((name) => run(process.execPath, [CAUDEX_BIN, name, "--help"], { env: cleanEnv() })));
+    expect(serve?.stdout).toContain("--port ");
+    expect(dashboard?.code).toBe(0);
+    expect(dashboard?.stdout).toContain("9181");
   });
 });

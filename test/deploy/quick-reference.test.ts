@@ -50,7 +50,7 @@ function quickReferenceCommands(): string[][] {
 }
 
 const COMMANDS = quickReferenceCommands();
-const LONG_RUNNING = new Set(["dev", "serve"]);
+const LONG_RUNNING = new Set(["dev", "serve", "dashboard"]);
 const READ_ONLY = new Set(["stats", "workers", "jobs", "job", "health", "failed"]);
 const dir = mkdtempSync(join(tmpdir(), "caudex-quickref-"));
 const env = cleanEnv({ CAUDEX_DB: join(dir, "data", "caudex.db"), INTERNAL_SERVICE_TOKEN: "quick-reference-token-0123456789", CAUDEX_LOG_LEVEL: "warn" });
