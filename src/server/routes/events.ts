@@ -40,6 +40,52 @@ function lastEventId(header: string | string[] | undefined): string | undefined 
   return value !== undefined && /^[A-Za-z0-9:._-]{1,64}$/.test(value) ? value : undefined;
 }
 
+/** One open stream: headers, keep-alive comments, and cleanup when either side ends it. */
+class SseStream {
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private closed = false;
+  private readonly keepAlive: NodeJS.Timeout;
+
+  constructor(readonly res: ServerResponse, keepAliveMs: number, private readonly onEnd: () => void) {
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+    res.write(`retry: ${RETRY_MS}\n: connected\n\n`);
+    this.keepAlive = setInterval(() => res.write(": keep-alive\n\n"), keepAliveMs);
+    res.on("close", () => this.cleanup());
+    res.on("error", () => this.cleanup());
+  }
+
+  send(event: JobEvent): void {
+    if (this.closed) return;
+    this.res.write(sseMessage(event));
+    if (this.res.writableLength > MAX_BUFFERED_BYTES) this.res.destroy();
+  }
+
+  /** Keeps the store subscription until the stream ends (at once if it ended meanwhile). */
+  async hold(unsubscribe: () => Promise<void>): Promise<void> {
+    if (this.closed) await unsubscribe();
+    else this.unsubscribe = unsubscribe;
+  }
+
+  /** Headers are sent already, so a failure is told in the stream; the client retries. */
+  fail(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.res.end(`event: error\ndata: ${JSON.stringify({ error: { code: "STORE_UNAVAILABLE", message } })}\n\n`);
+  }
+
+  private cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    this.onEnd();
+    if (this.unsubscribe !== null) void this.unsubscribe();
+  }
+}
+
 /** Registers GET /events; open streams end when the app closes. */
 export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   const open = new Set<ServerResponse>();
@@ -59,44 +105,22 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       },
     },
     async (request, reply) => {
-      const res = reply.raw;
       const query = request.query;
-      reply.hijack();
-      res.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
-      res.write(`retry: ${RETRY_MS}\n: connected\n\n`);
-      open.add(res);
-      let stop: (() => Promise<void>) | null = null;
-      let closed = false;
-      const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), deps.keepAliveMs);
-      const cleanup = (): void => {
-        if (closed) return;
-        closed = true;
-        clearInterval(keepAlive);
-        open.delete(res);
-        if (stop !== null) void stop();
-      };
-      res.on("close", cleanup);
-      res.on("error", cleanup);
-      request.raw.socket.on("close", cleanup);
       const afterSeq = lastEventId(request.headers["last-event-id"]);
-      const deliver = (event: JobEvent): void => {
-        if (closed || !matches(event, query)) return;
-        res.write(sseMessage(event));
-        if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
-      };
+      reply.hijack();
+      const res = reply.raw;
+      open.add(res);
+      const stream = new SseStream(res, deps.keepAliveMs, () => open.delete(res));
       try {
-        const unsubscribe = await deps.client.store.watch(deliver, afterSeq === undefined ? {} : { afterSeq });
-        if (closed) await unsubscribe();
-        else stop = unsubscribe;
+        const unsubscribe = await deps.client.store.watch(
+          (event) => {
+            if (matches(event, query)) stream.send(event);
+          },
+          afterSeq === undefined ? {} : { afterSeq },
+        );
+        await stream.hold(unsubscribe);
       } catch (error) {
-        // Headers are sent already: say why in the stream, then end it; the client retries.
-        const message = error instanceof Error ? error.message : String(error);
-        res.end(`event: error\ndata: ${JSON.stringify({ error: { code: "STORE_UNAVAILABLE", message } })}\n\n`);
+        stream.fail(error);
       }
     },
   );

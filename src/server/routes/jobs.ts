@@ -87,8 +87,12 @@ const tags = ["jobs"];
 
 /** Registers the job routes. */
 export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): void {
-  const { client, tasks } = deps;
+  registerEnqueueRoute(app, deps);
+  registerReadRoutes(app, deps.client);
+  registerActionRoutes(app, deps.client);
+}
 
+function registerEnqueueRoute(app: FastifyInstance, { client, tasks }: JobRoutesDeps): void {
   app.post<{ Body: EnqueueBody }>(
     "/jobs",
     {
@@ -108,7 +112,9 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
       return reply.code(201).send({ job_id: job.id, status: job.status });
     },
   );
+}
 
+function registerReadRoutes(app: FastifyInstance, client: Client): void {
   app.get<{ Querystring: ListQuery }>(
     "/jobs",
     {
@@ -146,7 +152,9 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
       return { events: (await client.jobEvents(request.params.id)).map(eventView) };
     },
   );
+}
 
+function registerActionRoutes(app: FastifyInstance, client: Client): void {
   const action = (verb: "retry" | "cancel", summary: string): void => {
     app.post<{ Params: IdParams }>(
       `/jobs/:id/${verb}`,

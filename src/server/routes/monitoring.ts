@@ -36,8 +36,12 @@ const publicRoute: AuthRouteConfig = { public: true };
 
 /** Registers the monitoring routes. */
 export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRoutesDeps): void {
-  const { client, workerTtlMs } = deps;
+  registerHealthRoute(app, deps);
+  registerQueueRoutes(app, deps);
+  registerFailedRoutes(app, deps.client);
+}
 
+function registerHealthRoute(app: FastifyInstance, { client, workerTtlMs }: MonitoringRoutesDeps): void {
   app.get(
     "/monitoring/health",
     {
@@ -54,7 +58,9 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
       return reply.code(report.status === "down" ? 503 : 200).send(report);
     },
   );
+}
 
+function registerQueueRoutes(app: FastifyInstance, { client, workerTtlMs }: MonitoringRoutesDeps): void {
   app.get(
     "/monitoring/queue/stats",
     { schema: { tags, summary: "Per queue: counts by status, oldest waiting age, last-minute throughput", response: { 200: statsAnswer, "4xx": errorRef } } },
@@ -66,7 +72,9 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
     { schema: { tags, summary: "Live workers", response: { 200: workersAnswer, "4xx": errorRef } } },
     async () => ({ workers: (await client.workers(workerTtlMs)).map(workerView) }),
   );
+}
 
+function registerFailedRoutes(app: FastifyInstance, client: Client): void {
   app.get<{ Querystring: FailedQuery }>(
     "/monitoring/queue/failed",
     { schema: { tags, summary: "Failed jobs, newest first, with error code and message", querystring: failedQuery, response: { 200: jobPage, "4xx": errorRef } } },
