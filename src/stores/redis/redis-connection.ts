@@ -28,7 +28,7 @@ const SAFE_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 0,
   lazyConnect: true,
-  enableAutoPipelining: true,
+  enableAutoPipelining: false,
   connectTimeout: 5000,
   retryStrategy: (times: number) => Math.min(times * 50, 500),
 };

@@ -10,6 +10,7 @@ import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
 import { WORKER_FORGET_MS, isLiveNamesake } from "../../core/worker-registry.js";
+import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
 import { decodeClaimed, decodeEvent, decodeJob, decodeWorker, enqueueArgs, firstEvent, hashFields, newJobRecord } from "./job-hash.js";
 import { RedisKeys } from "./keys.js";
@@ -43,6 +44,7 @@ export class RedisStore implements Store {
   readonly kind = "redis";
   private readonly signal: WorkSignal;
   private readonly feed: EventFeed;
+  private readonly completions: CompletionBatch;
   private closed = false;
   private lastRealClaim = 0;
   private leasesQuietUntil = 0;
@@ -58,6 +60,7 @@ export class RedisStore implements Store {
   ) {
     this.signal = new WorkSignal(redis, keys.wakeChannel());
     this.feed = new EventFeed(redis, keys, log);
+    this.completions = new CompletionBatch(keys, (restKeys, rest) => this.run(scripts.complete, { keys: {}, argv: {}, restKeys, rest }));
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
 
@@ -129,8 +132,8 @@ export class RedisStore implements Store {
   }
 
   async complete(lease: Lease, result: Json): Promise<void> {
-    const reply = await this.run(scripts.complete, { keys: { job: this.keys.job(lease.jobId) }, argv: { jobId: lease.jobId, token: lease.token, result: JSON.stringify(result) } });
-    if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(lease.jobId);
+    if (this.closed) throw new StoreUnavailableError("The Redis store is closed");
+    return this.completions.complete(lease, result);
   }
 
   async fail(request: FailRequest): Promise<Job> {

@@ -59,13 +59,14 @@ export class RedisScript<K extends string, A extends string> {
     this.sha = createHash("sha1").update(this.source).digest("hex");
   }
 
-  /** Runs the script; `rest` appends variadic arguments after the named ones. */
+  /** Runs the script; `restKeys` and `rest` append variadic keys and arguments after the named ones. */
   async run(
     redis: RedisConnection,
     ctx: ScriptContext,
-    input: { keys: Record<K, string>; argv: Record<A, ArgValue>; rest?: readonly ArgValue[] },
+    input: { keys: Record<K, string>; argv: Record<A, ArgValue>; restKeys?: readonly string[]; rest?: readonly ArgValue[] },
   ): Promise<ScriptReply> {
     const keys = this.keyNames.map((k) => input.keys[k]);
+    if (input.restKeys !== undefined) keys.push(...input.restKeys);
     const args: ArgValue[] = [ctx.prefix, ctx.now, ...this.argNames.map((a) => input.argv[a]), ...(input.rest ?? [])];
     let reply: unknown;
     try {
@@ -93,7 +94,7 @@ export const scripts = {
   enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
   claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "tokenBase"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),
-  complete: new RedisScript("complete", job, ["jobId", "token", "result"]),
+  complete: new RedisScript("complete", [], []),
   fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs"]),
   progress: new RedisScript("progress", job, ["jobId", "token", "progress"]),
   release: new RedisScript("release", job, ["jobId", "token"]),

@@ -1,0 +1,66 @@
+// Completions of the Redis store, batched: every complete() issued in the same tick of the
+// event loop goes to Redis in one script call, and each caller's promise settles only with that
+// call's reply (nothing is acknowledged before Redis has it; each job's token is still checked).
+import { LeaseLostError } from "../../core/errors.js";
+import type { Json } from "../../core/job.js";
+import type { Lease } from "../../core/store.js";
+import type { RedisKeys } from "./keys.js";
+import { ScriptStatus, type ScriptReply } from "./scripts.js";
+
+interface PendingCompletion {
+  lease: Lease;
+  result: string;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Runs the complete script once per batch; `run` is the store's checked script runner. */
+export type BatchRunner = (keys: readonly string[], args: readonly string[]) => Promise<ScriptReply>;
+
+// A batch bigger than this is split: one script call should not hold Redis for long.
+const MAX_BATCH = 500;
+
+/** Collects completions and sends them together on the next tick. */
+export class CompletionBatch {
+  private pending: PendingCompletion[] = [];
+
+  constructor(
+    private readonly keys: RedisKeys,
+    private readonly run: BatchRunner,
+  ) {}
+
+  /** Completes a job under its lease; rejects with LeaseLostError when the token is stale. */
+  complete(lease: Lease, result: Json): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // process.nextTick runs after the promise jobs of this tick: slots freed together share a call.
+      if (this.pending.length === 0) process.nextTick(() => this.flush());
+      this.pending.push({ lease, result: JSON.stringify(result), resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    for (let start = 0; start < batch.length; start += MAX_BATCH) void this.send(batch.slice(start, start + MAX_BATCH));
+  }
+
+  private async send(batch: readonly PendingCompletion[]): Promise<void> {
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const { lease, result } of batch) {
+      keys.push(this.keys.job(lease.jobId));
+      args.push(lease.jobId, lease.token, result);
+    }
+    let reply: ScriptReply;
+    try {
+      reply = await this.run(keys, args);
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+      return;
+    }
+    batch.forEach((entry, i) => {
+      if (reply.data[i] === ScriptStatus.Ok) entry.resolve();
+      else entry.reject(new LeaseLostError(entry.lease.jobId));
+    });
+  }
+}
