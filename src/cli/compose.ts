@@ -68,6 +68,8 @@ export interface WorkerRunOptions {
   maxJobs?: number;
   burst?: boolean;
   gracePeriodMs?: number;
+  /** Absolute path of the tasks module, to run tasks in child processes. */
+  isolateModule?: string;
 }
 
 /** A worker on `store` running `tasks` with the configured name, queues and concurrency. */
@@ -81,6 +83,8 @@ export function createWorker(config: CaudexConfig, store: Store, tasks: TaskRegi
     ...(run.maxJobs === undefined ? {} : { maxJobs: run.maxJobs }),
     ...(run.burst === undefined ? {} : { burst: run.burst }),
     ...(run.gracePeriodMs === undefined ? {} : { gracePeriodMs: run.gracePeriodMs }),
+    // Children inherit this process's Node options, so a loader such as tsx applies to them too.
+    ...(run.isolateModule === undefined ? {} : { isolation: { tasksModule: run.isolateModule, execArgv: process.execArgv } }),
     logger,
   });
 }

@@ -48,6 +48,18 @@ async function countOf(client: Client, status: JobStatus): Promise<number> {
 }
 
 describe("caudex worker", () => {
+  it("with --isolate kills a task stuck in a CPU loop at its timeout and goes on", async () => {
+    const { db, client } = database("isolate");
+    const stuck = await runCli(["enqueue", "spin", "--payload", "{}", "--timeout", "1s", "--db", db, "--json"]);
+    expect(stuck.code, stuck.stderr).toBe(0);
+    const next = await enqueue(db, "double", { n: 4 });
+    const cpu = join(import.meta.dirname, "../fixtures/cpu-tasks.mjs");
+    const result = await runCli(["worker", "--tasks", cpu, "--db", db, "--isolate", "--burst", "--concurrency", "1"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await client.getJob(json<Job>(stuck).id)).toMatchObject({ status: "FAILED", error: { code: "TIMEOUT" } });
+    expect(await client.getJob(next.id)).toMatchObject({ status: "COMPLETED", result: 8 });
+  }, 60_000);
+
   it("exits 0 after --max-jobs jobs, and --burst exits once the queues are empty", async () => {
     const { db, client } = database("max-jobs");
     const file = join(dir, "jobs.jsonl");

@@ -1,5 +1,6 @@
 // `caudex worker`: a standalone worker process running the tasks of one module until it is
 // stopped, reaches --max-jobs, or (--burst) finds its queues empty.
+import { resolve } from "node:path";
 import type { Logger } from "../../core/logger.js";
 import type { Worker } from "../../core/worker.js";
 import { ExitCode, UsageError, flag, intOption, stringOption, type Command } from "../command.js";
@@ -31,15 +32,18 @@ export function stopOnSignals(worker: Worker, log: Logger, gracePeriodMs: number
 export const workerCommand: Command = {
   name: "worker",
   summary: "Run a worker: claim jobs from the queues and run their tasks",
-  usage: "worker --tasks FILE [--name NAME] [--queues high,default] [--concurrency N] [--max-jobs N] [--burst] [--grace-period 30s]",
+  usage: "worker --tasks FILE [--name NAME] [--queues high,default] [--concurrency N] [--max-jobs N] [--burst] [--grace-period 30s] [--isolate]",
   details: [
     "SIGTERM or SIGINT (Ctrl-C) stops gracefully: no new jobs are claimed, running jobs get the",
     "grace period to finish, then go back to QUEUED. A second signal hands them back at once.",
+    "--isolate runs tasks in child processes (one per slot, reused): a task stuck in a CPU loop",
+    "is killed at its timeout instead of holding the worker.",
   ].join("\n"),
   options: {
     "max-jobs": { type: "string", help: "N  exit after N jobs" },
     burst: { type: "boolean", help: "exit as soon as the queues are empty" },
     "grace-period": { type: "string", help: "DURATION  time running jobs get to finish on stop (default 30s)" },
+    isolate: { type: "boolean", help: "run each task in a child process that is killed at the job's timeout" },
   },
   positionals: [],
   settings: ["tasksModule", "workerName", "queues", "concurrency"],
@@ -55,7 +59,8 @@ export const workerCommand: Command = {
     const log = createLogger(config);
     const store = await openStore(config);
     try {
-      const worker = createWorker(config, store, tasks, { ...(maxJobs === undefined ? {} : { maxJobs }), burst: flag(ctx, "burst"), gracePeriodMs }, log);
+      const isolate = flag(ctx, "isolate") ? { isolateModule: resolve(process.cwd(), config.tasksModule) } : {};
+      const worker = createWorker(config, store, tasks, { ...(maxJobs === undefined ? {} : { maxJobs }), burst: flag(ctx, "burst"), gracePeriodMs, ...isolate }, log);
       await worker.start();
       log.info(`worker ${worker.name} running tasks ${tasks.names().join(", ")} on ${store.kind}`);
       const signals = stopOnSignals(worker, log, gracePeriodMs);
