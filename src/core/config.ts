@@ -63,7 +63,8 @@ export const DEFAULT_CONFIG: Readonly<CaudexConfig> = Object.freeze({
 });
 
 const MAX_TTL_SECONDS = 10 * 365 * 86400;
-const NAMESPACE = /^[A-Za-z0-9_.:-]{1,64}$/;
+// The same rule as the Redis key builder: the namespace goes inside a {hash tag}.
+const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 type Parsed<T> = { value: T } | { problem: string };
 type Parser<K extends ConfigKey> = (raw: RawConfigValue) => Parsed<CaudexConfig[K]>;
@@ -75,7 +76,7 @@ const PARSERS: { [K in ConfigKey]: Parser<K> } = {
     if (text === "") return ok(null);
     return /^rediss?:\/\/.+/.test(text) ? ok(text) : problem("must be a redis:// or rediss:// URL");
   },
-  namespace: (raw) => (NAMESPACE.test(String(raw)) ? ok(String(raw)) : problem("must be 1 to 64 letters, digits, _ . : -")),
+  namespace: (raw) => (NAMESPACE.test(String(raw)) ? ok(String(raw)) : problem("must be 1 to 64 letters, digits, _ . -")),
   sqlitePath: (raw) => (String(raw).trim() === "" ? problem("must be a file path") : ok(String(raw))),
   token: optional,
   readonlyToken: optional,

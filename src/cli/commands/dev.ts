@@ -54,10 +54,11 @@ export const devCommand: Command = {
       const { app, url } = await listen(config, client, { host: config.host ?? "127.0.0.1", token, tasks, logger: log });
       const worker = createWorker(config, store, tasks, { gracePeriodMs: grace }, log);
       await worker.start();
-      ctx.out.result(() => banner(url, token, generated, config.sqlitePath, tasks.names()), { url, token, tokenGenerated: generated, store: config.sqlitePath, tasks: tasks.names() });
+      // Signals are wired before the banner, so a stop sent as soon as it shows is graceful.
       // The API closes as soon as a stop is asked; the worker then gets its grace period.
       const closing: Array<Promise<unknown>> = [];
       const signals = stopOnSignals(worker, log, grace, () => closing.push(app.close()));
+      ctx.out.result(() => banner(url, token, generated, config.sqlitePath, tasks.names()), { url, token, tokenGenerated: generated, store: config.sqlitePath, tasks: tasks.names() });
       try {
         await worker.finished();
         await Promise.all(closing);
