@@ -3,7 +3,7 @@
 -- KEYS[1] paused-queues set
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
 -- ARGV[7] promote limit, ARGV[8] token base, ARGV[9..] queue names
--- Returns {'OK', {id, hash}...}.
+-- Returns {'OK', {id, hash}...}; each hash lists the fields as read, then the claim's changes.
 -- @include job
 local worker, inc = ARGV[3], ARGV[4]
 local remaining = tonumber(ARGV[5])
@@ -18,18 +18,25 @@ for qi = 9, #ARGV do
     if ids then
       for _, id in ipairs(ids) do
         local key = job_key(id)
-        local job = load(id, 'task', 'attempt', 'enqueued')
-        job.queue = queue
-        job.attempt = (tonumber(job.attempt) or 0) + 1
-        job.worker = worker
+        -- Read once before the update; the reply carries the changed fields after the hash.
+        local hash = redis.call('HGETALL', key)
+        local job = {queue = queue, worker = worker, attempt = 1}
+        for i = 1, #hash, 2 do
+          local f = hash[i]
+          if f == 'task' then job.task = hash[i + 1]
+          elseif f == 'attempt' then job.attempt = tonumber(hash[i + 1]) + 1
+          elseif f == 'enqueued' then job.enqueued = hash[i + 1] end
+        end
         local token = ARGV[8] .. '.' .. #out
-        redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', job.attempt, 'started', NOW, 'worker', worker,
-          'inc', inc, 'token', token, 'lease', expires)
+        local changed = {'status', 'PROCESSING', 'attempt', job.attempt, 'started', NOW, 'worker', worker,
+          'inc', inc, 'token', token, 'lease', expires}
+        redis.call('HSET', key, unpack(changed))
         redis.call('ZADD', P .. 'leases', expires, id)
         redis.call('SADD', P .. 'held:' .. worker, id)
         set_status(id, queue, 'QUEUED', 'PROCESSING')
         emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(job.enqueued) or NOW)))
-        out[#out + 1] = {id, redis.call('HGETALL', key)}
+        for _, v in ipairs(changed) do hash[#hash + 1] = v end
+        out[#out + 1] = {id, hash}
         remaining = remaining - 1
       end
     end

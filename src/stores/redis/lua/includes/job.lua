@@ -89,8 +89,8 @@ local function delete_job(id)
 end
 
 -- Drops the lease of a running job (its token stops being valid at once).
-local function clear_lease(id, job)
-  redis.call('HDEL', job_key(id), 'token', 'lease', 'inc')
+local function clear_lease(id, job, keep_fields)
+  if not keep_fields then redis.call('HDEL', job_key(id), 'token', 'lease', 'inc') end
   redis.call('ZREM', P .. 'leases', id)
   if job.worker then redis.call('SREM', P .. 'held:' .. job.worker, id) end
 end
@@ -110,8 +110,9 @@ end
 -- Moves a job to a final status; `fields` are extra hash fields (result, error).
 local function finish(id, job, status, ttl_seconds, fields)
   local key = job_key(id)
+  -- A final job's token field stays (one command less per job): the status check fences it.
   redis.call('HSET', key, 'status', status, 'completed', NOW, unpack(fields))
-  if job.status == 'PROCESSING' then clear_lease(id, job) end
+  if job.status == 'PROCESSING' then clear_lease(id, job, true) end
   set_status(id, job.queue, job.status, status)
   redis.call('ZADD', P .. 'expiry', NOW + tonumber(ttl_seconds) * 1000, id)
   if status == 'COMPLETED' then count_finish(job.queue, 'done') elseif status == 'FAILED' then count_finish(job.queue, 'fail') end
