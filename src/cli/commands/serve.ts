@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import type { Client } from "../../core/client.js";
 import type { CaudexConfig } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
+import { DEFAULT_MAINTENANCE, Maintenance } from "../../core/maintenance.js";
 import type { TaskRegistry } from "../../core/task.js";
 import { CliError, ExitCode, flag, type Command } from "../command.js";
 import { createApp, createClient, createLogger, openStore } from "../compose.js";
@@ -71,6 +72,10 @@ export const serveCommand: Command = {
     try {
       const { app, url } = await listen(config, client, { host, token: noAuth ? null : config.token, tasks, logger: log });
       log.info(`serving the API on ${url} (store: ${client.store.kind}${noAuth ? ", NO AUTHENTICATION" : ""})`);
+      // The server takes part in maintenance too: scheduled jobs are promoted, expired leases
+      // recovered and old jobs pruned even while no worker runs.
+      const maintenance = new Maintenance(client.store, DEFAULT_MAINTENANCE, log);
+      maintenance.start();
       await new Promise<void>((resolve) => {
         const signals = onStopSignals({
           graceful: () => {
@@ -80,6 +85,7 @@ export const serveCommand: Command = {
           now: () => undefined,
         });
       });
+      await maintenance.stop();
       await app.close();
     } finally {
       await client.close();
