@@ -1,5 +1,6 @@
 -- claim: promotes due SCHEDULED jobs, then takes up to `limit` QUEUED jobs from the queues in
--- strict priority order (skipping paused ones), FIFO within a queue, and leases them.
+-- strict priority order (skipping paused ones), FIFO within a queue, and leases them. Index and
+-- counter writes go out once per call (flush_later), not once per job.
 -- KEYS[1] paused-queues set
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
 -- ARGV[7] promote limit, ARGV[8] token base, ARGV[9..] queue names
@@ -31,9 +32,8 @@ for qi = 9, #ARGV do
         local changed = {'status', 'PROCESSING', 'attempt', job.attempt, 'started', NOW, 'worker', worker,
           'inc', inc, 'token', token, 'lease', expires}
         redis.call('HSET', key, unpack(changed))
-        redis.call('ZADD', P .. 'leases', expires, id)
-        redis.call('SADD', P .. 'held:' .. worker, id)
-        set_status(id, queue, 'QUEUED', 'PROCESSING')
+        later('ZADD', P .. 'leases', expires, id)
+        set_status_later(id, queue, 'QUEUED', 'PROCESSING')
         emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(job.enqueued) or NOW)))
         for _, v in ipairs(changed) do hash[#hash + 1] = v end
         out[#out + 1] = {id, hash}
@@ -42,4 +42,5 @@ for qi = 9, #ARGV do
     end
   end
 end
+flush_later()
 return out

@@ -1,19 +1,28 @@
 -- complete: settles a batch of running jobs as COMPLETED, each only under its current lease
--- token; a stale token changes nothing for that job and does not affect the others.
+-- token; a stale token changes nothing for that job and does not affect the others. The index,
+-- counter and expiry writes of the batch go out once per call (flush_later), not once per job.
 -- KEYS[1..n] the job hashes, in the order of the triples below
 -- ARGV[1] prefix, ARGV[2] now, then per job: job id, token, result JSON
 -- Returns {'OK', per job: 'OK' | 'LEASE_LOST'}.
 -- @include job
 local out = {'OK'}
+local done = {}
 for i = 3, #ARGV, 3 do
   local id, token = ARGV[i], ARGV[i + 1]
   local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'rttl')
   if job.status ~= 'PROCESSING' or job.token ~= token then
     out[#out + 1] = 'LEASE_LOST'
   else
-    finish(id, job, 'COMPLETED', job.rttl, {'result', ARGV[i + 2]})
+    -- As finish() does, one job at a time; the token field stays, the status check fences it.
+    redis.call('HSET', job_key(id), 'status', 'COMPLETED', 'completed', NOW, 'result', ARGV[i + 2])
+    later('ZREM', P .. 'leases', id)
+    set_status_later(id, job.queue, 'PROCESSING', 'COMPLETED')
+    later('ZADD', P .. 'expiry', NOW + tonumber(job.rttl) * 1000, id)
+    done[job.queue] = (done[job.queue] or 0) + 1
     emit(id, job, 'job:completed', 'COMPLETED', '"durationMs":' .. (NOW - tonumber(job.started)))
     out[#out + 1] = 'OK'
   end
 end
+flush_later()
+for queue, count in pairs(done) do count_finish(queue, 'done', count) end
 return out

@@ -1,5 +1,7 @@
 -- registerWorker: records a worker incarnation, and at once requeues (counting a stall) the jobs
--- that earlier incarnations of the same name still hold.
+-- that earlier incarnations of the same name still hold. They are found among the running jobs
+-- (the `leases` zset): registration is rare, so it pays this scan, bounded by the number of jobs
+-- running in the namespace, and claims and settlements keep no per-worker set.
 -- KEYS[1] workers hash, KEYS[2] worker heartbeats zset
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] name, ARGV[4] incarnation, ARGV[5] worker JSON
 -- Returns {'OK', requeued}.
@@ -7,13 +9,11 @@
 local name, inc = ARGV[3], ARGV[4]
 redis.call('HSET', KEYS[1], name, ARGV[5])
 redis.call('ZADD', KEYS[2], NOW, name)
-local held = P .. 'held:' .. name
 local requeued = 0
-for _, id in ipairs(redis.call('SMEMBERS', held)) do
-  local job = load(id, 'status', 'inc')
-  if job.status ~= 'PROCESSING' then
-    redis.call('SREM', held, id)
-  elseif job.inc ~= inc and stall(id, -1, 'its worker restarted') == 'requeued' then
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'leases', '-inf', '+inf')) do
+  local job = load(id, 'status', 'worker', 'inc')
+  if job.status == 'PROCESSING' and job.worker == name and job.inc ~= inc
+    and stall(id, -1, 'its worker restarted') == 'requeued' then
     requeued = requeued + 1
   end
 end

@@ -27,6 +27,49 @@ local function set_status(id, queue, from, to)
   end
 end
 
+-- Index and counter writes of a batch (claim, complete), gathered so that each key takes one
+-- variadic command (each counter one HINCRBY) per script call instead of one per job.
+-- `flush_later` sends them in the order first used; the script must call it before returning.
+local later_order, later_args, later_sums = {}, {}, {}
+local function later(cmd, key, ...)
+  local slot = cmd .. ' ' .. key
+  if not later_args[slot] then
+    later_args[slot] = {}
+    later_order[#later_order + 1] = {cmd, key, slot}
+  end
+  local args = later_args[slot]
+  for _, v in ipairs({...}) do args[#args + 1] = v end
+end
+
+local function incr_later(key, field, by)
+  local slot = 'HINCRBY ' .. key .. ' ' .. field
+  if not later_sums[slot] then
+    later_sums[slot] = 0
+    later_order[#later_order + 1] = {'HINCRBY', key, slot, field}
+  end
+  later_sums[slot] = later_sums[slot] + by
+end
+
+local function flush_later()
+  for _, entry in ipairs(later_order) do
+    local cmd, key, slot = entry[1], entry[2], entry[3]
+    if cmd == 'HINCRBY' then
+      if later_sums[slot] ~= 0 then redis.call('HINCRBY', key, entry[4], later_sums[slot]) end
+    else
+      redis.call(cmd, key, unpack(later_args[slot]))
+    end
+  end
+  later_order, later_args, later_sums = {}, {}, {}
+end
+
+-- set_status for a batch: the same writes as set_status, sent by flush_later.
+local function set_status_later(id, queue, from, to)
+  later('ZREM', P .. 'status:' .. from, id)
+  if from ~= 'QUEUED' then incr_later(P .. 'counts', queue .. '|' .. from, -1) end
+  later('ZADD', P .. 'status:' .. to, 0, id)
+  if to ~= 'QUEUED' then incr_later(P .. 'counts', queue .. '|' .. to, 1) end
+end
+
 local watching = nil
 -- Appends to the job's timeline; the shared stream is written only while someone watches.
 -- `stream_only` skips the timeline (first events are rebuilt from the job hash; removals have none).
@@ -92,14 +135,14 @@ end
 local function clear_lease(id, job, keep_fields)
   if not keep_fields then redis.call('HDEL', job_key(id), 'token', 'lease', 'inc') end
   redis.call('ZREM', P .. 'leases', id)
-  if job.worker then redis.call('SREM', P .. 'held:' .. job.worker, id) end
 end
 
 -- Counts finishes per queue in 10-second buckets for "completed/failed in the last minute".
-local function count_finish(queue, kind)
+local function count_finish(queue, kind, count)
   local rate = P .. 'rate:' .. queue
   local bucket = math.floor(NOW / 10000)
-  if redis.call('HINCRBY', rate, kind .. ':' .. bucket, 1) == 1 and redis.call('HLEN', rate) > 16 then
+  local n = count or 1
+  if redis.call('HINCRBY', rate, kind .. ':' .. bucket, n) == n and redis.call('HLEN', rate) > 16 then
     for _, field in ipairs(redis.call('HKEYS', rate)) do
       local b = tonumber(string.match(field, ':(%d+)$'))
       if b and b < bucket - 7 then redis.call('HDEL', rate, field) end
