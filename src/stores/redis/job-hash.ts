@@ -90,34 +90,7 @@ export function decodeClaimed(id: string, flat: unknown): ClaimedJob {
 }
 
 /** The record a fresh enqueue produced, built from the input instead of read back. */
-export function newJobRecord(job: NewJob, status: JobStatus, now: number, runAt: number | null): Job {
-  return {
-    id: job.id,
-    task: job.task,
-    payload: job.payload,
-    queue: job.queue,
-    status,
-    attempt: 0,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    backoff: job.backoff,
-    retryOnTimeout: job.retryOnTimeout,
-    createdAt: now,
-    enqueuedAt: status === "PENDING" ? null : now,
-    startedAt: null,
-    completedAt: null,
-    runAt,
-    progress: null,
-    result: null,
-    error: null,
-    worker: null,
-    meta: job.meta,
-    idempotencyKey: job.idempotencyKey,
-    stalls: 0,
-    resultTtlSeconds: job.resultTtlSeconds,
-    failureTtlSeconds: job.failureTtlSeconds,
-  };
-}
+export { newJobRecord } from "../../core/job-record.js";
 
 /** A job's first event, rebuilt from its hash (scripts do not store it, to keep waiting jobs small). */
 export function firstEvent(id: string, f: Map<string, string>): JobEvent {

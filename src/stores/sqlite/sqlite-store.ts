@@ -7,15 +7,14 @@ import type BetterSqlite3 from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
 import {
   InvalidTransitionError,
-  JobNotFoundError,
   LeaseLostError,
   StoreUnavailableError,
   WorkerNameTakenError,
 } from "../../core/errors.js";
-import type { JobEvent, JobEventType } from "../../core/events.js";
+import type { JobEvent } from "../../core/events.js";
 import { newToken } from "../../core/ids.js";
-import type { ClaimedJob, Job, JobError, JobFilter, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
-import { CANCELABLE, JOB_STATUSES, REMOVABLE, RETRYABLE, type JobStatus } from "../../core/job-states.js";
+import type { ClaimedJob, Job, JobFilter, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import { CANCELABLE, REMOVABLE, RETRYABLE, type JobStatus } from "../../core/job-states.js";
 import type {
   ClaimRequest,
   EnqueueResult,
@@ -31,6 +30,8 @@ import { WORKER_FORGET_MS, isLiveNamesake } from "../../core/worker-registry.js"
 import { migrate } from "./migrate.js";
 import { rowToClaimed, rowToEvent, rowToJob, rowToWorker, type EventRow, type JobRow, type WorkerRow } from "./rows.js";
 import { GroupCommit } from "./group-commit.js";
+import { JobRows } from "./job-rows.js";
+import { listJobs, queueStats } from "./sqlite-queries.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
@@ -61,6 +62,7 @@ export class SqliteStore implements Store {
   private readonly clock: Clock;
   private readonly notifier: SqliteNotifier;
   private readonly group: GroupCommit;
+  private readonly rows: JobRows;
   private readonly claimChecks = new Map<string, BetterSqlite3.Statement>();
   private closed = false;
 
@@ -82,6 +84,7 @@ export class SqliteStore implements Store {
       throw new StoreUnavailableError(`Cannot open SQLite database ${this.path}: ${String(error)}`, error);
     }
     this.st = prepareStatements(this.db);
+    this.rows = new JobRows(this.st);
     this.notifier = new SqliteNotifier(() => this.st.dataVersion.pluck().get() as number, options.pollIntervalMs ?? 50);
     this.group = new GroupCommit(this.db, () => this.notifier.changed(), (error) => this.translateError(error));
   }
@@ -94,24 +97,24 @@ export class SqliteStore implements Store {
     const results = this.write(() => {
       const now = this.clock.now();
       const tails = new Map<string, number>();
-      return jobs.map((job) => this.insertJob(job, now, tails));
+      return jobs.map((job) => this.rows.insert(job, now, tails));
     });
     return results;
   }
 
   async enqueuePending(jobId: string): Promise<Job> {
     return this.write(() => {
-      const row = this.requireRow(jobId);
+      const row = this.rows.require(jobId);
       if (row.status !== "PENDING") throw new InvalidTransitionError(jobId, "enqueue", row.status);
       const now = this.clock.now();
       if (row.run_at !== null && row.run_at > now) {
         this.db.prepare("UPDATE jobs SET status = 'SCHEDULED', enqueued_at = ? WHERE id = ?").run(now, jobId);
-        const updated = this.requireRow(jobId);
-        this.event("job:scheduled", updated, now);
+        const updated = this.rows.require(jobId);
+        this.rows.event("job:scheduled", updated, now);
         return rowToJob(updated);
       }
-      const updated = this.st.toQueued.get({ id: jobId, now, position: this.tailPosition(row.queue) }) as JobRow;
-      this.event("job:enqueued", updated, now);
+      const updated = this.st.toQueued.get({ id: jobId, now, position: this.rows.tailPosition(row.queue) }) as JobRow;
+      this.rows.event("job:enqueued", updated, now);
       return rowToJob(updated);
     });
   }
@@ -123,8 +126,8 @@ export class SqliteStore implements Store {
     // Grouped: a worker's claim usually shares its transaction with the settlement before it.
     return this.grouped(() => {
       const now = this.clock.now();
-      this.promoteDueNow(now, 1000);
-      const paused = this.pausedQueues();
+      this.rows.promoteDue(now, 1000);
+      const paused = this.rows.pausedQueues();
       const claimed: ClaimedJob[] = [];
       for (const queue of request.queues) {
         if (claimed.length >= request.limit) break;
@@ -139,7 +142,7 @@ export class SqliteStore implements Store {
             token: newToken(),
             expires: now + request.leaseMs,
           }) as JobRow;
-          this.event("job:started", row, now, { durationMs: now - (row.enqueued_at ?? now) });
+          this.rows.event("job:started", row, now, { durationMs: now - (row.enqueued_at ?? now) });
           claimed.push(rowToClaimed(row));
         }
       }
@@ -166,7 +169,7 @@ export class SqliteStore implements Store {
         | JobRow
         | undefined;
       if (row === undefined) throw new LeaseLostError(lease.jobId);
-      this.event("job:completed", row, now, { durationMs: now - (row.started_at ?? now) });
+      this.rows.event("job:completed", row, now, { durationMs: now - (row.started_at ?? now) });
     });
   }
 
@@ -177,14 +180,14 @@ export class SqliteStore implements Store {
       let row: JobRow | undefined;
       if (request.retryDelayMs === null) {
         row = this.st.failFinal.get(params) as JobRow | undefined;
-        if (row !== undefined) this.event("job:failed", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
+        if (row !== undefined) this.rows.event("job:failed", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
       } else {
         const current = this.st.jobById.get(request.jobId) as JobRow | undefined;
         row =
           request.retryDelayMs <= 0
-            ? (this.st.failRetryNow.get({ ...params, position: this.tailPosition(current?.queue ?? "") }) as JobRow | undefined)
+            ? (this.st.failRetryNow.get({ ...params, position: this.rows.tailPosition(current?.queue ?? "") }) as JobRow | undefined)
             : (this.st.failRetryLater.get({ ...params, run_at: now + request.retryDelayMs }) as JobRow | undefined);
-        if (row !== undefined) this.event("job:retrying", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
+        if (row !== undefined) this.rows.event("job:retrying", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
       }
       if (row === undefined) throw new LeaseLostError(request.jobId);
       return rowToJob(row);
@@ -198,7 +201,7 @@ export class SqliteStore implements Store {
         | JobRow
         | undefined;
       if (row === undefined) throw new LeaseLostError(lease.jobId);
-      this.insertEvent("job:progress", row, "PROCESSING", now, { progress });
+      this.rows.insertEvent("job:progress", row, "PROCESSING", now, { progress });
     });
   }
 
@@ -207,25 +210,25 @@ export class SqliteStore implements Store {
       const now = this.clock.now();
       const current = this.st.jobById.get(lease.jobId) as JobRow | undefined;
       if (current === undefined) throw new LeaseLostError(lease.jobId);
-      const row = this.st.release.get({ id: lease.jobId, token: lease.token, now, position: this.headPosition(current.queue) }) as
+      const row = this.st.release.get({ id: lease.jobId, token: lease.token, now, position: this.rows.headPosition(current.queue) }) as
         | JobRow
         | undefined;
       if (row === undefined) throw new LeaseLostError(lease.jobId);
-      this.event("job:released", row, now);
+      this.rows.event("job:released", row, now);
     });
   }
 
   async promoteDue(limit: number): Promise<number> {
     const now = this.clock.now();
     if (this.st.anyDue.get(now) === undefined) return 0;
-    return this.write(() => this.promoteDueNow(now, limit));
+    return this.write(() => this.rows.promoteDue(now, limit));
   }
 
   async recoverExpired(limit: number, stallLimit: number): Promise<RecoverResult> {
     const now = this.clock.now();
     return this.write(() => {
       const rows = this.st.expiredLeases.all(now, limit) as JobRow[];
-      return this.stallJobs(rows, now, stallLimit, "its lease expired");
+      return this.rows.stall(rows, now, stallLimit, "its lease expired");
     }, rowsChanged);
   }
 
@@ -233,7 +236,7 @@ export class SqliteStore implements Store {
     const now = this.clock.now();
     return this.write(() => {
       const ids = this.st.expiredJobs.pluck().all(now, limit) as string[];
-      for (const id of ids) this.deleteJob(id);
+      for (const id of ids) this.rows.delete(id);
       this.st.pruneProgressEvents.run(now - PROGRESS_EVENT_TTL_MS, limit);
       this.st.forgetWorkers.run(now - WORKER_FORGET_MS);
       return ids.length;
@@ -246,27 +249,27 @@ export class SqliteStore implements Store {
       const ids = (
         request.queue === undefined ? this.st.purgeable.pluck().all(params) : this.st.purgeableOfQueue.pluck().all(params)
       ) as string[];
-      for (const id of ids) this.deleteJob(id);
+      for (const id of ids) this.rows.delete(id);
       return ids.length;
     }, false);
   }
 
   async cancel(jobId: string): Promise<Job> {
     return this.write(() => {
-      const row = this.requireRow(jobId);
+      const row = this.rows.require(jobId);
       if (!CANCELABLE.includes(row.status as JobStatus)) throw new InvalidTransitionError(jobId, "cancel", row.status);
       const now = this.clock.now();
       const updated = this.st.cancel.get({ id: jobId, now }) as JobRow;
-      this.event("job:canceled", updated, now);
+      this.rows.event("job:canceled", updated, now);
       return rowToJob(updated);
     });
   }
 
   async retry(jobId: string): Promise<Job> {
     return this.write(() => {
-      const row = this.requireRow(jobId);
+      const row = this.rows.require(jobId);
       if (!RETRYABLE.includes(row.status as JobStatus)) throw new InvalidTransitionError(jobId, "retry", row.status);
-      return rowToJob(this.retryRow(row, this.clock.now()));
+      return rowToJob(this.rows.retry(row, this.clock.now()));
     });
   }
 
@@ -274,18 +277,26 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const now = this.clock.now();
       const ids = (queue === null ? this.st.failedIds.pluck().all(limit) : this.st.failedIdsOfQueue.pluck().all(queue, limit)) as string[];
-      for (const id of ids) this.retryRow(this.requireRow(id), now);
+      for (const id of ids) this.rows.retry(this.rows.require(id), now);
       return ids.length;
     });
   }
 
   async remove(jobId: string): Promise<void> {
     this.write(() => {
-      const row = this.requireRow(jobId);
+      const row = this.rows.require(jobId);
       if (!REMOVABLE.includes(row.status as JobStatus)) throw new InvalidTransitionError(jobId, "remove", row.status);
-      this.deleteJob(jobId);
-      this.insertEvent("job:removed", row, row.status as JobStatus, this.clock.now());
+      this.rows.delete(jobId);
+      this.rows.insertEvent("job:removed", row, row.status as JobStatus, this.clock.now());
     });
+  }
+
+  async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
+    return listJobs(this.db, filter, limit, cursor);
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    return queueStats(this.db, this.st, this.clock.now(), this.rows.pausedQueues());
   }
 
   async getJob(jobId: string): Promise<Job | null> {
@@ -293,54 +304,11 @@ export class SqliteStore implements Store {
     return row === undefined ? null : rowToJob(row);
   }
 
-  async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown): void => {
-      where.push(sql);
-      params.push(value);
-    };
-    if (filter.status !== undefined) add("status = ?", filter.status);
-    if (filter.queue !== undefined) add("queue = ?", filter.queue);
-    if (filter.task !== undefined) add("task = ?", filter.task);
-    if (filter.projectId !== undefined) add("project_id = ?", filter.projectId);
-    if (filter.userId !== undefined) add("user_id = ?", filter.userId);
-    if (cursor !== null) add("id < ?", cursor);
-    const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...params, limit + 1) as JobRow[];
-    const page = rows.slice(0, limit).map(rowToJob);
-    return { jobs: page, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
-  }
 
   async jobEvents(jobId: string): Promise<JobEvent[]> {
     return (this.st.eventsOfJob.all(jobId) as EventRow[]).map(rowToEvent);
   }
 
-  async stats(): Promise<QueueStats[]> {
-    const now = this.clock.now();
-    const byQueue = new Map<string, QueueStats>();
-    const entry = (queue: string): QueueStats => {
-      let stats = byQueue.get(queue);
-      if (stats === undefined) {
-        const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
-        stats = { queue, counts, oldestWaitingMs: null, completedLastMinute: 0, failedLastMinute: 0, paused: false };
-        byQueue.set(queue, stats);
-      }
-      return stats;
-    };
-    this.db.transaction(() => {
-      for (const r of this.st.countsByQueue.all() as Array<{ queue: string; status: JobStatus; n: number }>)
-        entry(r.queue).counts[r.status] = r.n;
-      for (const r of this.st.oldestWaiting.all() as Array<{ queue: string; t: number | null }>)
-        entry(r.queue).oldestWaitingMs = r.t === null ? null : Math.max(0, now - r.t);
-      for (const r of this.st.finishedSince.all(now - 60_000) as Array<{ queue: string; status: string; n: number }>) {
-        if (r.status === "COMPLETED") entry(r.queue).completedLastMinute = r.n;
-        else entry(r.queue).failedLastMinute = r.n;
-      }
-      for (const name of this.pausedQueues()) entry(name).paused = true;
-    })();
-    return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
-  }
 
   async pauseQueue(queue: string): Promise<void> {
     this.write(() => this.st.setPaused.run(queue, 1), false);
@@ -357,10 +325,10 @@ export class SqliteStore implements Store {
       if (existing !== undefined && existing.heartbeat_at >= now - 60_000 && isLiveNamesake(rowToWorker(existing), info)) {
         throw new WorkerNameTakenError(info.name, existing.pid);
       }
-      this.upsertWorker(info, now);
+      this.rows.upsertWorker(info, now);
       // Jobs held by an earlier incarnation of this name: that process is gone, release them now.
       const rows = this.st.jobsOfWorker.all(info.name, info.incarnation) as JobRow[];
-      return this.stallJobs(rows, now, Number.MAX_SAFE_INTEGER, "its worker restarted").requeued;
+      return this.rows.stall(rows, now, Number.MAX_SAFE_INTEGER, "its worker restarted").requeued;
     });
   }
 
@@ -368,7 +336,7 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const existing = this.st.workerByName.get(info.name) as WorkerRow | undefined;
       if (existing !== undefined && existing.incarnation !== info.incarnation) return false;
-      this.upsertWorker(info, this.clock.now());
+      this.rows.upsertWorker(info, this.clock.now());
       return true;
     }, false);
   }
@@ -449,104 +417,6 @@ export class SqliteStore implements Store {
     return error;
   }
 
-  private insertJob(job: NewJob, now: number, tails: Map<string, number>): EnqueueResult {
-    if (job.idempotencyKey !== null) {
-      const existing = this.st.jobByKey.get(job.idempotencyKey) as JobRow | undefined;
-      if (existing !== undefined) return { job: rowToJob(existing), created: false };
-    }
-    const runAt = job.runAt ?? (job.delayMs !== null && job.delayMs > 0 ? now + job.delayMs : null);
-    const status: JobStatus = job.hold ? "PENDING" : runAt !== null && runAt > now ? "SCHEDULED" : "QUEUED";
-    let position: number | null = null;
-    if (status === "QUEUED") {
-      position = (tails.get(job.queue) ?? this.tailPosition(job.queue) - 1) + 1;
-      tails.set(job.queue, position);
-    }
-    const row = {
-      id: job.id,
-      task: job.task,
-      queue: job.queue,
-      status,
-      payload: job.payloadText,
-      max_attempts: job.maxAttempts,
-      timeout_ms: job.timeoutMs,
-      backoff: JSON.stringify(job.backoff),
-      retry_on_timeout: job.retryOnTimeout ? 1 : 0,
-      created_at: now,
-      enqueued_at: status === "PENDING" ? null : now,
-      run_at: runAt,
-      idempotency_key: job.idempotencyKey,
-      meta: JSON.stringify(job.meta),
-      project_id: job.meta.projectId ?? null,
-      user_id: job.meta.userId ?? null,
-      result_ttl_s: job.resultTtlSeconds,
-      failure_ttl_s: job.failureTtlSeconds,
-      position,
-    };
-    this.st.insertJob.run(row);
-    const type: JobEventType = status === "PENDING" ? "job:created" : status === "SCHEDULED" ? "job:scheduled" : "job:enqueued";
-    this.st.insertEvent.run(now, type, job.id, job.queue, job.task, status, 0, null, null);
-    return { job: newJobRecord(job, status, now, runAt), created: true };
-  }
-
-  private promoteDueNow(now: number, limit: number): number {
-    const due = this.st.dueJobs.all(now, limit) as Array<{ id: string; queue: string }>;
-    const tails = new Map<string, number>();
-    for (const { id, queue } of due) {
-      const position = (tails.get(queue) ?? this.tailPosition(queue) - 1) + 1;
-      tails.set(queue, position);
-      const row = this.st.toQueued.get({ id, now, position }) as JobRow;
-      this.event("job:enqueued", row, now);
-    }
-    return due.length;
-  }
-
-  private stallJobs(rows: JobRow[], now: number, stallLimit: number, why: string): RecoverResult {
-    let requeued = 0;
-    let failed = 0;
-    for (const row of rows) {
-      if (row.stalls + 1 > stallLimit) {
-        const error: JobError = { code: "STALLED", message: `Stalled ${row.stalls + 1} times (${why}); stall limit is ${stallLimit}` };
-        const updated = this.st.stallFail.get({ id: row.id, now, error: JSON.stringify(error) }) as JobRow;
-        this.event("job:failed", updated, now, { error });
-        failed += 1;
-      } else {
-        const updated = this.st.stallRequeue.get({ id: row.id, now, position: this.tailPosition(row.queue) }) as JobRow;
-        this.event("job:stalled", updated, now);
-        requeued += 1;
-      }
-    }
-    return { requeued, failed };
-  }
-
-  private retryRow(row: JobRow, now: number): JobRow {
-    const updated = this.st.retry.get({ id: row.id, now, position: this.tailPosition(row.queue) }) as JobRow;
-    this.event("job:enqueued", updated, now);
-    return updated;
-  }
-
-  private deleteJob(id: string): void {
-    this.st.deleteJob.run(id);
-    this.st.deleteEventsOfJob.run(id);
-  }
-
-  private requireRow(jobId: string): JobRow {
-    const row = this.st.jobById.get(jobId) as JobRow | undefined;
-    if (row === undefined) throw new JobNotFoundError(jobId);
-    return row;
-  }
-
-  private tailPosition(queue: string): number {
-    return ((this.st.tailPosition.pluck().get(queue) as number | null) ?? 0) + 1;
-  }
-
-  private headPosition(queue: string): number {
-    return ((this.st.headPosition.pluck().get(queue) as number | null) ?? 1) - 1;
-  }
-
-  private pausedQueues(): Set<string> {
-    return new Set(this.st.pausedQueues.pluck().all() as string[]);
-  }
-
   private mayHaveWork(queues: readonly string[], now: number): boolean {
     const key = String(queues.length);
     let check = this.claimChecks.get(key);
@@ -559,61 +429,8 @@ export class SqliteStore implements Store {
     return check.get(...queues) !== undefined || this.st.anyDue.get(now) !== undefined;
   }
 
-  private upsertWorker(info: WorkerInfo, now: number): void {
-    this.st.upsertWorker.run({
-      name: info.name,
-      incarnation: info.incarnation,
-      host: info.host,
-      pid: info.pid,
-      queues: JSON.stringify(info.queues),
-      concurrency: info.concurrency,
-      state: info.state,
-      started_at: info.startedAt,
-      heartbeat_at: now,
-      current_jobs: JSON.stringify(info.currentJobs),
-      processed: info.processed,
-      failed: info.failed,
-    });
-  }
-
-  private event(type: JobEventType, row: JobRow, now: number, extra?: Partial<JobEvent>): void {
-    this.insertEvent(type, row, row.status as JobStatus, now, extra);
-  }
-
-  private insertEvent(type: JobEventType, row: Pick<JobRow, "id" | "queue" | "task" | "attempt" | "worker">, status: JobStatus, now: number, extra?: Partial<JobEvent>): void {
-    this.st.insertEvent.run(now, type, row.id, row.queue, row.task, status, row.attempt, row.worker, extra === undefined ? null : JSON.stringify(extra));
-  }
 }
 
 function rowsChanged(result: RecoverResult): boolean {
   return result.requeued + result.failed > 0;
-}
-
-function newJobRecord(job: NewJob, status: JobStatus, now: number, runAt: number | null): Job {
-  return {
-    id: job.id,
-    task: job.task,
-    payload: job.payload,
-    queue: job.queue,
-    status,
-    attempt: 0,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    backoff: job.backoff,
-    retryOnTimeout: job.retryOnTimeout,
-    createdAt: now,
-    enqueuedAt: status === "PENDING" ? null : now,
-    startedAt: null,
-    completedAt: null,
-    runAt,
-    progress: null,
-    result: null,
-    error: null,
-    worker: null,
-    meta: job.meta,
-    idempotencyKey: job.idempotencyKey,
-    stalls: 0,
-    resultTtlSeconds: job.resultTtlSeconds,
-    failureTtlSeconds: job.failureTtlSeconds,
-  };
 }

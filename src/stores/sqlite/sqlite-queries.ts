@@ -1,0 +1,53 @@
+// Read-side queries of the SQLite store: filtered, cursor-paged listings and queue stats.
+// Each hits an index of migrations/001-init.sql; stats read one consistent snapshot.
+import type BetterSqlite3 from "better-sqlite3";
+import type { JobFilter, JobPage, QueueStats } from "../../core/job.js";
+import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
+import { rowToJob, type JobRow } from "./rows.js";
+import type { Statements } from "./statements.js";
+
+/** Lists jobs newest first with AND-ed filters; `cursor` is the last id of the previous page. */
+export function listJobs(db: BetterSqlite3.Database, filter: JobFilter, limit: number, cursor: string | null): JobPage {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown): void => {
+    where.push(sql);
+    params.push(value);
+  };
+  if (filter.status !== undefined) add("status = ?", filter.status);
+  if (filter.queue !== undefined) add("queue = ?", filter.queue);
+  if (filter.task !== undefined) add("task = ?", filter.task);
+  if (filter.projectId !== undefined) add("project_id = ?", filter.projectId);
+  if (filter.userId !== undefined) add("user_id = ?", filter.userId);
+  if (cursor !== null) add("id < ?", cursor);
+  const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+  const rows = db.prepare(sql).all(...params, limit + 1) as JobRow[];
+  const page = rows.slice(0, limit).map(rowToJob);
+  return { jobs: page, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+}
+
+/** Counts by queue and status, oldest waiting age, and finishes in the last minute. */
+export function queueStats(db: BetterSqlite3.Database, st: Statements, now: number, paused: Set<string>): QueueStats[] {
+  const byQueue = new Map<string, QueueStats>();
+  const entry = (queue: string): QueueStats => {
+    let stats = byQueue.get(queue);
+    if (stats === undefined) {
+      const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+      stats = { queue, counts, oldestWaitingMs: null, completedLastMinute: 0, failedLastMinute: 0, paused: false };
+      byQueue.set(queue, stats);
+    }
+    return stats;
+  };
+  db.transaction(() => {
+    for (const r of st.countsByQueue.all() as Array<{ queue: string; status: JobStatus; n: number }>)
+      entry(r.queue).counts[r.status] = r.n;
+    for (const r of st.oldestWaiting.all() as Array<{ queue: string; t: number | null }>)
+      entry(r.queue).oldestWaitingMs = r.t === null ? null : Math.max(0, now - r.t);
+    for (const r of st.finishedSince.all(now - 60_000) as Array<{ queue: string; status: string; n: number }>) {
+      if (r.status === "COMPLETED") entry(r.queue).completedLastMinute = r.n;
+      else entry(r.queue).failedLastMinute = r.n;
+    }
+    for (const name of paused) entry(name).paused = true;
+  })();
+  return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+}
