@@ -8,6 +8,7 @@ import { CaudexError, InvalidOptionsError, hasCode } from "./errors.js";
 import { TypedEmitter, type WorkerEvents } from "./events.js";
 import { newToken } from "./ids.js";
 import type { ClaimedJob, JobError, Json, WorkerInfo } from "./job.js";
+import { ClaimPipeline } from "./claim-pipeline.js";
 import { isValidQueueName } from "./client.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -90,7 +91,7 @@ export class Worker {
   private failed = 0;
   private stopping = false;
   private wake = new AbortController();
-  private slotFreed: (() => void) | null = null;
+  private nudge: (() => void) | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   private stopped: Promise<void> | null = null;
@@ -156,7 +157,7 @@ export class Worker {
       this.events.emit("worker:stopping", { name: this.name, reason: "stop requested" });
     }
     this.wake.abort();
-    this.slotFreed?.();
+    this.nudge?.();
     await this.finished();
   }
 
@@ -178,49 +179,74 @@ export class Worker {
     };
   }
 
+  /**
+   * Claims and runs jobs until stopped. While claims come back full, the next claim (for half
+   * the slots) is sent as soon as that many slots are free, even though the previous claim is
+   * not answered yet: the store prepares one batch while the worker runs the other. Never more
+   * than `concurrency` jobs are held, and the store answers claims in order, so priority and
+   * FIFO hold.
+   */
   private async runLoop(): Promise<void> {
+    const claims = new ClaimPipeline(
+      (limit) => this.store.claim({ queues: this.queues, worker: this.name, incarnation: this.incarnation, limit, leaseMs: this.leaseMs }),
+      () => this.nudge?.(),
+    );
+    const half = Math.ceil(this.concurrency / 2);
     let errorDelay = 100;
-    while (!this.stopping) {
-      const free = Math.min(this.concurrency - this.running.size, this.maxJobs - this.claimed);
-      if (this.claimed >= this.maxJobs) break;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => (this.slotFreed = resolve));
-        this.slotFreed = null;
-        continue;
-      }
-      let jobs: ClaimedJob[];
-      try {
-        jobs = await this.store.claim({
-          queues: this.queues,
-          worker: this.name,
-          incarnation: this.incarnation,
-          limit: free,
-          leaseMs: this.leaseMs,
-        });
-        errorDelay = 100;
-      } catch (error) {
-        this.events.emit("worker:error", { name: this.name, error });
-        this.log.warn("claim failed; retrying", { error: String(error), retryInMs: errorDelay });
-        await this.idle(errorDelay);
-        errorDelay = Math.min(ERROR_BACKOFF_MAX_MS, errorDelay * 2);
-        continue;
-      }
-      if (jobs.length === 0) {
-        if (this.burst) {
-          if (this.running.size === 0) break;
-          await new Promise<void>((resolve) => (this.slotFreed = resolve));
-          this.slotFreed = null;
+    let full = false;
+    while (!this.stopping && this.claimed < this.maxJobs) {
+      const outcome = claims.takeAnswered();
+      if (outcome !== null) {
+        if (outcome.jobs === undefined) {
+          full = false;
+          const { error } = outcome;
+          this.events.emit("worker:error", { name: this.name, error });
+          this.log.warn("claim failed; retrying", { error: String(error), retryInMs: errorDelay });
+          await this.idle(errorDelay);
+          errorDelay = Math.min(ERROR_BACKOFF_MAX_MS, errorDelay * 2);
           continue;
         }
-        this.state = this.running.size > 0 ? "busy" : "idle";
-        await this.idle(this.idleWaitMs);
+        errorDelay = 100;
+        full = outcome.jobs.length === outcome.limit;
+        if (outcome.jobs.length > 0) this.run(outcome.jobs);
+        else if (claims.size === 0 && !(await this.noWork())) break;
         continue;
       }
-      this.claimed += jobs.length;
-      this.state = "busy";
-      for (const job of jobs) this.execute(job);
+      const free = Math.min(this.concurrency - this.running.size, this.maxJobs - this.claimed) - claims.reserved;
+      if (free > 0 && (claims.size === 0 || (full && claims.size === 1 && free >= half))) {
+        claims.send(Math.min(free, half));
+        continue;
+      }
+      await this.nextChange();
     }
+    // Claims answered after a stop still run: their jobs then get the grace period like the rest.
+    for (const late of await claims.drain()) if (late.jobs !== undefined) this.run(late.jobs);
     await this.shutdown();
+  }
+
+  /** Starts claimed jobs. */
+  private run(jobs: readonly ClaimedJob[]): void {
+    this.claimed += jobs.length;
+    this.state = "busy";
+    for (const job of jobs) this.execute(job);
+  }
+
+  /** After an empty claim: false when a burst worker is done, else true once it may claim again. */
+  private async noWork(): Promise<boolean> {
+    if (this.burst) {
+      if (this.running.size === 0) return false;
+      await this.nextChange();
+      return true;
+    }
+    this.state = this.running.size > 0 ? "busy" : "idle";
+    await this.idle(this.idleWaitMs);
+    return true;
+  }
+
+  /** Waits until a slot is freed, a claim is answered, or the worker is asked to stop. */
+  private async nextChange(): Promise<void> {
+    await new Promise<void>((resolve) => (this.nudge = resolve));
+    this.nudge = null;
   }
 
   /** Waits for new work, a timeout, or a stop. */
@@ -331,7 +357,7 @@ export class Worker {
   private free(jobId: string): void {
     this.running.delete(jobId);
     if (this.running.size === 0 && !this.stopping) this.state = "idle";
-    this.slotFreed?.();
+    this.nudge?.();
   }
 
   private sweepTimeouts(): void {
@@ -375,10 +401,10 @@ export class Worker {
       this.state = "stopping";
       while (this.running.size > 0 && !(this.stopping && Date.now() >= this.stopRequestedAt + this.graceMs)) {
         await new Promise<void>((resolve) => {
-          this.slotFreed = resolve;
+          this.nudge = resolve;
           setTimeout(resolve, 50).unref();
         });
-        this.slotFreed = null;
+        this.nudge = null;
       }
       for (const entry of this.running.values()) {
         if (entry.done) continue;
