@@ -83,10 +83,31 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
   };
 }
 
-/** A claimed job, with its lease, from its id and hash. */
-export function decodeClaimed(id: string, flat: unknown): ClaimedJob {
-  const f = hashFields(flat);
-  return { ...decodeJob(id, f), leaseToken: f.get("token") ?? "", leaseExpiresAt: num(f.get("lease")) ?? 0 };
+/**
+ * A claimed job as the claim script sends it: one JSON array per job, so the worker parses one
+ * string instead of a flat hash, and stored JSON values (payload, options, meta) come parsed.
+ */
+type ClaimRecord = [
+  id: string, task: string, queue: string, payload: Json, opts: JobOpts, meta: JobMeta | null, idem: string | null,
+  attempt: number, created: number, enqueued: number | null, started: number, runAt: number | null,
+  progress: Json, error: Job["error"], worker: string, stalls: number, rttl: number, fttl: number,
+  token: string, lease: number,
+];
+
+/** A claimed job, with its lease, from the claim script's record. */
+export function decodeClaimed(text: string): ClaimedJob {
+  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, started, runAt, progress, error, worker, stalls, rttl, fttl, token, lease] =
+    JSON.parse(text) as ClaimRecord;
+  const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
+  return {
+    id, task, payload, queue, status: "PROCESSING", attempt, maxAttempts, timeoutMs,
+    backoff: { baseMs, maxMs, factor, jitter },
+    retryOnTimeout: retryOnTimeout === 1,
+    createdAt: created, enqueuedAt: enqueued, startedAt: started, completedAt: null, runAt,
+    progress, result: null, error, worker, meta: meta ?? {}, idempotencyKey: idem, stalls,
+    resultTtlSeconds: rttl, failureTtlSeconds: fttl,
+    leaseToken: token, leaseExpiresAt: lease,
+  };
 }
 
 /** The record a fresh enqueue produced, built from the input instead of read back. */

@@ -119,10 +119,7 @@ export class RedisStore implements Store {
       argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, tokenBase: newToken() },
       rest: request.queues,
     });
-    return reply.data.map((entry) => {
-      const [id, flat] = entry as [string, unknown];
-      return decodeClaimed(id, flat);
-    });
+    return reply.data.map((record) => decodeClaimed(String(record)));
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {

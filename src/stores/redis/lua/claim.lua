@@ -4,7 +4,10 @@
 -- KEYS[1] paused-queues set
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
 -- ARGV[7] promote limit, ARGV[8] token base, ARGV[9..] queue names
--- Returns {'OK', {id, hash}...}; each hash lists the fields as read, then the claim's changes.
+-- Returns {'OK', record...}: each record is one JSON array text, built here so the worker parses
+-- one string per job instead of a flat hash (field order: CLAIM_RECORD in job-hash.ts):
+-- [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, started, runAt,
+--  progress, error, worker, stalls, rttl, fttl, token, lease]. Stored JSON values go in as is.
 -- @include job
 local worker, inc = ARGV[3], ARGV[4]
 local remaining = tonumber(ARGV[5])
@@ -19,24 +22,21 @@ for qi = 9, #ARGV do
     if ids then
       for _, id in ipairs(ids) do
         local key = job_key(id)
-        -- Read once before the update; the reply carries the changed fields after the hash.
-        local hash = redis.call('HGETALL', key)
-        local job = {queue = queue, worker = worker, attempt = 1}
-        for i = 1, #hash, 2 do
-          local f = hash[i]
-          if f == 'task' then job.task = hash[i + 1]
-          elseif f == 'attempt' then job.attempt = tonumber(hash[i + 1]) + 1
-          elseif f == 'enqueued' then job.enqueued = hash[i + 1] end
-        end
+        -- Read once before the update, in the record's order.
+        local v = redis.call('HMGET', key, 'task', 'payload', 'opts', 'meta', 'idem', 'attempt', 'created',
+          'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl')
+        local job = {queue = queue, worker = worker, task = v[1], attempt = (tonumber(v[6]) or 0) + 1}
         local token = ARGV[8] .. '.' .. #out
-        local changed = {'status', 'PROCESSING', 'attempt', job.attempt, 'started', NOW, 'worker', worker,
-          'inc', inc, 'token', token, 'lease', expires}
-        redis.call('HSET', key, unpack(changed))
+        redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', job.attempt, 'started', NOW, 'worker', worker,
+          'inc', inc, 'token', token, 'lease', expires)
         later('ZADD', P .. 'leases', expires, id)
         set_status_later(id, queue, 'QUEUED', 'PROCESSING')
-        emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(job.enqueued) or NOW)))
-        for _, v in ipairs(changed) do hash[#hash + 1] = v end
-        out[#out + 1] = {id, hash}
+        emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)))
+        out[#out + 1] = table.concat({'[', cjson.encode(id), ',', cjson.encode(v[1]), ',', cjson.encode(queue), ',',
+          v[2] or 'null', ',', v[3] or '[]', ',', v[4] or 'null', ',', v[5] and cjson.encode(v[5]) or 'null', ',',
+          job.attempt, ',', v[7] or '0', ',', v[8] or 'null', ',', NOW, ',', v[9] or 'null', ',', v[10] or 'null', ',',
+          v[11] or 'null', ',', cjson.encode(worker), ',', v[12] or '0', ',', v[13] or '0', ',', v[14] or '0', ',',
+          cjson.encode(token), ',', expires, ']'})
         remaining = remaining - 1
       end
     end
