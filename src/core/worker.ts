@@ -13,6 +13,7 @@ import { isValidQueueName } from "./client.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance, type MaintenanceOptions } from "./maintenance.js";
+import { RunningJob } from "./running-job.js";
 import { ProcessPool, type IsolationOptions } from "./process-pool.js";
 import type { Lease, Store } from "./store.js";
 import { TaskRegistry, validatePayload, type TaskContext, type TaskDefinition } from "./task.js";
@@ -45,14 +46,6 @@ export interface WorkerOptions {
   logger?: Logger;
 }
 
-interface Running {
-  job: ClaimedJob;
-  controller: AbortController;
-  deadline: number;
-  /** Set once the job is settled, timed out or lost: later outcomes are ignored. */
-  done: boolean;
-}
-
 const DEFAULTS = {
   queues: ["default"],
   concurrency: 1,
@@ -80,7 +73,7 @@ export class Worker {
   private readonly log: Logger;
   private readonly incarnation = newToken(9);
   private readonly startedAt = Date.now();
-  private readonly running = new Map<string, Running>();
+  private readonly running = new Map<string, RunningJob>();
   private readonly settling = new Set<Promise<void>>();
   private readonly keeper: LeaseKeeper;
   private readonly maintenance: Maintenance | null;
@@ -260,17 +253,12 @@ export class Worker {
   }
 
   private execute(job: ClaimedJob): void {
-    const entry: Running = {
-      job,
-      controller: new AbortController(),
-      deadline: Date.now() + job.timeoutMs,
-      done: false,
-    };
+    const entry = new RunningJob(job);
     this.running.set(job.id, entry);
     void this.runTask(entry);
   }
 
-  private async runTask(entry: Running): Promise<void> {
+  private async runTask(entry: RunningJob): Promise<void> {
     const { job } = entry;
     const task = this.tasks.get(job.task);
     if (task === undefined) {
@@ -314,20 +302,11 @@ export class Worker {
     this.free(jobId);
   }
 
-  private context(entry: Running): TaskContext {
-    const { job } = entry;
-    return {
-      signal: entry.controller.signal,
-      progress: async (value: Json) => {
-        if (entry.done) throw new CaudexError("LEASE_LOST", `Job ${job.id} is no longer held by this worker`);
-        await this.store.progress({ jobId: job.id, token: job.leaseToken }, value);
-      },
-      log: this.log.child({ job: job.id, task: job.task }),
-      job: { id: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, queue: job.queue, meta: job.meta },
-    };
+  private context(entry: RunningJob): TaskContext {
+    return entry.context(this.log, (job, value) => this.store.progress({ jobId: job.id, token: job.leaseToken }, value));
   }
 
-  private async settleFailure(entry: Running, error: JobError, retryable: boolean): Promise<void> {
+  private async settleFailure(entry: RunningJob, error: JobError, retryable: boolean): Promise<void> {
     if (entry.done) return;
     entry.done = true;
     const { job } = entry;
@@ -365,7 +344,7 @@ export class Worker {
     const now = Date.now();
     for (const entry of this.running.values()) {
       if (entry.done || now < entry.deadline) continue;
-      entry.controller.abort(new CaudexError("TIMEOUT", `Job ${entry.job.id} timed out after ${entry.job.timeoutMs} ms`));
+      entry.abort(new CaudexError("TIMEOUT", `Job ${entry.job.id} timed out after ${entry.job.timeoutMs} ms`));
       // The slot is freed now even if the task ignores its signal.
       void this.settleFailure(entry, { code: "TIMEOUT", message: `Timed out after ${entry.job.timeoutMs} ms` }, entry.job.retryOnTimeout);
     }
@@ -381,7 +360,7 @@ export class Worker {
           const entry = this.running.get(jobId);
           if (entry === undefined || entry.done) continue;
           entry.done = true;
-          entry.controller.abort(new CaudexError("LEASE_LOST", `Lease on job ${jobId} was lost`));
+          entry.abort(new CaudexError("LEASE_LOST", `Lease on job ${jobId} was lost`));
           this.events.emit("worker:lease-lost", { name: this.name, jobId });
           this.log.warn("lease lost (job canceled or taken over); aborting it", { job: jobId });
           this.free(jobId);
@@ -409,7 +388,7 @@ export class Worker {
       for (const entry of this.running.values()) {
         if (entry.done) continue;
         entry.done = true;
-        entry.controller.abort(new CaudexError("INTERNAL", "Worker is stopping; job handed back to the queue"));
+        entry.abort(new CaudexError("INTERNAL", "Worker is stopping; job handed back to the queue"));
         try {
           await this.store.release({ jobId: entry.job.id, token: entry.job.leaseToken });
         } catch (error) {

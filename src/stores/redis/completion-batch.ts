@@ -4,7 +4,6 @@
 import { LeaseLostError } from "../../core/errors.js";
 import type { Json } from "../../core/job.js";
 import type { Lease } from "../../core/store.js";
-import type { RedisKeys } from "./keys.js";
 import { ScriptStatus, type ScriptReply } from "./scripts.js";
 
 interface PendingCompletion {
@@ -14,8 +13,8 @@ interface PendingCompletion {
   reject: (error: unknown) => void;
 }
 
-/** Runs the complete script once per batch; `run` is the store's checked script runner. */
-export type BatchRunner = (keys: readonly string[], args: readonly string[]) => Promise<ScriptReply>;
+/** Runs the complete script once per batch with these arguments (the store's checked runner). */
+export type BatchRunner = (args: readonly string[]) => Promise<ScriptReply>;
 
 // A batch bigger than this is split: one script call should not hold Redis for long.
 const MAX_BATCH = 500;
@@ -24,10 +23,7 @@ const MAX_BATCH = 500;
 export class CompletionBatch {
   private pending: PendingCompletion[] = [];
 
-  constructor(
-    private readonly keys: RedisKeys,
-    private readonly run: BatchRunner,
-  ) {}
+  constructor(private readonly run: BatchRunner) {}
 
   /** Completes a job under its lease; rejects with LeaseLostError when the token is stale. */
   complete(lease: Lease, result: Json): Promise<void> {
@@ -45,15 +41,11 @@ export class CompletionBatch {
   }
 
   private async send(batch: readonly PendingCompletion[]): Promise<void> {
-    const keys: string[] = [];
     const args: string[] = [];
-    for (const { lease, result } of batch) {
-      keys.push(this.keys.job(lease.jobId));
-      args.push(lease.jobId, lease.token, result);
-    }
+    for (const { lease, result } of batch) args.push(lease.jobId, lease.token, result);
     let reply: ScriptReply;
     try {
-      reply = await this.run(keys, args);
+      reply = await this.run(args);
     } catch (error) {
       for (const entry of batch) entry.reject(error);
       return;

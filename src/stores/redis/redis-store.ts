@@ -60,7 +60,7 @@ export class RedisStore implements Store {
   ) {
     this.signal = new WorkSignal(redis, keys.wakeChannel());
     this.feed = new EventFeed(redis, keys, log);
-    this.completions = new CompletionBatch(keys, (restKeys, rest) => this.run(scripts.complete, { keys: {}, argv: {}, restKeys, rest }));
+    this.completions = new CompletionBatch((rest) => this.run(scripts.complete, { keys: { leases: keys.leases() }, argv: {}, rest }));
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
 

@@ -94,7 +94,7 @@ export const scripts = {
   enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
   claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "tokenBase"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),
-  complete: new RedisScript("complete", [], []),
+  complete: new RedisScript("complete", ["leases"], []),
   fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs"]),
   progress: new RedisScript("progress", job, ["jobId", "token", "progress"]),
   release: new RedisScript("release", job, ["jobId", "token"]),

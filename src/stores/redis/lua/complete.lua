@@ -1,7 +1,8 @@
 -- complete: settles a batch of running jobs as COMPLETED, each only under its current lease
 -- token; a stale token changes nothing for that job and does not affect the others. The index,
 -- counter and expiry writes of the batch go out once per call (flush_later), not once per job.
--- KEYS[1..n] the job hashes, in the order of the triples below
+-- KEYS[1] leases zset (the job hashes are named from the ids, under the same hash tag, so the
+-- call does not send one key per job)
 -- ARGV[1] prefix, ARGV[2] now, then per job: job id, token, result JSON
 -- Returns {'OK', per job: 'OK' | 'LEASE_LOST'}.
 -- @include job
@@ -15,7 +16,7 @@ for i = 3, #ARGV, 3 do
   else
     -- As finish() does, one job at a time; the token field stays, the status check fences it.
     redis.call('HSET', job_key(id), 'status', 'COMPLETED', 'completed', NOW, 'result', ARGV[i + 2])
-    later('ZREM', P .. 'leases', id)
+    later('ZREM', KEYS[1], id)
     set_status_later(id, job.queue, 'PROCESSING', 'COMPLETED')
     later('ZADD', P .. 'expiry', NOW + tonumber(job.rttl) * 1000, id)
     done[job.queue] = (done[job.queue] or 0) + 1
