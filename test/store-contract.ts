@@ -491,6 +491,19 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect(events[2]?.error?.message).toBe("x");
     });
 
+    test("shows a running job's start in its timeline, once, before and after it settles", async () => {
+      const input = newJob();
+      await store.enqueue([input]);
+      const a = await claimOne();
+      expect((await store.jobEvents(input.id)).map((e) => e.type)).toEqual(["job:enqueued", "job:started"]);
+      await store.release({ jobId: a.id, token: a.leaseToken });
+      const b = await claimOne();
+      await store.progress({ jobId: b.id, token: b.leaseToken }, 1);
+      expect((await store.jobEvents(input.id)).map((e) => e.type)).toEqual(["job:enqueued", "job:started", "job:released", "job:started", "job:progress"]);
+      const events = await store.jobEvents(input.id);
+      expect(events[3]).toMatchObject({ status: "PROCESSING", attempt: b.attempt, at: b.startedAt });
+    });
+
     test("delivers job events to watchers", async () => {
       const seen: JobEvent[] = [];
       const unwatch = await store.watch((e) => seen.push(e));

@@ -120,6 +120,27 @@ export function firstEvent(id: string, f: Map<string, string>): JobEvent {
   return { type, jobId: id, queue: f.get("queue") ?? "", task: f.get("task") ?? "", status, at: num(f.get("created")) ?? 0, attempt: 0, worker: null };
 }
 
+/**
+ * A running attempt's job:started event, rebuilt from its hash: claims do not write it to the
+ * timeline, the attempt's next timeline write does (`sf` marks that progress already wrote it).
+ */
+export function pendingStartEvent(id: string, f: Map<string, string>): JobEvent | null {
+  if (f.get("status") !== "PROCESSING" || f.has("sf")) return null;
+  const started = num(f.get("started"));
+  if (started === null) return null;
+  return {
+    type: "job:started",
+    jobId: id,
+    queue: f.get("queue") ?? "",
+    task: f.get("task") ?? "",
+    status: "PROCESSING",
+    at: started,
+    attempt: num(f.get("attempt")) ?? 0,
+    worker: f.get("worker") ?? null,
+    durationMs: started - (num(f.get("enqueued")) ?? started),
+  };
+}
+
 /** A timeline or stream entry as a JobEvent. */
 export function decodeEvent(body: string, jobId: string, queue: string, task: string, seq?: string): JobEvent {
   const parsed = JSON.parse(body) as Omit<JobEvent, "jobId" | "queue" | "task">;

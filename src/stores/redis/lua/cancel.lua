@@ -4,7 +4,7 @@
 -- Returns {'OK', hash} | {'NOT_FOUND'} | {'INVALID', status}.
 -- @include job
 local id = ARGV[3]
-local job = load(id, 'status', 'queue', 'task', 'attempt', 'worker', 'fttl')
+local job = load(id, 'status', 'queue', 'task', 'attempt', 'worker', 'fttl', 'started', 'enqueued', 'sf')
 if not job.status then return {'NOT_FOUND'} end
 local s = job.status
 if s ~= 'PENDING' and s ~= 'SCHEDULED' and s ~= 'QUEUED' and s ~= 'PROCESSING' then return {'INVALID', s} end

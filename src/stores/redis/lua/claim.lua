@@ -24,14 +24,16 @@ for qi = 9, #ARGV do
         local key = job_key(id)
         -- Read once before the update, in the record's order.
         local v = redis.call('HMGET', key, 'task', 'payload', 'opts', 'meta', 'idem', 'attempt', 'created',
-          'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl')
+          'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl', 'sf')
         local job = {queue = queue, worker = worker, task = v[1], attempt = (tonumber(v[6]) or 0) + 1}
         local token = ARGV[8] .. '.' .. #out
         redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', job.attempt, 'started', NOW, 'worker', worker,
           'inc', inc, 'token', token, 'lease', expires)
+        -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
+        if v[15] then redis.call('HDEL', key, 'sf') end
         later('ZADD', P .. 'leases', expires, id)
         set_status_later(id, queue, 'QUEUED', 'PROCESSING')
-        emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)))
+        emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)), true)
         out[#out + 1] = table.concat({'[', cjson.encode(id), ',', cjson.encode(v[1]), ',', cjson.encode(queue), ',',
           v[2] or 'null', ',', v[3] or '[]', ',', v[4] or 'null', ',', v[5] and cjson.encode(v[5]) or 'null', ',',
           job.attempt, ',', v[7] or '0', ',', v[8] or 'null', ',', NOW, ',', v[9] or 'null', ',', v[10] or 'null', ',',

@@ -10,7 +10,7 @@ local out = {'OK'}
 local done = {}
 for i = 3, #ARGV, 3 do
   local id, token = ARGV[i], ARGV[i + 1]
-  local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'rttl')
+  local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'rttl', 'enqueued', 'sf')
   if job.status ~= 'PROCESSING' or job.token ~= token then
     out[#out + 1] = 'LEASE_LOST'
   else

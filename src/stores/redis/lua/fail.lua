@@ -5,7 +5,7 @@
 -- Returns {'OK', hash} | {'LEASE_LOST'}.
 -- @include job
 local id, err = ARGV[3], ARGV[5]
-local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'fttl')
+local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'fttl', 'enqueued', 'sf')
 if job.status ~= 'PROCESSING' or job.token ~= ARGV[4] then return {'LEASE_LOST'} end
 local extra = '"error":' .. err .. ',"durationMs":' .. (NOW - tonumber(job.started))
 if ARGV[6] == '' then

@@ -4,8 +4,9 @@
 -- Returns {'OK'} | {'LEASE_LOST'}.
 -- @include job
 local id = ARGV[3]
-local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker')
+local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'enqueued', 'sf')
 if job.status ~= 'PROCESSING' or job.token ~= ARGV[4] then return {'LEASE_LOST'} end
-redis.call('HSET', KEYS[1], 'progress', ARGV[5])
+-- `sf`: this attempt's start entry is now in the timeline (emit writes it first).
+redis.call('HSET', KEYS[1], 'progress', ARGV[5], 'sf', 1)
 emit(id, job, 'job:progress', 'PROCESSING', '"progress":' .. ARGV[5])
 return {'OK'}

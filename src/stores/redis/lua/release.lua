@@ -4,8 +4,10 @@
 -- Returns {'OK'} | {'LEASE_LOST'}.
 -- @include job
 local id = ARGV[3]
-local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker')
+local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'enqueued', 'sf')
 if job.status ~= 'PROCESSING' or job.token ~= ARGV[4] then return {'LEASE_LOST'} end
+local start = pending_start(job)
+if start then redis.call('RPUSH', P .. 'events:' .. id, start) end
 clear_lease(id, job)
 job.attempt = math.max((tonumber(job.attempt) or 0) - 1, 0)
 redis.call('HSET', KEYS[1], 'status', 'QUEUED', 'attempt', job.attempt, 'enqueued', NOW)

@@ -70,18 +70,35 @@ local function set_status_later(id, queue, from, to)
   if to ~= 'QUEUED' then incr_later(P .. 'counts', queue .. '|' .. to, 1) end
 end
 
-local watching = nil
--- Appends to the job's timeline; the shared stream is written only while someone watches.
--- `stream_only` skips the timeline (first events are rebuilt from the job hash; removals have none).
-local function emit(id, job, etype, status, extra, stream_only)
-  local body = '{"type":"' .. etype .. '","at":' .. NOW .. ',"status":"' .. status .. '"'
+local function event_body(job, etype, status, extra, at)
+  local body = '{"type":"' .. etype .. '","at":' .. (at or NOW) .. ',"status":"' .. status .. '"'
   body = body .. ',"attempt":' .. (job.attempt or 0)
   if job.worker then body = body .. ',"worker":' .. cjson.encode(job.worker) end
   if extra and extra ~= '' then body = body .. ',' .. extra end
-  body = body .. '}'
+  return body .. '}'
+end
+
+-- A claim writes no job:started entry to the timeline (jobEvents rebuilds it from the hash while
+-- the job runs): the attempt's first timeline write carries it, so a short job costs one RPUSH.
+-- Returns that entry when it is still due (`job` must hold status, started, enqueued, attempt,
+-- worker and sf, the mark that progress already wrote it), and marks it written.
+local function pending_start(job)
+  if job.status ~= 'PROCESSING' or not job.started or job.sf then return nil end
+  job.sf = '1'
+  local started = tonumber(job.started)
+  return event_body(job, 'job:started', 'PROCESSING', '"durationMs":' .. (started - (tonumber(job.enqueued) or started)), job.started)
+end
+
+local watching = nil
+-- Appends to the job's timeline (after the attempt's pending start entry, if any); the shared
+-- stream is written only while someone watches. `stream_only` skips the timeline (first events
+-- are rebuilt from the job hash, a claim's start too; removals have none).
+local function emit(id, job, etype, status, extra, stream_only)
+  local body = event_body(job, etype, status, extra)
   if not stream_only then
     local timeline = P .. 'events:' .. id
-    redis.call('RPUSH', timeline, body)
+    local start = pending_start(job)
+    if start then redis.call('RPUSH', timeline, start, body) else redis.call('RPUSH', timeline, body) end
     if etype == 'job:progress' then redis.call('LTRIM', timeline, -500, -1) end
   end
   if watching == nil then watching = redis.call('EXISTS', P .. 'watching') == 1 end
@@ -163,7 +180,7 @@ end
 
 -- A job whose lease expired (or whose worker restarted): back to the tail, or FAILED past the limit.
 local function stall(id, limit, why)
-  local job = load(id, 'status', 'queue', 'task', 'attempt', 'worker', 'stalls', 'fttl')
+  local job = load(id, 'status', 'queue', 'task', 'attempt', 'worker', 'stalls', 'fttl', 'started', 'enqueued', 'sf')
   if job.status ~= 'PROCESSING' then
     redis.call('ZREM', P .. 'leases', id)
     return nil
