@@ -409,6 +409,12 @@ export function describeStoreContract(factory: StoreFactory): void {
       await claim({ queues: ["even"], limit: 1 });
       expect((await store.listJobs({ status: "PROCESSING" }, 10, null)).jobs.map((j) => j.id)).toEqual([ids[0]]);
       expect((await store.listJobs({ status: "QUEUED", queue: "even" }, 10, null)).jobs).toHaveLength(3);
+      await claim({ queues: ["odd"], limit: 3 });
+      const running = [ids[5], ids[3], ids[1], ids[0]];
+      const first = await store.listJobs({ status: "PROCESSING" }, 2, null);
+      const rest = await store.listJobs({ status: "PROCESSING" }, 5, first.nextCursor);
+      expect([...first.jobs, ...rest.jobs].map((j) => j.id)).toEqual(running);
+      expect((await store.listJobs({}, 10, null)).jobs.map((j) => j.id)).toEqual(newest);
     });
 
     test("counts jobs by queue and status, with the oldest waiting age", async () => {

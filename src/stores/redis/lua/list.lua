@@ -1,7 +1,8 @@
 -- list: one page of jobs newest first (ids sort by creation time). One index is chosen
 -- (project, user, status, or the merge of every status index) and the other filters are
 -- checked per job; at most `budget` index entries are read, so a page may come back short
--- with a cursor to continue.
+-- with a cursor to continue. PROCESSING jobs are read from `leases` (bounded by the running
+-- jobs) and sorted here: claims and settlements keep no status index for them.
 -- KEYS[1] any key of the namespace (routing only)
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] limit, ARGV[4] cursor ('' = newest), ARGV[5] budget,
 -- ARGV[6] status, ARGV[7] queue, ARGV[8] task, ARGV[9] project, ARGV[10] user ('' = any)
@@ -9,14 +10,27 @@
 -- @include job
 local limit, budget = tonumber(ARGV[3]), tonumber(ARGV[5])
 local status, queue, task, project, user = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local function status_source(s) return P .. (s == 'PROCESSING' and 'leases' or 'status:' .. s) end
 local sources = {}
 if project ~= '' then sources = {P .. 'project:' .. project}
 elseif user ~= '' then sources = {P .. 'user:' .. user}
-elseif status ~= '' then sources = {P .. 'status:' .. status}
+elseif status ~= '' then sources = {status_source(status)}
 else
   for _, s in ipairs({'PENDING', 'SCHEDULED', 'QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'}) do
-    sources[#sources + 1] = P .. 'status:' .. s
+    sources[#sources + 1] = status_source(s)
   end
+end
+-- Up to `chunk` ids of one source below the cursor, newest first.
+local function page(key, after, chunk)
+  if key ~= P .. 'leases' then
+    return redis.call('ZREVRANGEBYLEX', key, after == '' and '+' or '(' .. after, '-', 'LIMIT', 0, chunk)
+  end
+  local ids = {}
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', key, '-inf', '+inf')) do
+    if after == '' or id < after then ids[#ids + 1] = id end
+  end
+  table.sort(ids, function(a, b) return a > b end)
+  return {unpack(ids, 1, math.min(chunk, #ids))}
 end
 local function matches(job)
   return job.status and (status == '' or job.status == status) and (queue == '' or job.queue == queue)
@@ -28,19 +42,21 @@ while #found <= limit and scanned < budget do
   local chunk = math.min(budget - scanned, 100)
   local merged = {}
   for _, key in ipairs(sources) do
-    local from = cursor == '' and '+' or '(' .. cursor
-    for _, id in ipairs(redis.call('ZREVRANGEBYLEX', key, from, '-', 'LIMIT', 0, chunk)) do merged[#merged + 1] = id end
+    for _, id in ipairs(page(key, cursor, chunk)) do merged[#merged + 1] = id end
   end
   if #merged == 0 then cursor = ''; break end
   table.sort(merged, function(a, b) return a > b end)
   for i = 1, math.min(chunk, #merged) do
     local id = merged[i]
-    cursor = id
-    scanned = scanned + 1
-    local job = load(id, 'status', 'queue', 'task', 'project', 'user')
-    if matches(job) then
-      found[#found + 1] = id
-      if #found > limit then break end
+    -- An id read from two sources (a lease entry not yet cleaned up) is looked at once.
+    if id ~= cursor then
+      cursor = id
+      scanned = scanned + 1
+      local job = load(id, 'status', 'queue', 'task', 'project', 'user')
+      if matches(job) then
+        found[#found + 1] = id
+        if #found > limit then break end
+      end
     end
   end
 end

@@ -16,13 +16,16 @@ end
 local function job_key(id) return P .. 'job:' .. id end
 
 -- QUEUED is counted by LLEN of the queue lists; other statuses by a counter per queue.
+-- PROCESSING has no status index: its jobs are the members of `leases` (listings read that).
+local function indexed(status) return status ~= 'PROCESSING' end
+
 local function set_status(id, queue, from, to)
   if from then
-    redis.call('ZREM', P .. 'status:' .. from, id)
+    if indexed(from) then redis.call('ZREM', P .. 'status:' .. from, id) end
     if from ~= 'QUEUED' then redis.call('HINCRBY', P .. 'counts', queue .. '|' .. from, -1) end
   end
   if to then
-    redis.call('ZADD', P .. 'status:' .. to, 0, id)
+    if indexed(to) then redis.call('ZADD', P .. 'status:' .. to, 0, id) end
     if to ~= 'QUEUED' then redis.call('HINCRBY', P .. 'counts', queue .. '|' .. to, 1) end
   end
 end
@@ -64,9 +67,9 @@ end
 
 -- set_status for a batch: the same writes as set_status, sent by flush_later.
 local function set_status_later(id, queue, from, to)
-  later('ZREM', P .. 'status:' .. from, id)
+  if indexed(from) then later('ZREM', P .. 'status:' .. from, id) end
   if from ~= 'QUEUED' then incr_later(P .. 'counts', queue .. '|' .. from, -1) end
-  later('ZADD', P .. 'status:' .. to, 0, id)
+  if indexed(to) then later('ZADD', P .. 'status:' .. to, 0, id) end
   if to ~= 'QUEUED' then incr_later(P .. 'counts', queue .. '|' .. to, 1) end
 end
 
