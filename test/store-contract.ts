@@ -510,6 +510,23 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect(events[3]).toMatchObject({ status: "PROCESSING", attempt: b.attempt, at: b.startedAt });
     });
 
+    test("keeps the timeline of a job that completed at its first attempt", async () => {
+      const input = newJob();
+      await store.enqueue([input]);
+      clock.advance(5);
+      const job = await claimOne({ worker: "w9" });
+      clock.advance(7);
+      await store.complete({ jobId: job.id, token: job.leaseToken }, "done");
+      const events = await store.jobEvents(input.id);
+      expect(events.map((e) => [e.type, e.status, e.attempt])).toEqual([
+        ["job:enqueued", "QUEUED", 0],
+        ["job:started", "PROCESSING", 1],
+        ["job:completed", "COMPLETED", 1],
+      ]);
+      expect(events[1]).toMatchObject({ worker: "w9", at: job.startedAt, durationMs: 5 });
+      expect(events[2]).toMatchObject({ worker: "w9", durationMs: 7 });
+    });
+
     test("delivers job events to watchers", async () => {
       const seen: JobEvent[] = [];
       const unwatch = await store.watch((e) => seen.push(e));

@@ -121,24 +121,19 @@ export function firstEvent(id: string, f: Map<string, string>): JobEvent {
 }
 
 /**
- * A running attempt's job:started event, rebuilt from its hash: claims do not write it to the
- * timeline, the attempt's next timeline write does (`sf` marks that progress already wrote it).
+ * The events of the latest attempt that its hash stands for instead of the timeline: a claim
+ * writes no job:started entry, and a completion of an attempt that reported no progress writes
+ * none either (`sf` marks that progress wrote the start, and so the rest, to the timeline).
  */
-export function pendingStartEvent(id: string, f: Map<string, string>): JobEvent | null {
-  if (f.get("status") !== "PROCESSING" || f.has("sf")) return null;
+export function unstoredEvents(id: string, f: Map<string, string>): JobEvent[] {
+  const status = f.get("status");
   const started = num(f.get("started"));
-  if (started === null) return null;
-  return {
-    type: "job:started",
-    jobId: id,
-    queue: f.get("queue") ?? "",
-    task: f.get("task") ?? "",
-    status: "PROCESSING",
-    at: started,
-    attempt: num(f.get("attempt")) ?? 0,
-    worker: f.get("worker") ?? null,
-    durationMs: started - (num(f.get("enqueued")) ?? started),
-  };
+  if ((status !== "PROCESSING" && status !== "COMPLETED") || f.has("sf") || started === null) return [];
+  const base = { jobId: id, queue: f.get("queue") ?? "", task: f.get("task") ?? "", attempt: num(f.get("attempt")) ?? 0, worker: f.get("worker") ?? null };
+  const start: JobEvent = { ...base, type: "job:started", status: "PROCESSING", at: started, durationMs: started - (num(f.get("enqueued")) ?? started) };
+  const completed = num(f.get("completed"));
+  if (status === "PROCESSING" || completed === null) return [start];
+  return [start, { ...base, type: "job:completed", status: "COMPLETED", at: completed, durationMs: completed - started }];
 }
 
 /** A timeline or stream entry as a JobEvent. */

@@ -12,7 +12,7 @@ import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease
 import { WORKER_FORGET_MS, isLiveNamesake } from "../../core/worker-registry.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
-import { decodeClaimed, decodeEvent, decodeJob, decodeWorker, enqueueArgs, firstEvent, hashFields, newJobRecord, pendingStartEvent } from "./job-hash.js";
+import { decodeClaimed, decodeEvent, decodeJob, decodeWorker, enqueueArgs, firstEvent, hashFields, newJobRecord, unstoredEvents } from "./job-hash.js";
 import { RedisKeys } from "./keys.js";
 import { inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
 import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type ScriptReply } from "./scripts.js";
@@ -246,9 +246,7 @@ export class RedisStore implements Store {
     if (fields.size === 0) return [];
     const queue = fields.get("queue") ?? "";
     const task = fields.get("task") ?? "";
-    const events = [firstEvent(jobId, fields), ...bodies.map((body) => decodeEvent(body, jobId, queue, task))];
-    const start = pendingStartEvent(jobId, fields);
-    return start === null ? events : [...events, start];
+    return [firstEvent(jobId, fields), ...bodies.map((body) => decodeEvent(body, jobId, queue, task)), ...unstoredEvents(jobId, fields)];
   }
 
   async stats(): Promise<QueueStats[]> {

@@ -1,6 +1,7 @@
 -- complete: settles a batch of running jobs as COMPLETED, each only under its current lease
 -- token; a stale token changes nothing for that job and does not affect the others. The index,
--- counter and expiry writes of the batch go out once per call (flush_later), not once per job.
+-- counter and expiry writes of the batch go out once per call (flush_later), not once per job,
+-- and a job completed without progress reports keeps no timeline list (see below).
 -- KEYS[1] leases zset (the job hashes are named from the ids, under the same hash tag, so the
 -- call does not send one key per job)
 -- ARGV[1] prefix, ARGV[2] now, then per job: job id, token, result JSON
@@ -20,7 +21,9 @@ for i = 3, #ARGV, 3 do
     set_status_later(id, job.queue, 'PROCESSING', 'COMPLETED')
     later('ZADD', P .. 'expiry', NOW + tonumber(job.rttl) * 1000, id)
     done[job.queue] = (done[job.queue] or 0) + 1
-    emit(id, job, 'job:completed', 'COMPLETED', '"durationMs":' .. (NOW - tonumber(job.started)))
+    -- An attempt that wrote nothing to the timeline yet (no progress) stores nothing now either:
+    -- jobEvents rebuilds its start and completion from the hash. Watchers still get the event.
+    emit(id, job, 'job:completed', 'COMPLETED', '"durationMs":' .. (NOW - tonumber(job.started)), not job.sf)
     out[#out + 1] = 'OK'
   end
 end
