@@ -97,6 +97,9 @@ local watching = nil
 -- stream is written only while someone watches. `stream_only` skips the timeline (first events
 -- are rebuilt from the job hash, a claim's start too; removals have none).
 local function emit(id, job, etype, status, extra, stream_only)
+  if watching == nil then watching = redis.call('EXISTS', P .. 'watching') == 1 end
+  -- Nobody to tell: claims and most completions build no event text at all.
+  if stream_only and not watching then return end
   local body = event_body(job, etype, status, extra)
   if not stream_only then
     local timeline = P .. 'events:' .. id
@@ -104,7 +107,6 @@ local function emit(id, job, etype, status, extra, stream_only)
     if start then redis.call('RPUSH', timeline, start, body) else redis.call('RPUSH', timeline, body) end
     if etype == 'job:progress' then redis.call('LTRIM', timeline, -500, -1) end
   end
-  if watching == nil then watching = redis.call('EXISTS', P .. 'watching') == 1 end
   if watching then
     redis.call('XADD', P .. 'stream', 'MAXLEN', '~', 10000, '*', 'j', id, 'q', job.queue, 't', job.task, 'e', body)
   end
