@@ -23,3 +23,16 @@ export function onStopSignals(handlers: { graceful(signal: string): void; now(si
     },
   };
 }
+
+/** Resolves on the first SIGTERM or SIGINT (for processes with nothing to hand back). */
+export function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const signals = onStopSignals({
+      graceful: () => {
+        signals.dispose();
+        resolve();
+      },
+      now: () => undefined,
+    });
+  });
+}

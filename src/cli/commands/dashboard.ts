@@ -2,7 +2,7 @@
 // original system looked for it), with the HTTP API it talks to; closed by default like serve.
 import { CliError, ExitCode, flag, type Command } from "../command.js";
 import { createClient, createLogger, openStore } from "../compose.js";
-import { onStopSignals } from "../shutdown.js";
+import { untilStopSignal } from "../shutdown.js";
 import { isLoopback, listen } from "./serve.js";
 
 /** Port of `caudex dashboard` unless --port or PORT says otherwise. */
@@ -34,15 +34,7 @@ export const dashboardCommand: Command = {
     try {
       const { app, url } = await listen(config, client, { host, token: noAuth ? null : config.token, tasks: null, logger: log });
       log.info(`dashboard on ${url}/dashboard (store: ${client.store.kind})`);
-      await new Promise<void>((resolve) => {
-        const signals = onStopSignals({
-          graceful: () => {
-            signals.dispose();
-            resolve();
-          },
-          now: () => undefined,
-        });
-      });
+      await untilStopSignal();
       await app.close();
     } finally {
       await client.close();

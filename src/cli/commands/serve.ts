@@ -9,7 +9,7 @@ import type { TaskRegistry } from "../../core/task.js";
 import { CliError, ExitCode, flag, type Command } from "../command.js";
 import { createApp, createClient, createLogger, openStore } from "../compose.js";
 import type { FastifyInstance } from "fastify";
-import { onStopSignals } from "../shutdown.js";
+import { untilStopSignal } from "../shutdown.js";
 import { loadTaskModule } from "../task-module.js";
 
 /** True when `host` only accepts connections from this machine. */
@@ -76,15 +76,7 @@ export const serveCommand: Command = {
       // recovered and old jobs pruned even while no worker runs.
       const maintenance = new Maintenance(client.store, DEFAULT_MAINTENANCE, log);
       maintenance.start();
-      await new Promise<void>((resolve) => {
-        const signals = onStopSignals({
-          graceful: () => {
-            signals.dispose();
-            resolve();
-          },
-          now: () => undefined,
-        });
-      });
+      await untilStopSignal();
       await maintenance.stop();
       await app.close();
     } finally {
