@@ -9,50 +9,18 @@ import { TypedEmitter, type WorkerEvents } from "./events.js";
 import { newToken } from "./ids.js";
 import type { ClaimedJob, JobError, Json, WorkerInfo } from "./job.js";
 import { ClaimPipeline } from "./claim-pipeline.js";
-import { isValidQueueName } from "./client.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { DEFAULT_MAINTENANCE, Maintenance, type MaintenanceOptions } from "./maintenance.js";
+import { DEFAULT_MAINTENANCE, Maintenance } from "./maintenance.js";
 import { RunningJob } from "./running-job.js";
-import { ProcessPool, type IsolationOptions } from "./process-pool.js";
+import { ProcessPool } from "./process-pool.js";
+import { WORKER_DEFAULTS, workerProblems, type WorkerOptions } from "./worker-options.js";
+
+export type { WorkerOptions } from "./worker-options.js";
 import type { Lease, Store } from "./store.js";
-import { TaskRegistry, validatePayload, type TaskContext, type TaskDefinition } from "./task.js";
+import { TaskRegistry, type TaskContext } from "./task.js";
+import { executeTask } from "./task-execution.js";
 
-/** Options of a worker. */
-export interface WorkerOptions {
-  store: Store;
-  tasks: TaskRegistry | readonly TaskDefinition<never, unknown>[];
-  /** Unique per live worker; a restart under the same name releases the old jobs at once. */
-  name?: string;
-  /** Queues in strict priority order. */
-  queues?: readonly string[];
-  concurrency?: number;
-  leaseMs?: number;
-  /** Stop after claiming this many jobs (and finishing them). */
-  maxJobs?: number;
-  /** Stop as soon as the queues are empty. */
-  burst?: boolean;
-  /** How long a graceful stop lets running jobs finish before handing them back. */
-  gracePeriodMs?: number;
-  /** Longest idle wait between claims when the store cannot signal new work. */
-  idleWaitMs?: number;
-  /**
-   * Run each task in a child process (one per slot, reused), killed on timeout: a task stuck
-   * in a CPU loop cannot hold the worker. Off by default (tasks run in this process).
-   */
-  isolation?: IsolationOptions;
-  /** Run the maintenance loop in this worker (default true). */
-  maintenance?: boolean | Partial<MaintenanceOptions>;
-  logger?: Logger;
-}
-
-const DEFAULTS = {
-  queues: ["default"],
-  concurrency: 1,
-  leaseMs: 30_000,
-  gracePeriodMs: 30_000,
-  idleWaitMs: 1000,
-};
 // The timeout sweep runs on one timer per worker; 50 ms is the precision of timeouts.
 const TIMEOUT_SWEEP_MS = 50;
 const ERROR_BACKOFF_MAX_MS = 5000;
@@ -95,14 +63,14 @@ export class Worker {
     this.store = options.store;
     this.tasks = options.tasks instanceof TaskRegistry ? options.tasks : new TaskRegistry(options.tasks);
     this.name = options.name ?? `${hostname()}-${process.pid}`;
-    this.queues = options.queues ?? DEFAULTS.queues;
-    this.concurrency = options.concurrency ?? DEFAULTS.concurrency;
-    this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs;
+    this.queues = options.queues ?? WORKER_DEFAULTS.queues;
+    this.concurrency = options.concurrency ?? WORKER_DEFAULTS.concurrency;
+    this.leaseMs = options.leaseMs ?? WORKER_DEFAULTS.leaseMs;
     this.maxJobs = options.maxJobs ?? Infinity;
     this.burst = options.burst ?? false;
-    this.gracePeriodMs = options.gracePeriodMs ?? DEFAULTS.gracePeriodMs;
+    this.gracePeriodMs = options.gracePeriodMs ?? WORKER_DEFAULTS.gracePeriodMs;
     this.graceMs = this.gracePeriodMs;
-    this.idleWaitMs = options.idleWaitMs ?? DEFAULTS.idleWaitMs;
+    this.idleWaitMs = options.idleWaitMs ?? WORKER_DEFAULTS.idleWaitMs;
     this.log = (options.logger ?? silentLogger).child({ worker: this.name });
     const problems = workerProblems(this);
     if (problems.length > 0) throw new InvalidOptionsError(`Invalid worker options: ${problems.join("; ")}`);
@@ -260,32 +228,15 @@ export class Worker {
 
   private async runTask(entry: RunningJob): Promise<void> {
     const { job } = entry;
-    const task = this.tasks.get(job.task);
-    if (task === undefined) {
-      await this.settleFailure(entry, { code: "UNKNOWN_TASK", message: `No task named "${job.task}" is registered on worker ${this.name}` }, false);
-      return;
-    }
-    try {
-      await validatePayload(task, job.payload);
-    } catch (error) {
-      await this.settleFailure(entry, { code: "INVALID_PAYLOAD", message: errorMessage(error) }, false);
-      return;
-    }
-    let result: unknown;
-    try {
-      const ctx = this.context(entry);
-      result = this.pool === null ? await task.handler(job.payload, ctx) : await this.pool.run(job, ctx);
-    } catch (error) {
-      if (entry.done) return;
-      const err = error instanceof Error ? error : new Error(String(error));
-      const jobError: JobError = { code: "TASK_ERROR", message: err.message || err.name };
-      if (err.stack !== undefined) jobError.stack = err.stack;
-      await this.settleFailure(entry, jobError, true);
-      return;
-    }
+    const outcome = await executeTask(this.tasks, job, () => this.context(entry), this.pool, this.name);
+    // A job that timed out, lost its lease or was handed back is already settled.
     if (entry.done) return;
+    if (!outcome.ok) {
+      await this.settleFailure(entry, outcome.error, outcome.retryable);
+      return;
+    }
     entry.done = true;
-    this.settle(job.id, this.store.complete({ jobId: job.id, token: job.leaseToken }, (result ?? null) as Json), () => {
+    this.settle(job.id, this.store.complete({ jobId: job.id, token: job.leaseToken }, (outcome.result ?? null) as Json), () => {
       this.processed += 1;
     });
   }
@@ -413,16 +364,3 @@ export class Worker {
   }
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function workerProblems(w: { name: string; queues: readonly string[]; concurrency: number }): string[] {
-  const problems: string[] = [];
-  if (w.name.length === 0 || w.name.length > 128) problems.push("name must be 1 to 128 characters");
-  if (w.queues.length === 0) problems.push("queues must not be empty");
-  for (const q of w.queues) if (!isValidQueueName(q)) problems.push(`queue "${q}" is not a valid name`);
-  if (!Number.isInteger(w.concurrency) || w.concurrency < 1 || w.concurrency > 1000)
-    problems.push("concurrency must be an integer from 1 to 1000");
-  return problems;
-}

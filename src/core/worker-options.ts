@@ -1,0 +1,56 @@
+// Worker options: what a worker can be told, its defaults, and the checks applied once at
+// construction (every problem listed in one INVALID_OPTIONS error).
+import { isValidQueueName } from "./client.js";
+import type { Logger } from "./logger.js";
+import type { MaintenanceOptions } from "./maintenance.js";
+import type { IsolationOptions } from "./process-pool.js";
+import type { Store } from "./store.js";
+import type { TaskDefinition, TaskRegistry } from "./task.js";
+
+/** Options of a worker. */
+export interface WorkerOptions {
+  store: Store;
+  tasks: TaskRegistry | readonly TaskDefinition<never, unknown>[];
+  /** Unique per live worker; a restart under the same name releases the old jobs at once. */
+  name?: string;
+  /** Queues in strict priority order. */
+  queues?: readonly string[];
+  concurrency?: number;
+  leaseMs?: number;
+  /** Stop after claiming this many jobs (and finishing them). */
+  maxJobs?: number;
+  /** Stop as soon as the queues are empty. */
+  burst?: boolean;
+  /** How long a graceful stop lets running jobs finish before handing them back. */
+  gracePeriodMs?: number;
+  /** Longest idle wait between claims when the store cannot signal new work. */
+  idleWaitMs?: number;
+  /**
+   * Run each task in a child process (one per slot, reused), killed on timeout: a task stuck
+   * in a CPU loop cannot hold the worker. Off by default (tasks run in this process).
+   */
+  isolation?: IsolationOptions;
+  /** Run the maintenance loop in this worker (default true). */
+  maintenance?: boolean | Partial<MaintenanceOptions>;
+  logger?: Logger;
+}
+
+/** Defaults of the optional worker options. */
+export const WORKER_DEFAULTS = {
+  queues: ["default"],
+  concurrency: 1,
+  leaseMs: 30_000,
+  gracePeriodMs: 30_000,
+  idleWaitMs: 1000,
+};
+
+/** Checks resolved worker settings; returns the problems found. */
+export function workerProblems(w: { name: string; queues: readonly string[]; concurrency: number }): string[] {
+  const problems: string[] = [];
+  if (w.name.length === 0 || w.name.length > 128) problems.push("name must be 1 to 128 characters");
+  if (w.queues.length === 0) problems.push("queues must not be empty");
+  for (const q of w.queues) if (!isValidQueueName(q)) problems.push(`queue "${q}" is not a valid name`);
+  if (!Number.isInteger(w.concurrency) || w.concurrency < 1 || w.concurrency > 1000)
+    problems.push("concurrency must be an integer from 1 to 1000");
+  return problems;
+}
