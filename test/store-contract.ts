@@ -417,6 +417,44 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect((await store.listJobs({}, 10, null)).jobs.map((j) => j.id)).toEqual(newest);
     });
 
+    test("lists waiting jobs of several queues newest first by id, whatever their place in the queues", async () => {
+      const runAt = clock.now() + 1000;
+      const jobs = [
+        newJob({ queue: "a" }),
+        newJob({ queue: "b", runAt }),
+        newJob({ queue: "a" }),
+        newJob({ queue: "b" }),
+        newJob({ queue: "a" }),
+        newJob({ queue: "b" }),
+        newJob({ queue: "c" }),
+      ];
+      const ids = jobs.map((j) => j.id);
+      for (const job of jobs) await store.enqueue([job]);
+      const released = await claimOne({ queues: ["a"] });
+      expect(released.id).toBe(ids[0]);
+      await store.release({ jobId: released.id, token: released.leaseToken });
+      await store.cancel(ids[2] as string);
+      await store.retry(ids[2] as string);
+      await store.remove(ids[3] as string);
+      expect((await claimOne({ queues: ["c"] })).id).toBe(ids[6]);
+      clock.advance(1000);
+      expect(await store.promoteDue(100)).toBe(1);
+      const waiting = [ids[5], ids[4], ids[2], ids[1], ids[0]];
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages === 0 || (cursor !== null && pages < 10); pages++) {
+        const page = await store.listJobs({ status: "QUEUED" }, 2, cursor);
+        expect(page.jobs.length).toBeLessThanOrEqual(2);
+        seen.push(...page.jobs.map((j) => j.id));
+        cursor = page.nextCursor;
+      }
+      expect(seen).toEqual(waiting);
+      expect((await store.listJobs({ status: "QUEUED", queue: "b" }, 10, null)).jobs.map((j) => j.id)).toEqual([ids[5], ids[1]]);
+      const first = await store.listJobs({}, 4, null);
+      const rest = await store.listJobs({}, 10, first.nextCursor);
+      expect([...first.jobs, ...rest.jobs].map((j) => j.id)).toEqual([ids[6], ...waiting]);
+    });
+
     test("counts jobs by queue and status, with the oldest waiting age", async () => {
       await store.enqueue([newJob({ queue: "high" })]);
       clock.advance(5000);
