@@ -2,7 +2,6 @@
 // runs the built `caudex` binary; the tests compare these files with what the code does.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 
@@ -53,18 +52,6 @@ export function gracePeriodSeconds(args: readonly string[]): number {
   const value = args[i + 1];
   if (value === undefined) throw new Error("--grace-period without a value");
   return durationSeconds(value);
-}
-
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** The outcome of a finished process. */

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { waitFor } from "../support/wait-for.js";
-import { CAUDEX_BIN, cleanEnv, collect, freePort, readRepoFile, requireBuild, ROOT, run } from "./deploy-files.js";
+import { freePort } from "../support/redis-server.js";
+import { CAUDEX_BIN, cleanEnv, collect, readRepoFile, requireBuild, ROOT, run } from "./deploy-files.js";
 
 interface Instruction {
   keyword: string;
