@@ -1,5 +1,6 @@
 // How jobs look in the terminal: one table row per job, or a page of details for one job.
-import type { Job } from "../core/job.js";
+import type { Job, QueueStats } from "../core/job.js";
+import type { JobStatus } from "../core/job-states.js";
 import { formatDuration } from "./duration.js";
 import { renderPairs, renderTable } from "./table.js";
 
@@ -62,4 +63,9 @@ function ago(at: number, now: number): string {
 
 function stamp(at: number, now: number): string {
   return `${new Date(at).toISOString()} (${ago(at, now)})`;
+}
+
+/** How many jobs have `status`, in one queue or (undefined) in all of them. */
+export function countWithStatus(stats: readonly QueueStats[], status: JobStatus, queue: string | undefined): number {
+  return stats.filter((s) => queue === undefined || s.queue === queue).reduce((sum, s) => sum + s.counts[status], 0);
 }

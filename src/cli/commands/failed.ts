@@ -2,12 +2,10 @@
 import type { Client } from "../../core/client.js";
 import { ExitCode, UsageError, flag, intOption, stringOption, type Command, type CommandContext } from "../command.js";
 import { withClient } from "../compose.js";
-import { renderJobs } from "../job-view.js";
+import { countWithStatus, renderJobs } from "../job-view.js";
 
 async function retryAll(ctx: CommandContext, client: Client, queue: string | undefined): Promise<number> {
-  const total = (await client.stats())
-    .filter((s) => queue === undefined || s.queue === queue)
-    .reduce((sum, s) => sum + s.counts.FAILED, 0);
+  const total = countWithStatus(await client.stats(), "FAILED", queue);
   const bar = ctx.out.progress("Retrying failed jobs", total);
   const retried = await client.retryAllFailed(queue ?? null, (count) => bar.update(count, Math.max(total, count)));
   bar.done();

@@ -4,6 +4,7 @@ import type { PurgeRequest } from "../../core/store.js";
 import { ExitCode, UsageError, stringOption, type Command } from "../command.js";
 import { withClient } from "../compose.js";
 import { parseDurationMs } from "../duration.js";
+import { countWithStatus } from "../job-view.js";
 import { statusOption } from "./jobs.js";
 
 const BATCH = 500;
@@ -28,7 +29,7 @@ export const purgeCommand: Command = {
     const olderThan = stringOption(ctx, "older-than");
     const olderThanMs = olderThan === undefined ? 0 : parseDurationMs(olderThan, "--older-than");
     const purged = await withClient(ctx.config, async (client) => {
-      const total = (await client.stats()).filter((s) => queue === undefined || s.queue === queue).reduce((sum, s) => sum + s.counts[status], 0);
+      const total = countWithStatus(await client.stats(), status, queue);
       const finishedBefore = (await client.store.now()) - olderThanMs;
       // The total counts every job of the status; with --older-than fewer may go, so the bar
       // shows a count only.
