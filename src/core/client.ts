@@ -220,7 +220,7 @@ export class Client {
     const taskOptions: TaskOptions = definition?.options ?? {};
     const payloadText = encodeJson(payload, "Payload", this.jsonLimits);
     const meta = options.meta ?? {};
-    encodeJson(meta, "Meta", { maxBytes: 64 * 1024, maxDepth: 8 });
+    const metaText = encodeJson(meta, "Meta", { maxBytes: 64 * 1024, maxDepth: 8 });
     const job: NewJob = {
       id: newJobId(),
       task: name,
@@ -232,6 +232,7 @@ export class Client {
       backoff: { ...DEFAULT_BACKOFF, ...stripUndefined(taskOptions.backoff ?? {}), ...stripUndefined(options.backoff ?? {}) },
       retryOnTimeout: options.retryOnTimeout ?? taskOptions.retryOnTimeout ?? false,
       meta,
+      metaText,
       idempotencyKey: options.idempotencyKey ?? null,
       resultTtlSeconds: options.resultTtlSeconds ?? taskOptions.resultTtlSeconds ?? this.defaults.resultTtlSeconds,
       failureTtlSeconds: options.failureTtlSeconds ?? taskOptions.failureTtlSeconds ?? this.defaults.failureTtlSeconds,

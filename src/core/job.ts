@@ -81,6 +81,8 @@ export interface NewJob {
   backoff: BackoffPolicy;
   retryOnTimeout: boolean;
   meta: JobMeta;
+  /** The meta already encoded as JSON. */
+  metaText: string;
   idempotencyKey: string | null;
   resultTtlSeconds: number;
   failureTtlSeconds: number;

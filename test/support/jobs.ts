@@ -24,5 +24,6 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     delayMs: null,
     runAt: null,
     ...overrides,
+    metaText: JSON.stringify(overrides.meta ?? {}),
   };
 }

@@ -17,7 +17,7 @@ export const ENQUEUE_FIELDS = 14;
 export function enqueueArgs(job: NewJob): string[] {
   const b = job.backoff;
   const opts: JobOpts = [job.maxAttempts, job.timeoutMs, b.baseMs, b.maxMs, b.factor, b.jitter, job.retryOnTimeout ? 1 : 0];
-  const meta = Object.keys(job.meta).length === 0 ? "" : JSON.stringify(job.meta);
+  const meta = job.metaText === "{}" ? "" : job.metaText;
   return [
     job.id,
     job.task,

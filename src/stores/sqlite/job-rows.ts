@@ -40,7 +40,7 @@ export class JobRows {
       enqueued_at: status === "PENDING" ? null : now,
       run_at: runAt,
       idempotency_key: job.idempotencyKey,
-      meta: JSON.stringify(job.meta),
+      meta: job.metaText,
       project_id: job.meta.projectId ?? null,
       user_id: job.meta.userId ?? null,
       result_ttl_s: job.resultTtlSeconds,
