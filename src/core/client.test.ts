@@ -75,6 +75,12 @@ describe("Client", () => {
     expect((await client.listJobs({}, { limit: 2 })).nextCursor).not.toBeNull();
   });
 
+  it("gives up waiting with WAIT_TIMEOUT and leaves the job alone", async () => {
+    const job = await client.enqueue(wiki, { projectId: "1" });
+    await expect(client.wait(job.id, { timeoutMs: 30 })).rejects.toMatchObject({ code: "WAIT_TIMEOUT" });
+    expect((await client.getJob(job.id))?.status).toBe("QUEUED");
+  });
+
   it("throws JOB_NOT_FOUND from requireJob and wait for unknown ids", async () => {
     await expect(client.requireJob("job_nope")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
     await expect(client.wait("job_nope")).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });

@@ -1,7 +1,7 @@
 // The producer's and operator's API: enqueue, inspect, cancel, retry, wait, stats.
 // It validates and fills in defaults, then delegates every change to the store in one call.
 import { DEFAULT_BACKOFF, backoffProblems } from "./backoff.js";
-import { InvalidOptionsError, JobNotFoundError } from "./errors.js";
+import { CaudexError, InvalidOptionsError, JobNotFoundError } from "./errors.js";
 import type { JobEvent, JobEventType } from "./events.js";
 import { newJobId } from "./ids.js";
 import type { Job, JobFilter, JobMeta, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "./job.js";
@@ -168,7 +168,9 @@ export class Client {
       if (isFinal(job.status)) return job;
       if (options.signal?.aborted === true) throw options.signal.reason;
       if (Date.now() + delay > deadline) {
-        throw new InvalidOptionsError(`Job ${jobId} did not finish within ${options.timeoutMs} ms (it is ${job.status})`);
+        throw new CaudexError("WAIT_TIMEOUT", `Job ${jobId} did not finish within ${options.timeoutMs} ms (it is ${job.status})`, {
+          details: { jobId, status: job.status },
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(250, delay * 2);

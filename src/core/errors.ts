@@ -13,6 +13,7 @@ export const ErrorCodes = {
   STORE_UNAVAILABLE: "The store cannot be reached.",
   STORE_MISCONFIGURED: "The store server is set up in a way that could lose jobs.",
   TIMEOUT: "The job ran past its timeout.",
+  WAIT_TIMEOUT: "Waiting for a job gave up before the job finished; the job itself goes on.",
   STALLED: "The job's worker died too many times while running it.",
   TASK_ERROR: "The task threw an error.",
   WORKER_NAME_TAKEN: "A live worker on this host already uses this name.",
