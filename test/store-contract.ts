@@ -484,7 +484,7 @@ export function describeStoreContract(factory: StoreFactory): void {
 
     test("registers workers, lists live ones, and forgets silent ones", async () => {
       const info = workerInfo("worker-1", { queues: ["high", "default"], concurrency: 4 });
-      expect(await store.registerWorker(info)).toBe(0);
+      expect(await store.registerWorker(info, 3)).toBe(0);
       let workers = await store.listWorkers(30_000);
       expect(workers).toHaveLength(1);
       expect(workers[0]).toMatchObject({ name: "worker-1", queues: ["high", "default"], concurrency: 4, host: "test-host" });
@@ -503,15 +503,29 @@ export function describeStoreContract(factory: StoreFactory): void {
     test("releases a dead incarnation's jobs at once when a worker restarts under its name", async () => {
       await store.enqueue([newJob(), newJob()]);
       const old = workerInfo("worker-1");
-      await store.registerWorker(old);
+      await store.registerWorker(old, 3);
       const jobs = await claim({ worker: "worker-1", incarnation: old.incarnation, limit: 2 });
       expect(jobs).toHaveLength(2);
       const fresh = workerInfo("worker-1");
-      expect(await store.registerWorker(fresh)).toBe(2);
+      expect(await store.registerWorker(fresh, 3)).toBe(2);
       expect(await store.heartbeatWorker(old)).toBe(false);
       const requeued = await store.listJobs({ status: "QUEUED" }, 10, null);
       expect(requeued.jobs.map((j) => j.stalls)).toEqual([1, 1]);
       await rejectsWith(store.complete({ jobId: jobs[0]?.id ?? "", token: jobs[0]?.leaseToken ?? "" }, 1), "LEASE_LOST");
+    });
+
+    test("fails with STALLED a job whose worker keeps restarting under the same name", async () => {
+      const input = newJob();
+      await store.enqueue([input]);
+      let holder = workerInfo("worker-1");
+      await store.registerWorker(holder, 2);
+      for (let restart = 1; restart <= 3; restart++) {
+        const [job] = await claim({ worker: "worker-1", incarnation: holder.incarnation, limit: 1 });
+        expect(job?.id).toBe(input.id);
+        holder = workerInfo("worker-1");
+        expect(await store.registerWorker(holder, 2)).toBe(restart <= 2 ? 1 : 0);
+      }
+      expect(await store.getJob(input.id)).toMatchObject({ status: "FAILED", stalls: 3, error: { code: "STALLED" } });
     });
 
     test("keeps a timeline of each job's events", async () => {

@@ -114,8 +114,12 @@ export interface Store {
   pauseQueue(queue: string): Promise<void>;
   resumeQueue(queue: string): Promise<void>;
 
-  /** Registers a worker incarnation; jobs held by an earlier incarnation of the name go back to QUEUED at once. Returns how many. */
-  registerWorker(info: WorkerInfo): Promise<number>;
+  /**
+   * Registers a worker incarnation; jobs held by an earlier incarnation of the name go back to
+   * QUEUED at once, each counting a stall (FAILED with STALLED past `stallLimit`, as in
+   * recoverExpired). Returns how many went back to QUEUED.
+   */
+  registerWorker(info: WorkerInfo, stallLimit: number): Promise<number>;
   /** Refreshes (or recreates) a worker's registry entry; returns false only when another incarnation now holds the name. */
   heartbeatWorker(info: WorkerInfo): Promise<boolean>;
   unregisterWorker(name: string, incarnation: string): Promise<void>;

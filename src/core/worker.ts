@@ -45,6 +45,8 @@ export class Worker {
   private readonly settling = new Set<Promise<void>>();
   private readonly keeper: LeaseKeeper;
   private readonly maintenance: Maintenance | null;
+  /** Stalls a job may have before it fails with STALLED, here and in maintenance. */
+  private readonly stallLimit: number;
   private readonly pool: ProcessPool | null;
   private state: WorkerInfo["state"] = "starting";
   private claimed = 0;
@@ -77,6 +79,7 @@ export class Worker {
     this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, Math.max(50, Math.floor(this.leaseMs / 3)), this.log);
     this.pool = options.isolation === undefined ? null : new ProcessPool(options.isolation);
     const maintenance = options.maintenance ?? true;
+    this.stallLimit = typeof maintenance === "object" ? (maintenance.stallLimit ?? DEFAULT_MAINTENANCE.stallLimit) : DEFAULT_MAINTENANCE.stallLimit;
     this.maintenance =
       maintenance === false
         ? null
@@ -86,7 +89,7 @@ export class Worker {
   /** Registers the worker and starts claiming; resolves once it runs. */
   async start(): Promise<void> {
     if (this.loop !== null) return;
-    const released = await this.store.registerWorker(this.info());
+    const released = await this.store.registerWorker(this.info(), this.stallLimit);
     if (released > 0) this.log.warn("released jobs of a previous incarnation", { released });
     this.state = "idle";
     this.keeper.start();

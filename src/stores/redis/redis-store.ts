@@ -276,14 +276,14 @@ export class RedisStore implements Store {
     });
   }
 
-  async registerWorker(info: WorkerInfo): Promise<number> {
+  async registerWorker(info: WorkerInfo, stallLimit: number): Promise<number> {
     const k = this.keys;
     const [existing, beat] = await this.call(() => Promise.all([this.redis.hget(k.workers(), info.name), this.redis.zscore(k.workerBeats(), info.name)]));
     if (existing !== null && beat !== null && Number(beat) >= (await this.now()) - LIVE_NAMESAKE_MS) {
       const holder = JSON.parse(existing) as WorkerInfo;
       if (isLiveNamesake(holder, info)) throw new WorkerNameTakenError(info.name, holder.pid);
     }
-    const reply = await this.run(scripts.registerWorker, { keys: { workers: k.workers(), workerBeats: k.workerBeats() }, argv: { name: info.name, incarnation: info.incarnation, info: JSON.stringify(info) } });
+    const reply = await this.run(scripts.registerWorker, { keys: { workers: k.workers(), workerBeats: k.workerBeats() }, argv: { name: info.name, incarnation: info.incarnation, info: JSON.stringify(info), stallLimit } });
     return Number(reply.data[0]);
   }
 

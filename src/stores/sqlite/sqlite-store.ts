@@ -318,7 +318,7 @@ export class SqliteStore implements Store {
     this.write(() => this.st.setPaused.run(queue, 0));
   }
 
-  async registerWorker(info: WorkerInfo): Promise<number> {
+  async registerWorker(info: WorkerInfo, stallLimit: number): Promise<number> {
     return this.write(() => {
       const now = this.clock.now();
       const existing = this.st.workerByName.get(info.name) as WorkerRow | undefined;
@@ -328,7 +328,7 @@ export class SqliteStore implements Store {
       this.rows.upsertWorker(info, now);
       // Jobs held by an earlier incarnation of this name: that process is gone, release them now.
       const rows = this.st.jobsOfWorker.all(info.name, info.incarnation) as JobRow[];
-      return this.rows.stall(rows, now, Number.MAX_SAFE_INTEGER, "its worker restarted").requeued;
+      return this.rows.stall(rows, now, stallLimit, "its worker restarted").requeued;
     });
   }
 

@@ -3,7 +3,8 @@
 -- (the `leases` zset): registration is rare, so it pays this scan, bounded by the number of jobs
 -- running in the namespace, and claims and settlements keep no per-worker set.
 -- KEYS[1] workers hash, KEYS[2] worker heartbeats zset
--- ARGV[1] prefix, ARGV[2] now, ARGV[3] name, ARGV[4] incarnation, ARGV[5] worker JSON
+-- ARGV[1] prefix, ARGV[2] now, ARGV[3] name, ARGV[4] incarnation, ARGV[5] worker JSON,
+-- ARGV[6] stall limit (a job past it fails with STALLED instead of going back to its queue)
 -- Returns {'OK', requeued}.
 -- @include job
 local name, inc = ARGV[3], ARGV[4]
@@ -13,7 +14,7 @@ local requeued = 0
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'leases', '-inf', '+inf')) do
   local job = load(id, 'status', 'worker', 'inc')
   if job.status == 'PROCESSING' and job.worker == name and job.inc ~= inc
-    and stall(id, -1, 'its worker restarted') == 'requeued' then
+    and stall(id, tonumber(ARGV[6]), 'its worker restarted') == 'requeued' then
     requeued = requeued + 1
   end
 end
