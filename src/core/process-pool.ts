@@ -54,7 +54,7 @@ export class ProcessPool {
   /** Runs the job's handler in a child; rejects with the task's error, or the signal's reason on abort. */
   async run(job: ClaimedJob, ctx: TaskContext): Promise<unknown> {
     ctx.signal.throwIfAborted();
-    const child = this.idle.pop() ?? (await this.spawn());
+    const child = this.takeIdle() ?? (await this.spawn());
     return new Promise<unknown>((resolve, reject) => {
       const finish = (reuse: boolean, settle: () => void): void => {
         child.off("message", onMessage);
@@ -73,15 +73,15 @@ export class ProcessPool {
           finish(true, () => reject(new IsolatedTaskError(message.message, message.name, message.stack)));
         else if (message.type === "progress") {
           ctx.progress(message.value).then(
-            () => child.send({ type: "progress-ack", seq: message.seq } satisfies ParentMessage),
-            (error: unknown) => child.send({ type: "progress-ack", seq: message.seq, error: String(error) } satisfies ParentMessage),
+            () => this.send(child, { type: "progress-ack", seq: message.seq }),
+            (error: unknown) => this.send(child, { type: "progress-ack", seq: message.seq, error: String(error) }),
           );
         }
       };
       child.on("message", onMessage);
       child.once("exit", onExit);
       ctx.signal.addEventListener("abort", onAbort, { once: true });
-      child.send({ type: "run", job: { ...ctx.job, task: job.task }, payload: job.payload } satisfies ParentMessage);
+      this.send(child, { type: "run", job: { ...ctx.job, task: job.task }, payload: job.payload });
     });
   }
 
@@ -98,6 +98,24 @@ export class ProcessPool {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 
+  /** An idle child that is still alive: one that died while idle is dropped. */
+  private takeIdle(): ChildProcess | undefined {
+    for (let child = this.idle.pop(); child !== undefined; child = this.idle.pop()) {
+      if (child.connected && child.exitCode === null && child.signalCode === null) return child;
+      this.kill(child);
+    }
+    return undefined;
+  }
+
+  /** Sends a message unless the child is gone; its exit is handled by the job's listeners. */
+  private send(child: ChildProcess, message: ParentMessage): void {
+    if (!child.connected) return;
+    child.send(message, (error) => {
+      // A child killed between the check and the write: its "exit" settles the job.
+      if (error !== null) this.kill(child);
+    });
+  }
+
   private spawn(): Promise<ChildProcess> {
     const runner = runnerPath();
     const child = fork(runner.path, [this.options.tasksModule], {
@@ -106,6 +124,8 @@ export class ProcessPool {
       serialization: "advanced",
     });
     this.all.add(child);
+    // Without a listener, an IPC error (a write to a child that just died) would crash the worker.
+    child.on("error", () => this.kill(child));
     return new Promise((resolve, reject) => {
       const onMessage = (message: ChildMessage): void => {
         child.off("exit", onExit);

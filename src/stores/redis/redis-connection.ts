@@ -36,7 +36,8 @@ const SAFE_OPTIONS: RedisOptions = {
 /** A new, not yet connected client with the store's safe settings. */
 export function openConnection(options: RedisConnectionOptions): RedisConnection {
   if (options.cluster !== undefined) {
-    const redisOptions = { ...SAFE_OPTIONS, ...options.cluster.options?.redisOptions, ...options.redisOptions } as NonNullable<ClusterOptions["redisOptions"]> & { replyMapping?: "legacy" };
+    // The safe settings come last here too: no per-node offline queue or command retries.
+    const redisOptions = { ...options.cluster.options?.redisOptions, ...options.redisOptions, ...SAFE_OPTIONS } as NonNullable<ClusterOptions["redisOptions"]> & { replyMapping?: "legacy" };
     return new Cluster(options.cluster.nodes, {
       ...options.cluster.options,
       enableOfflineQueue: false,

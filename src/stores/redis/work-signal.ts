@@ -95,6 +95,8 @@ export class WorkSignal {
   private announce(queue: string | null): void {
     if (queue === null) this.reconnected = true;
     else this.announced.add(queue);
+    // An announcement means the queues are not all empty any more, whoever waited last.
+    this.quiet = false;
     for (const waiter of [...this.waiters]) {
       if (queue === null || waiter.queues.includes(queue)) waiter.wake();
     }

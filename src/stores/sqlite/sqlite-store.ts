@@ -49,6 +49,8 @@ export interface SqliteStoreOptions {
 
 /** Default database file, relative to the working directory. */
 export const DEFAULT_SQLITE_PATH = "./data/caudex.db";
+// PRAGMA synchronous answers a number; health reports the name, read from the connection.
+const SYNCHRONOUS_NAMES = ["OFF", "NORMAL", "FULL", "EXTRA"];
 const PROGRESS_EVENT_TTL_MS = 3600_000;
 
 type Db = BetterSqlite3.Database;
@@ -378,7 +380,7 @@ export class SqliteStore implements Store {
       this.db.prepare("SELECT 1").get();
       const journal = this.db.pragma("journal_mode", { simple: true }) as string;
       const warnings = this.path === ":memory:" ? ["the database is in memory: jobs are lost when the process exits"] : [];
-      return { ok: true, warnings, details: { path: this.path, journalMode: journal, synchronous: "FULL" } };
+      return { ok: true, warnings, details: { path: this.path, journalMode: journal, synchronous: SYNCHRONOUS_NAMES[this.db.pragma("synchronous", { simple: true }) as number] ?? "unknown" } };
     } catch (error) {
       return { ok: false, warnings: [], details: { error: String(error) } };
     }
