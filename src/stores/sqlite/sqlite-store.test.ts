@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeStoreContract } from "../../../test/store-contract.js";
+import { newJob } from "../../../test/support/jobs.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "caudex-sqlite-"));
@@ -19,6 +20,31 @@ describeStoreContract({
 describeStoreContract({
   name: "sqlite (:memory:)",
   create: async (clock) => new SqliteStore({ path: ":memory:", clock }),
+});
+
+describe("sqlite group commit", () => {
+  it("commits settlements of one turn together, refusing only the stale one, visible to others once resolved", async () => {
+    const path = join(dir, "group.db");
+    const store = new SqliteStore({ path });
+    const peer = new SqliteStore({ path });
+    const jobs = [newJob(), newJob(), newJob()];
+    await store.enqueue(jobs);
+    const [a, b, c] = await store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 3, leaseMs: 30_000 });
+    if (a === undefined || b === undefined || c === undefined) throw new Error("expected three claimed jobs");
+    const seenByPeer: Array<string | undefined> = [];
+    const outcomes = await Promise.allSettled([
+      store.complete({ jobId: a.id, token: a.leaseToken }, "a").then(async () => seenByPeer.push((await peer.getJob(a.id))?.status)),
+      store.complete({ jobId: b.id, token: "stale" }, "b"),
+      store.fail({ jobId: c.id, token: c.leaseToken, error: { code: "TASK_ERROR", message: "c" }, retryDelayMs: null }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: "LEASE_LOST" });
+    expect(seenByPeer).toEqual(["COMPLETED"]);
+    expect((await peer.getJob(b.id))?.status).toBe("PROCESSING");
+    expect((await peer.getJob(c.id))?.status).toBe("FAILED");
+    await peer.close();
+    await store.close();
+  });
 });
 
 describe("sqlite store setup", () => {
