@@ -95,6 +95,16 @@ describe("Worker", () => {
     expect(await client.wait(job.id, { timeoutMs: 5000 })).toMatchObject({ status: "COMPLETED", result: 2, attempt: 2 });
   });
 
+  it("fails a job for good when its result cannot be stored as JSON", async () => {
+    const bigint = defineTask("bigint", () => ({ n: 10n }), { maxAttempts: 3 });
+    const { client, worker } = setup([bigint]);
+    await worker.start();
+    const job = await client.enqueue(bigint, {}, { maxAttempts: 3 });
+    const done = await client.wait(job.id, { timeoutMs: 5000 });
+    expect(done).toMatchObject({ status: "FAILED", attempt: 1, error: { code: "TASK_ERROR" } });
+    expect(done.error?.message).toContain("cannot be stored as JSON");
+  });
+
   it("fails a job of an unknown task with UNKNOWN_TASK and never retries it", async () => {
     const { client, worker } = setup([echo]);
     await worker.start();

@@ -239,8 +239,18 @@ export class Worker {
       return;
     }
     entry.done = true;
-    this.settle(job.id, this.store.complete({ jobId: job.id, token: job.leaseToken }, (outcome.result ?? null) as Json), () => {
-      this.processed += 1;
+    const lease = { jobId: job.id, token: job.leaseToken };
+    let counted: "processed" | "failed" = "processed";
+    const completion = this.store.complete(lease, (outcome.result ?? null) as Json).catch((error: unknown) => {
+      if (error instanceof CaudexError) throw error;
+      // The store could not encode the result (a BigInt, a cycle): fail the job for good
+      // rather than let its lease expire and run it again.
+      counted = "failed";
+      const message = `The task's result cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`;
+      return this.store.fail({ ...lease, error: { code: "TASK_ERROR", message }, retryDelayMs: null });
+    });
+    this.settle(job.id, completion, () => {
+      this[counted] += 1;
     });
   }
 
