@@ -35,6 +35,8 @@ export interface AppDeps {
   dashboard?: { root: string } | null;
   /** Interval of SSE keep-alive comments (default 15000). */
   sseKeepAliveMs?: number;
+  /** Most event streams open at once (default 200); each holds a store subscription. */
+  maxEventStreams?: number;
 }
 
 /** Defaults of the optional dependencies. */
@@ -42,6 +44,9 @@ export const APP_DEFAULTS = {
   workerTtlMs: 30_000,
   bodyLimitBytes: 1024 * 1024,
   sseKeepAliveMs: 15_000,
+  // Each open stream holds a store subscription (on Redis, a connection of its own): the cap
+  // keeps token holders from exhausting the store's connections and starving the workers.
+  maxEventStreams: 200,
   // Deep enough for any sensible payload (the core allows 32 levels inside it), shallow
   // enough that no parser or validator recursion is at risk.
   maxJsonDepth: 64,
@@ -90,7 +95,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerJobRoutes(app, { client: deps.client, tasks: deps.tasks ?? null });
   registerQueueRoutes(app, deps.client);
   registerMonitoringRoutes(app, { client: deps.client, workerTtlMs });
-  registerEventRoutes(app, { client: deps.client, keepAliveMs: deps.sseKeepAliveMs ?? APP_DEFAULTS.sseKeepAliveMs });
+  registerEventRoutes(app, {
+    client: deps.client,
+    keepAliveMs: deps.sseKeepAliveMs ?? APP_DEFAULTS.sseKeepAliveMs,
+    maxStreams: deps.maxEventStreams ?? APP_DEFAULTS.maxEventStreams,
+  });
   await registerMetricsRoutes(app, { client: deps.client, workerTtlMs });
   if (deps.dashboard && sessions !== null) registerDashboardRoutes(app, { client: deps.client, root: deps.dashboard.root, sessions });
   return app;

@@ -75,7 +75,7 @@ describe("GET /events", () => {
           };
         },
       });
-    server = await createTestServer({ wrapStore: counting, deps: { sseKeepAliveMs: 50 } });
+    server = await createTestServer({ wrapStore: counting, deps: { sseKeepAliveMs: 50, maxEventStreams: 3 } });
     base = await server.app.listen({ port: 0, host: "127.0.0.1" });
     // The metrics route watches the store too; count only the streams' watchers.
     watchers = 0;
@@ -138,6 +138,20 @@ describe("GET /events", () => {
     await waitFor(() => watchers === 1 || undefined, { what: "the stream to subscribe" });
     reader.close();
     await waitFor(() => watchers === 0 || undefined, { what: "the watcher to be removed", timeoutMs: 2000 });
+  });
+
+  it("refuses streams past the cap with 429 and accepts one again once a stream closes", async () => {
+    const streams = [await open(), await open(), await open()];
+    const refused = await fetch(`${base}/events`, { headers: FULL });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
+    streams[0]?.close();
+    await waitFor(async () => {
+      const controller = new AbortController();
+      const response = await fetch(`${base}/events`, { headers: FULL, signal: controller.signal });
+      controller.abort();
+      return response.status === 200;
+    }, { what: "a stream to be accepted again" });
   });
 
   it("rejects unknown query fields and missing tokens", async () => {

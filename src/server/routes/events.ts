@@ -5,6 +5,7 @@ import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import type { Client } from "../../core/client.js";
 import type { JobEvent } from "../../core/events.js";
+import { sendError } from "../error-handler.js";
 import { errorRef, eventsQuery } from "../schemas.js";
 import { eventView } from "../views.js";
 
@@ -12,6 +13,8 @@ import { eventView } from "../views.js";
 export interface EventRoutesDeps {
   client: Client;
   keepAliveMs: number;
+  /** Most streams open at once; more are refused with 429. */
+  maxStreams: number;
 }
 
 interface EventsQuery {
@@ -107,6 +110,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     async (request, reply) => {
       const query = request.query;
       const afterSeq = lastEventId(request.headers["last-event-id"]);
+      if (open.size >= deps.maxStreams) {
+        return sendError(reply, "RATE_LIMITED", `Too many open event streams (${deps.maxStreams}); close one or retry later`);
+      }
       reply.hijack();
       const res = reply.raw;
       open.add(res);
