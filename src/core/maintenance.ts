@@ -7,7 +7,7 @@ import type { Store } from "./store.js";
 /** Options of the maintenance loop. */
 export interface MaintenanceOptions {
   intervalMs: number;
-  /** A job whose lease expired this many times fails with STALLED. */
+  /** Stalls (expired leases) a job may have and still be requeued; the next one fails it with STALLED. */
   stallLimit: number;
   /** Upper bound of rows one step touches per tick. */
   batchSize: number;
