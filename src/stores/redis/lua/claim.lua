@@ -14,31 +14,42 @@ local remaining = tonumber(ARGV[5])
 local expires = NOW + tonumber(ARGV[6])
 promote_due(tonumber(ARGV[7]))
 local out = {'OK'}
+local leases = P .. 'leases'
+-- Parts of every record that do not change from job to job, encoded once per call. The token
+-- base is made by the store (no characters JSON escapes), so each token only appends its number.
+local worker_json, token_json = cjson.encode(worker), string.sub(cjson.encode(ARGV[8]), 1, -2) .. '.'
+local tail = ',' .. NOW .. ','
 for qi = 9, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
   if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
     local ids = redis.call('LPOP', P .. 'queue:' .. queue, remaining)
     if ids then
+      local queue_json = cjson.encode(queue)
       for _, id in ipairs(ids) do
         local key = job_key(id)
         -- Read once before the update, in the record's order.
         local v = redis.call('HMGET', key, 'task', 'payload', 'opts', 'meta', 'idem', 'attempt', 'created',
           'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl', 'sf')
-        local job = {queue = queue, worker = worker, task = v[1], attempt = (tonumber(v[6]) or 0) + 1}
-        local token = ARGV[8] .. '.' .. #out
-        redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', job.attempt, 'started', NOW, 'worker', worker,
-          'inc', inc, 'token', token, 'lease', expires)
+        local attempt = (tonumber(v[6]) or 0) + 1
+        local n = #out
+        redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW, 'worker', worker,
+          'inc', inc, 'token', ARGV[8] .. '.' .. n, 'lease', expires)
         -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
         if v[15] then redis.call('HDEL', key, 'sf') end
-        later('ZADD', P .. 'leases', expires, id)
+        later('ZADD', leases, expires, id)
         set_status_later(id, queue, 'QUEUED', 'PROCESSING')
-        emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)), true)
-        out[#out + 1] = table.concat({'[', cjson.encode(id), ',', cjson.encode(v[1]), ',', cjson.encode(queue), ',',
-          v[2] or 'null', ',', v[3] or '[]', ',', v[4] or 'null', ',', v[5] and cjson.encode(v[5]) or 'null', ',',
-          job.attempt, ',', v[7] or '0', ',', v[8] or 'null', ',', NOW, ',', v[9] or 'null', ',', v[10] or 'null', ',',
-          v[11] or 'null', ',', cjson.encode(worker), ',', v[12] or '0', ',', v[13] or '0', ',', v[14] or '0', ',',
-          cjson.encode(token), ',', expires, ']'})
+        if is_watching() then
+          local job = {queue = queue, worker = worker, task = v[1], attempt = attempt}
+          emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)), true)
+        end
+        -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
+        out[n + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(v[1]) .. ',' .. queue_json .. ',' ..
+          (v[2] or 'null') .. ',' .. (v[3] or '[]') .. ',' .. (v[4] or 'null') .. ',' ..
+          (v[5] and cjson.encode(v[5]) or 'null') .. ',' .. attempt .. ',' .. (v[7] or '0') .. ',' ..
+          (v[8] or 'null') .. tail .. (v[9] or 'null') .. ',' .. (v[10] or 'null') .. ',' .. (v[11] or 'null') .. ',' ..
+          worker_json .. ',' .. (v[12] or '0') .. ',' .. (v[13] or '0') .. ',' .. (v[14] or '0') .. ',' ..
+          token_json .. n .. '",' .. expires .. ']'
         remaining = remaining - 1
       end
     end

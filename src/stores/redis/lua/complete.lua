@@ -9,21 +9,29 @@
 -- @include job
 local out = {'OK'}
 local done = {}
+local leases, expiry = KEYS[1], P .. 'expiry'
 for i = 3, #ARGV, 3 do
   local id, token = ARGV[i], ARGV[i + 1]
-  local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'rttl', 'enqueued', 'sf')
-  if job.status ~= 'PROCESSING' or job.token ~= token then
+  -- The fields every completion needs; an event (someone watches, or the attempt already has a
+  -- timeline) reads the rest below.
+  local v = redis.call('HMGET', job_key(id), 'status', 'token', 'queue', 'rttl', 'sf')
+  if v[1] ~= 'PROCESSING' or v[2] ~= token then
     out[#out + 1] = 'LEASE_LOST'
   else
+    local queue = v[3]
     -- As finish() does, one job at a time; the token field stays, the status check fences it.
     redis.call('HSET', job_key(id), 'status', 'COMPLETED', 'completed', NOW, 'result', ARGV[i + 2])
-    later('ZREM', KEYS[1], id)
-    set_status_later(id, job.queue, 'PROCESSING', 'COMPLETED')
-    later('ZADD', P .. 'expiry', NOW + tonumber(job.rttl) * 1000, id)
-    done[job.queue] = (done[job.queue] or 0) + 1
+    later('ZREM', leases, id)
+    set_status_later(id, queue, 'PROCESSING', 'COMPLETED')
+    later('ZADD', expiry, NOW + tonumber(v[4]) * 1000, id)
+    done[queue] = (done[queue] or 0) + 1
     -- An attempt that wrote nothing to the timeline yet (no progress) stores nothing now either:
     -- jobEvents rebuilds its start and completion from the hash. Watchers still get the event.
-    emit(id, job, 'job:completed', 'COMPLETED', '"durationMs":' .. (NOW - tonumber(job.started)), not job.sf)
+    if v[5] or is_watching() then
+      local job = load(id, 'task', 'attempt', 'worker', 'started', 'enqueued')
+      job.status, job.queue, job.sf = 'PROCESSING', queue, v[5]
+      emit(id, job, 'job:completed', 'COMPLETED', '"durationMs":' .. (NOW - tonumber(job.started)), not job.sf)
+    end
     out[#out + 1] = 'OK'
   end
 end

@@ -33,44 +33,59 @@ end
 -- Index and counter writes of a batch (claim, complete), gathered so that each key takes one
 -- variadic command (each counter one HINCRBY) per script call instead of one per job.
 -- `flush_later` sends them in the order first used; the script must call it before returning.
+-- Hot path: per job these cost a table lookup and an append, no string building.
 local later_order, later_args, later_sums = {}, {}, {}
-local function later(cmd, key, ...)
-  local slot = cmd .. ' ' .. key
-  if not later_args[slot] then
-    later_args[slot] = {}
-    later_order[#later_order + 1] = {cmd, key, slot}
+local function later_slot(cmd, key)
+  local by_key = later_args[cmd]
+  if not by_key then by_key = {}; later_args[cmd] = by_key end
+  local args = by_key[key]
+  if not args then
+    args = {}
+    by_key[key] = args
+    later_order[#later_order + 1] = {cmd, key, args}
   end
-  local args = later_args[slot]
-  for _, v in ipairs({...}) do args[#args + 1] = v end
+  return args
+end
+
+-- Queues `cmd key a` (one member of a variadic ZREM / one score-member pair with `b`).
+local function later(cmd, key, a, b)
+  local args = later_slot(cmd, key)
+  args[#args + 1] = a
+  if b ~= nil then args[#args + 1] = b end
 end
 
 local function incr_later(key, field, by)
-  local slot = 'HINCRBY ' .. key .. ' ' .. field
-  if not later_sums[slot] then
-    later_sums[slot] = 0
-    later_order[#later_order + 1] = {'HINCRBY', key, slot, field}
+  local sums = later_sums[key]
+  if not sums then
+    sums = {}
+    later_sums[key] = sums
+    later_order[#later_order + 1] = {'HINCRBY', key, sums}
   end
-  later_sums[slot] = later_sums[slot] + by
+  if not sums[field] then sums[#sums + 1] = field; sums[field] = 0 end
+  sums[field] = sums[field] + by
 end
 
 local function flush_later()
   for _, entry in ipairs(later_order) do
-    local cmd, key, slot = entry[1], entry[2], entry[3]
+    local cmd, key, args = entry[1], entry[2], entry[3]
     if cmd == 'HINCRBY' then
-      if later_sums[slot] ~= 0 then redis.call('HINCRBY', key, entry[4], later_sums[slot]) end
+      for _, field in ipairs(args) do
+        if args[field] ~= 0 then redis.call('HINCRBY', key, field, args[field]) end
+      end
     else
-      redis.call(cmd, key, unpack(later_args[slot]))
+      redis.call(cmd, key, unpack(args))
     end
   end
   later_order, later_args, later_sums = {}, {}, {}
 end
 
 -- set_status for a batch: the same writes as set_status, sent by flush_later.
+local COUNTS = P .. 'counts'
 local function set_status_later(id, queue, from, to)
   if indexed(from) then later('ZREM', P .. 'status:' .. from, id) end
-  if from ~= 'QUEUED' then incr_later(P .. 'counts', queue .. '|' .. from, -1) end
+  if from ~= 'QUEUED' then incr_later(COUNTS, queue .. '|' .. from, -1) end
   if indexed(to) then later('ZADD', P .. 'status:' .. to, 0, id) end
-  if to ~= 'QUEUED' then incr_later(P .. 'counts', queue .. '|' .. to, 1) end
+  if to ~= 'QUEUED' then incr_later(COUNTS, queue .. '|' .. to, 1) end
 end
 
 local function event_body(job, etype, status, extra, at)
@@ -93,11 +108,16 @@ local function pending_start(job)
 end
 
 local watching = nil
+-- Whether someone watches the shared event stream (read once per script call).
+local function is_watching()
+  if watching == nil then watching = redis.call('EXISTS', P .. 'watching') == 1 end
+  return watching
+end
 -- Appends to the job's timeline (after the attempt's pending start entry, if any); the shared
 -- stream is written only while someone watches. `stream_only` skips the timeline (first events
 -- are rebuilt from the job hash, a claim's start too; removals have none).
 local function emit(id, job, etype, status, extra, stream_only)
-  if watching == nil then watching = redis.call('EXISTS', P .. 'watching') == 1 end
+  is_watching()
   -- Nobody to tell: claims and most completions build no event text at all.
   if stream_only and not watching then return end
   local body = event_body(job, etype, status, extra)
