@@ -373,6 +373,29 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect(await store.getJob(failed.id)).toBeNull();
     });
 
+    test("prunes jobs completed together one bounded batch at a time, and only those still due", async () => {
+      const jobs = [newJob({ resultTtlSeconds: 10 }), newJob({ resultTtlSeconds: 10 }), newJob({ resultTtlSeconds: 10 }), newJob({ resultTtlSeconds: 10 })];
+      await store.enqueue(jobs);
+      const claimed = await claim({ limit: 4 });
+      expect(claimed).toHaveLength(4);
+      // Settled in the same turn: a store may record their retention together.
+      await Promise.all(claimed.map((job) => store.complete({ jobId: job.id, token: job.leaseToken }, null)));
+      const [first, second, third, fourth] = claimed.map((job) => job.id) as [string, string, string, string];
+      await store.remove(third);
+      clock.advance(9_999);
+      expect(await store.prune(100)).toBe(0);
+      clock.advance(1);
+      // Never more than the limit per call; the removed job is not counted.
+      let pruned = 0;
+      for (let call = 0; call < 6; call++) {
+        const n = await store.prune(1);
+        expect(n).toBeLessThanOrEqual(1);
+        pruned += n;
+      }
+      expect(pruned).toBe(3);
+      for (const id of [first, second, fourth]) expect(await store.getJob(id)).toBeNull();
+    });
+
     test("purges finished jobs by status, queue and age", async () => {
       await store.enqueue([newJob({ queue: "a" }), newJob({ queue: "b" }), newJob({ queue: "b" })]);
       for (const queue of ["a", "b", "b"]) {

@@ -4,13 +4,33 @@
 -- Returns {'OK', deleted}.
 -- @include job
 local limit = tonumber(ARGV[3])
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, limit)
-for _, id in ipairs(ids) do
-  if not delete_job(id) then redis.call('ZREM', KEYS[1], id) end
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'WITHSCORES', 'LIMIT', 0, limit)
+local deleted, budget = 0, limit
+for i = 1, #due, 2 do
+  if budget <= 0 then break end
+  local member, at = due[i], tonumber(due[i + 1])
+  if string.sub(member, 1, 1) == '#' then
+    -- A group of completions (complete.lua): each id is deleted only if it is still the
+    -- completion that entry stands for (not retried, re-run or removed since).
+    local list = P .. 'expiry:' .. member
+    local ids = redis.call('LPOP', list, budget) or {}
+    budget = budget - #ids
+    for _, id in ipairs(ids) do
+      local job = load(id, 'status', 'completed', 'rttl')
+      if job.status == 'COMPLETED' and tonumber(job.completed) + tonumber(job.rttl) * 1000 == at then
+        delete_job(id)
+        deleted = deleted + 1
+      end
+    end
+    if redis.call('EXISTS', list) == 0 then redis.call('ZREM', KEYS[1], member) end
+  else
+    budget = budget - 1
+    if delete_job(member) then deleted = deleted + 1 else redis.call('ZREM', KEYS[1], member) end
+  end
 end
 local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', NOW - tonumber(ARGV[4]), 'LIMIT', 0, limit)
 for _, name in ipairs(gone) do
   redis.call('HDEL', KEYS[2], name)
   redis.call('ZREM', KEYS[3], name)
 end
-return {'OK', #ids}
+return {'OK', deleted}
