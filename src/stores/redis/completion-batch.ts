@@ -1,12 +1,15 @@
 // Completions of the Redis store, batched: every complete() issued in the same tick of the
 // event loop goes to Redis in one script call, and each caller's promise settles only with that
 // call's reply (nothing is acknowledged before Redis has it; each job's token is still checked).
+// A claim sent in that tick takes the waiting completions along instead (`take`), so a worker
+// that frees slots and claims again pays one call, not two.
 import { LeaseLostError } from "../../core/errors.js";
 import type { Json } from "../../core/job.js";
 import type { Lease } from "../../core/store.js";
 import { ScriptStatus, type ScriptReply } from "./scripts.js";
 
-interface PendingCompletion {
+/** A completion waiting to be sent. */
+export interface PendingCompletion {
   lease: Lease;
   result: string;
   resolve: () => void;
@@ -34,6 +37,30 @@ export class CompletionBatch {
     });
   }
 
+  /** Takes up to MAX_BATCH waiting completions for another call to carry; see `settle`. */
+  take(): PendingCompletion[] {
+    return this.pending.splice(0, MAX_BATCH);
+  }
+
+  /** The (job id, token, result) arguments of these completions, in order. */
+  static args(batch: readonly PendingCompletion[]): string[] {
+    const args: string[] = [];
+    for (const { lease, result } of batch) args.push(lease.jobId, lease.token, result);
+    return args;
+  }
+
+  /** Settles taken completions with the per-job statuses their call returned, or its error. */
+  static settle(batch: readonly PendingCompletion[], outcome: { statuses: readonly unknown[] } | { error: unknown }): void {
+    if ("error" in outcome) {
+      for (const entry of batch) entry.reject(outcome.error);
+      return;
+    }
+    batch.forEach((entry, i) => {
+      if (outcome.statuses[i] === ScriptStatus.Ok) entry.resolve();
+      else entry.reject(new LeaseLostError(entry.lease.jobId));
+    });
+  }
+
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
@@ -41,18 +68,14 @@ export class CompletionBatch {
   }
 
   private async send(batch: readonly PendingCompletion[]): Promise<void> {
-    const args: string[] = [];
-    for (const { lease, result } of batch) args.push(lease.jobId, lease.token, result);
+    if (batch.length === 0) return;
     let reply: ScriptReply;
     try {
-      reply = await this.run(args);
+      reply = await this.run(CompletionBatch.args(batch));
     } catch (error) {
-      for (const entry of batch) entry.reject(error);
+      CompletionBatch.settle(batch, { error });
       return;
     }
-    batch.forEach((entry, i) => {
-      if (reply.data[i] === ScriptStatus.Ok) entry.resolve();
-      else entry.reject(new LeaseLostError(entry.lease.jobId));
-    });
+    CompletionBatch.settle(batch, { statuses: reply.data });
   }
 }

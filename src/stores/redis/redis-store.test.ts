@@ -101,6 +101,42 @@ describe.skipIf(!available)("redis store", () => {
     await store.close();
   });
 
+  it("carries completions waiting to be sent with the next claim: one call, each token still checked", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: "carry" });
+    const admin = new Redis(server.url);
+    try {
+      const jobs = [newJob(), newJob(), newJob(), newJob()];
+      await store.enqueue(jobs);
+      const claim = (limit: number) => store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit, leaseMs: 30_000 });
+      const [a, b] = await claim(2);
+      await admin.config("RESETSTAT");
+      // Issued in the same tick: the claim takes both completions along.
+      const good = store.complete({ jobId: a?.id ?? "", token: a?.leaseToken ?? "" }, { n: 1 });
+      const stale = store.complete({ jobId: b?.id ?? "", token: "not-the-token" }, null);
+      const next = await claim(2);
+      await expect(good).resolves.toBeUndefined();
+      await expect(stale).rejects.toMatchObject({ code: "LEASE_LOST" });
+      expect(next.map((job) => job.id)).toEqual([jobs[2]?.id, jobs[3]?.id]);
+      const calls = /cmdstat_evalsha:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1];
+      expect(calls).toBe("1");
+      expect(await store.getJob(a?.id ?? "")).toMatchObject({ status: "COMPLETED", result: { n: 1 } });
+      expect((await store.getJob(b?.id ?? ""))?.status).toBe("PROCESSING");
+      // A claim that fails takes its carried completions down with it (none is acknowledged).
+      const [c] = next;
+      const own = await RedisServer.start();
+      const lost = await RedisStore.connect({ url: own.url, namespace: "carry" });
+      await own.kill();
+      const carried = lost.complete({ jobId: c?.id ?? "", token: c?.leaseToken ?? "" }, null);
+      await expect(lost.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 1, leaseMs: 1000 })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+      await expect(carried).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+      await lost.close();
+      await own.stop();
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
   it("cannot connect to a missing server and says so", async () => {
     await expect(RedisStore.connect({ url: "redis://127.0.0.1:1" })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
   });

@@ -114,12 +114,23 @@ export class RedisStore implements Store {
     this.signal.markClaim();
     if (quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS) return [];
     this.lastRealClaim = Date.now();
-    const reply = await this.run(scripts.claim, {
-      keys: { paused: this.keys.paused() },
-      argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, tokenBase: newToken() },
-      rest: request.queues,
-    });
-    return reply.data.map((record) => decodeClaimed(String(record)));
+    // Completions waiting for their own call ride along with the claim (settled first).
+    const carried = this.completions.take();
+    let reply: ScriptReply;
+    try {
+      reply = await this.run(scripts.claim, {
+        keys: { paused: this.keys.paused() },
+        argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, tokenBase: newToken(), completions: carried.length },
+        rest: [...CompletionBatch.args(carried), ...request.queues],
+      });
+    } catch (error) {
+      CompletionBatch.settle(carried, { error });
+      throw error;
+    }
+    CompletionBatch.settle(carried, { statuses: reply.data[0] as unknown[] });
+    const records: ClaimedJob[] = [];
+    for (let i = 1; i < reply.data.length; i++) records.push(decodeClaimed(String(reply.data[i])));
+    return records;
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {

@@ -40,7 +40,7 @@ const LUA_DIR = new URL("./lua/", import.meta.url);
 
 function readSource(name: string): string {
   const text = readFileSync(new URL(`${name}.lua`, LUA_DIR), "utf8");
-  return text.replace(/^-- @include (\S+)$/m, (_line, include: string) =>
+  return text.replace(/^-- @include (\S+)$/gm, (_line, include: string) =>
     readFileSync(new URL(`includes/${include}.lua`, LUA_DIR), "utf8"),
   );
 }
@@ -92,7 +92,7 @@ const job = ["job"] as const;
 export const scripts = {
   enqueue: new RedisScript("enqueue", ["idempotency"], ["count"]),
   enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
-  claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "tokenBase"]),
+  claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "tokenBase", "completions"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),
   complete: new RedisScript("complete", ["leases"], []),
   fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs"]),

@@ -3,23 +3,31 @@
 -- counter writes go out once per call (flush_later), not once per job.
 -- KEYS[1] paused-queues set
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
--- ARGV[7] promote limit, ARGV[8] token base, ARGV[9..] queue names
--- Returns {'OK', record...}: each record is one JSON array text, built here so the worker parses
--- one string per job instead of a flat hash (field order: CLAIM_RECORD in job-hash.ts):
+-- ARGV[7] promote limit, ARGV[8] token base, ARGV[9] n = completions carried,
+-- ARGV[10 .. 9 + 3n] (job id, token, result JSON) per completion, then the queue names.
+-- Completions a worker has ready when it claims ride along: they are settled first, exactly as
+-- complete does (includes/completions.lua), and share the call's batched writes.
+-- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, record...}: each record is one JSON
+-- array text, built here so the worker parses one string per job instead of a flat hash
+-- (field order: CLAIM_RECORD in job-hash.ts):
 -- [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, started, runAt,
 --  progress, error, worker, stalls, rttl, fttl, token, lease]. Stored JSON values go in as is.
 -- @include job
+-- @include completions
 local worker, inc = ARGV[3], ARGV[4]
 local remaining = tonumber(ARGV[5])
 local expires = NOW + tonumber(ARGV[6])
+local carried = tonumber(ARGV[9])
+local settled = {}
+complete_range(10, 9 + 3 * carried, settled)
 promote_due(tonumber(ARGV[7]))
-local out = {'OK'}
+local out = {'OK', settled}
 local leases = P .. 'leases'
 -- Parts of every record that do not change from job to job, encoded once per call. The token
 -- base is made by the store (no characters JSON escapes), so each token only appends its number.
 local worker_json, token_json = cjson.encode(worker), string.sub(cjson.encode(ARGV[8]), 1, -2) .. '.'
 local tail = ',' .. NOW .. ','
-for qi = 9, #ARGV do
+for qi = 10 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
   if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
@@ -32,7 +40,7 @@ for qi = 9, #ARGV do
         local v = redis.call('HMGET', key, 'task', 'payload', 'opts', 'meta', 'idem', 'attempt', 'created',
           'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl', 'sf')
         local attempt = (tonumber(v[6]) or 0) + 1
-        local n = #out
+        local n = #out - 1
         redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW, 'worker', worker,
           'inc', inc, 'token', ARGV[8] .. '.' .. n, 'lease', expires)
         -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
@@ -44,7 +52,7 @@ for qi = 9, #ARGV do
           emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)), true)
         end
         -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
-        out[n + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(v[1]) .. ',' .. queue_json .. ',' ..
+        out[n + 2] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(v[1]) .. ',' .. queue_json .. ',' ..
           (v[2] or 'null') .. ',' .. (v[3] or '[]') .. ',' .. (v[4] or 'null') .. ',' ..
           (v[5] and cjson.encode(v[5]) or 'null') .. ',' .. attempt .. ',' .. (v[7] or '0') .. ',' ..
           (v[8] or 'null') .. tail .. (v[9] or 'null') .. ',' .. (v[10] or 'null') .. ',' .. (v[11] or 'null') .. ',' ..
@@ -55,5 +63,6 @@ for qi = 9, #ARGV do
     end
   end
 end
+finish_completions()
 flush_later()
 return out

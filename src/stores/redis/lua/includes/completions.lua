@@ -1,0 +1,60 @@
+-- Completions, shared by complete (a batch on its own) and claim (the batch a worker's next
+-- claim carries). Each job is settled only under its current lease token; a stale token changes
+-- nothing for that job and does not affect the others. Index, counter and expiry writes go out
+-- once per call: `finish_completions` must run before the script returns.
+local completed_per_queue = {}
+-- Completions that share a retention end share one `expiry` member: a list of their ids.
+local expiry_groups, expiry_order = {}, {}
+
+-- Settles the (id, token, result JSON) triples in ARGV[from..to]; appends 'OK' or 'LEASE_LOST'
+-- per job to `out`.
+local function complete_range(from, to, out)
+  local leases = P .. 'leases'
+  for i = from, to, 3 do
+    local id, token = ARGV[i], ARGV[i + 1]
+    -- The fields every completion needs; an event (someone watches, or the attempt already has
+    -- a timeline) reads the rest below.
+    local v = redis.call('HMGET', job_key(id), 'status', 'token', 'queue', 'rttl', 'sf')
+    if v[1] ~= 'PROCESSING' or v[2] ~= token then
+      out[#out + 1] = 'LEASE_LOST'
+    else
+      local queue = v[3]
+      -- As finish() does, one job at a time; the token field stays, the status check fences it.
+      redis.call('HSET', job_key(id), 'status', 'COMPLETED', 'completed', NOW, 'result', ARGV[i + 2])
+      later('ZREM', leases, id)
+      set_status_later(id, queue, 'PROCESSING', 'COMPLETED')
+      local at = NOW + tonumber(v[4]) * 1000
+      local group = expiry_groups[at]
+      if not group then group = {}; expiry_groups[at] = group; expiry_order[#expiry_order + 1] = at end
+      group[#group + 1] = id
+      completed_per_queue[queue] = (completed_per_queue[queue] or 0) + 1
+      -- An attempt that wrote nothing to the timeline yet (no progress) stores nothing now
+      -- either: jobEvents rebuilds its start and completion from the hash. Watchers still get
+      -- the event.
+      if v[5] or is_watching() then
+        local job = load(id, 'task', 'attempt', 'worker', 'started', 'enqueued')
+        job.status, job.queue, job.sf = 'PROCESSING', queue, v[5]
+        emit(id, job, 'job:completed', 'COMPLETED', '"durationMs":' .. (NOW - tonumber(job.started)), not job.sf)
+      end
+      out[#out + 1] = 'OK'
+    end
+  end
+end
+
+-- Writes the expiry entries and finish counts of the completions (then flush_later, which the
+-- caller may share with its own batched writes).
+local function finish_completions()
+  local expiry = P .. 'expiry'
+  for _, at in ipairs(expiry_order) do
+    local ids = expiry_groups[at]
+    if #ids == 1 then
+      redis.call('ZADD', expiry, at, ids[1])
+    else
+      -- One member for the group; its ids wait in a list named after it (prune checks each).
+      local member = '#' .. NOW .. '.' .. ids[1]
+      redis.call('RPUSH', P .. 'expiry:' .. member, unpack(ids))
+      redis.call('ZADD', expiry, at, member)
+    end
+  end
+  for queue, count in pairs(completed_per_queue) do count_finish(queue, 'done', count) end
+end
