@@ -5,7 +5,7 @@ import { ManualClock } from "../src/core/clock.js";
 import { hasCode } from "../src/core/errors.js";
 import type { JobEvent } from "../src/core/events.js";
 import { newToken } from "../src/core/ids.js";
-import type { ClaimedJob, WorkerInfo } from "../src/core/job.js";
+import type { ClaimedJob, MinuteFinishes, WorkerInfo } from "../src/core/job.js";
 import type { ClaimRequest, Store } from "../src/core/store.js";
 import { newJob } from "./support/jobs.js";
 import { waitFor } from "./support/wait-for.js";
@@ -394,6 +394,25 @@ export function describeStoreContract(factory: StoreFactory): void {
       }
       expect(pruned).toBe(3);
       for (const id of [first, second, fourth]) expect(await store.getJob(id)).toBeNull();
+    });
+
+    test("counts finishes per queue and minute for the last hour", async () => {
+      const start = clock.now(); // a whole minute (Date.UTC)
+      await store.enqueue([newJob({ queue: "a" }), newJob({ queue: "a" }), newJob({ queue: "b", maxAttempts: 1 }), newJob({ queue: "a" })]);
+      for (const job of await claim({ queues: ["a"], limit: 2 })) await store.complete({ jobId: job.id, token: job.leaseToken }, null);
+      const b = await claimOne({ queues: ["b"] });
+      await store.fail({ jobId: b.id, token: b.leaseToken, error: { code: "TASK_ERROR", message: "x" }, retryDelayMs: null });
+      clock.advance(61_000);
+      const late = await claimOne({ queues: ["a"] });
+      await store.complete({ jobId: late.id, token: late.leaseToken }, null);
+      const sorted = (rows: MinuteFinishes[]) => [...rows].sort((x, y) => x.minute - y.minute || x.queue.localeCompare(y.queue));
+      expect(sorted(await store.finishesPerMinute(start))).toEqual([
+        { queue: "a", minute: start, completed: 2, failed: 0 },
+        { queue: "b", minute: start, completed: 0, failed: 1 },
+        { queue: "a", minute: start + 60_000, completed: 1, failed: 0 },
+      ]);
+      // `since` inside a minute counts that whole minute; later minutes only after it.
+      expect(await store.finishesPerMinute(start + 60_500)).toEqual([{ queue: "a", minute: start + 60_000, completed: 1, failed: 0 }]);
     });
 
     test("purges finished jobs by status, queue and age", async () => {

@@ -121,6 +121,15 @@ export interface QueueStats {
   paused: boolean;
 }
 
+/** Jobs of one queue that finished in one minute (the dashboard's throughput chart). */
+export interface MinuteFinishes {
+  queue: string;
+  /** Start of the minute, epoch ms (a multiple of 60,000). */
+  minute: number;
+  completed: number;
+  failed: number;
+}
+
 /** Filters for listing jobs; every one is optional and they combine with AND. */
 export interface JobFilter {
   status?: JobStatus;

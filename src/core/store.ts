@@ -1,7 +1,7 @@
 // The store contract: every state transition of a job is one atomic method here.
 // Implementations live in src/stores/* and pass test/store-contract.ts; core never names one.
 import type { JobEvent } from "./events.js";
-import type { ClaimedJob, Job, JobError, JobFilter, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "./job.js";
+import type { ClaimedJob, Job, JobError, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "./job.js";
 import type { JobStatus } from "./job-states.js";
 
 /** Result of enqueueing one job: the stored job, and whether this call created it. */
@@ -110,6 +110,11 @@ export interface Store {
   /** The job's events, oldest first, as far as the store keeps them. */
   jobEvents(jobId: string): Promise<JobEvent[]>;
   stats(): Promise<QueueStats[]>;
+  /**
+   * Jobs completed and failed for good per queue and minute, from the minute holding `since`
+   * (epoch ms) on; only minutes with a finish appear. The store keeps about the last hour.
+   */
+  finishesPerMinute(since: number): Promise<MinuteFinishes[]>;
 
   pauseQueue(queue: string): Promise<void>;
   resumeQueue(queue: string): Promise<void>;

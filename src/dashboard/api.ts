@@ -82,7 +82,6 @@ export interface HealthView {
 export interface ThroughputView {
   bucket_seconds: number;
   since: string;
-  recording_since: string;
   queues: Record<string, { completed: number[]; failed: number[] }>;
 }
 

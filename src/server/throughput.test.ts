@@ -1,29 +1,34 @@
-// Throughput history: per-minute completions and failures per queue, an hour deep.
+// Throughput view: the store's per-minute finishes laid out as one hour per queue.
 import { describe, expect, it } from "vitest";
-import type { JobEvent } from "../core/events.js";
-import { BUCKET_COUNT, BUCKET_MS, ThroughputHistory } from "./throughput.js";
+import { BUCKET_COUNT, BUCKET_MS, throughputSince, throughputView } from "./throughput.js";
 
-const event = (type: JobEvent["type"], at: number, queue = "default"): JobEvent => ({ type, at, queue, jobId: "job_1", task: "t", status: "COMPLETED" });
-
-describe("ThroughputHistory", () => {
-  it("counts completions and final failures per minute and queue, newest minute last", () => {
+describe("throughputView", () => {
+  it("lays out completions and failures per minute and queue, newest minute last", () => {
     const now = 100 * BUCKET_MS + 5000;
-    const history = new ThroughputHistory(() => now);
-    history.record(event("job:completed", now));
-    history.record(event("job:completed", now - BUCKET_MS));
-    history.record(event("job:failed", now, "high"));
-    history.record(event("job:started", now));
-    const view = history.view();
-    expect(view.queues.default?.completed.slice(-2)).toEqual([1, 1]);
-    expect(view.queues.high?.failed.at(-1)).toBe(1);
+    const view = throughputView(
+      [
+        { queue: "default", minute: 100 * BUCKET_MS, completed: 3, failed: 0 },
+        { queue: "default", minute: 99 * BUCKET_MS, completed: 1, failed: 0 },
+        { queue: "high", minute: 100 * BUCKET_MS, completed: 0, failed: 2 },
+      ],
+      now,
+    );
+    expect(view.queues.default?.completed.slice(-2)).toEqual([1, 3]);
+    expect(view.queues.high?.failed.at(-1)).toBe(2);
     expect(view.queues.default?.completed).toHaveLength(BUCKET_COUNT);
+    expect(view.since).toBe(new Date(throughputSince(now)).toISOString());
   });
 
-  it("forgets minutes older than an hour", () => {
-    let now = 500 * BUCKET_MS;
-    const history = new ThroughputHistory(() => now);
-    history.record(event("job:completed", now));
-    now += BUCKET_COUNT * BUCKET_MS;
-    expect(history.view().queues).toEqual({});
+  it("leaves out minutes older than an hour, and counts a minute ahead of the clock as the newest", () => {
+    const now = 500 * BUCKET_MS;
+    const view = throughputView(
+      [
+        { queue: "old", minute: (500 - BUCKET_COUNT) * BUCKET_MS, completed: 5, failed: 0 },
+        { queue: "ahead", minute: 501 * BUCKET_MS, completed: 1, failed: 0 },
+      ],
+      now,
+    );
+    expect(Object.keys(view.queues)).toEqual(["ahead"]);
+    expect(view.queues.ahead?.completed.at(-1)).toBe(1);
   });
 });

@@ -1,11 +1,11 @@
 // Per-queue throughput of the last hour for the dashboard's chart: completed and failed jobs
-// counted per minute from the store's event stream. The store keeps no such history, so it
-// starts when the server starts and lives in memory.
-import type { JobEvent } from "../core/events.js";
+// per minute, as the store counts them (Store.finishesPerMinute). Every server process shows
+// the same history, from before it started, and none has to watch the event stream for it.
+import type { MinuteFinishes } from "../core/job.js";
 
 /** Width of one bucket. */
 export const BUCKET_MS = 60_000;
-/** Number of buckets kept: one hour. */
+/** Number of buckets shown: one hour. */
 export const BUCKET_COUNT = 60;
 
 /** One queue's counts, oldest minute first. */
@@ -19,65 +19,27 @@ export interface ThroughputView {
   bucket_seconds: number;
   /** Start of the oldest bucket (ISO 8601 UTC). */
   since: string;
-  /** When counting began: minutes before it show zero because nothing was recorded. */
-  recording_since: string;
   queues: Record<string, QueueThroughput>;
 }
 
-/** Counts job:completed and job:failed events into per-minute buckets per queue. */
-export class ThroughputHistory {
-  // Keyed by minute number (epoch ms / BUCKET_MS); old minutes are dropped as time moves on.
-  private readonly minutes = new Map<string, Map<number, { completed: number; failed: number }>>();
-  private readonly startedAt: number;
+/** Start (epoch ms) of the oldest minute shown at `now`. */
+export function throughputSince(now: number): number {
+  return (Math.floor(now / BUCKET_MS) - BUCKET_COUNT + 1) * BUCKET_MS;
+}
 
-  constructor(private readonly now: () => number = Date.now) {
-    this.startedAt = now();
+/** Lays the store's per-minute rows out as one hour of buckets per queue, newest minute last. */
+export function throughputView(rows: readonly MinuteFinishes[], now: number): ThroughputView {
+  const first = throughputSince(now) / BUCKET_MS;
+  const last = first + BUCKET_COUNT - 1;
+  const queues: Record<string, QueueThroughput> = {};
+  for (const row of rows) {
+    const minute = Math.floor(row.minute / BUCKET_MS);
+    if (minute < first) continue;
+    // A finish stamped by a clock slightly ahead of this one counts in the newest minute.
+    const index = Math.min(minute, last) - first;
+    const series = (queues[row.queue] ??= { completed: new Array<number>(BUCKET_COUNT).fill(0), failed: new Array<number>(BUCKET_COUNT).fill(0) });
+    series.completed[index] = (series.completed[index] ?? 0) + row.completed;
+    series.failed[index] = (series.failed[index] ?? 0) + row.failed;
   }
-
-  /** Counts one event, if it is a completion or a final failure. */
-  record(event: JobEvent): void {
-    if (event.type !== "job:completed" && event.type !== "job:failed") return;
-    const minute = Math.floor(event.at / BUCKET_MS);
-    if (minute <= this.currentMinute() - BUCKET_COUNT) return;
-    let queue = this.minutes.get(event.queue);
-    if (queue === undefined) {
-      queue = new Map();
-      this.minutes.set(event.queue, queue);
-    }
-    const bucket = queue.get(minute) ?? { completed: 0, failed: 0 };
-    if (event.type === "job:completed") bucket.completed += 1;
-    else bucket.failed += 1;
-    queue.set(minute, bucket);
-  }
-
-  /** The last hour, oldest minute first, for every queue seen in it. */
-  view(): ThroughputView {
-    const last = this.currentMinute();
-    const first = last - BUCKET_COUNT + 1;
-    const queues: Record<string, QueueThroughput> = {};
-    for (const [name, buckets] of this.minutes) {
-      for (const minute of buckets.keys()) if (minute < first) buckets.delete(minute);
-      if (buckets.size === 0) {
-        this.minutes.delete(name);
-        continue;
-      }
-      const series: QueueThroughput = { completed: new Array<number>(BUCKET_COUNT).fill(0), failed: new Array<number>(BUCKET_COUNT).fill(0) };
-      for (const [minute, counts] of buckets) {
-        const index = Math.min(minute, last) - first;
-        series.completed[index] = (series.completed[index] ?? 0) + counts.completed;
-        series.failed[index] = (series.failed[index] ?? 0) + counts.failed;
-      }
-      queues[name] = series;
-    }
-    return {
-      bucket_seconds: BUCKET_MS / 1000,
-      since: new Date(first * BUCKET_MS).toISOString(),
-      recording_since: new Date(this.startedAt).toISOString(),
-      queues,
-    };
-  }
-
-  private currentMinute(): number {
-    return Math.floor(this.now() / BUCKET_MS);
-  }
+  return { bucket_seconds: BUCKET_MS / 1000, since: new Date(first * BUCKET_MS).toISOString(), queues };
 }

@@ -80,12 +80,10 @@ export function overviewView(ctx: ViewContext): View {
       ]);
       const data: OverviewData = { health, stats: stats.queues, workers: workers.workers, throughput };
       const hour = sumSeries(Object.values(throughput.queues), 60);
-      const recording = new Date(throughput.recording_since);
-      const note = Date.now() - recording.getTime() < 3600_000 ? `Counting since ${recording.toLocaleTimeString()} (server start).` : "";
       replace(
         body,
         totals(data, hour),
-        h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Throughput, last hour"), h("span", { class: "legend" }, h("i", { class: "key key-completed" }), "completed ", h("i", { class: "key key-failed" }), "failed"), h("span", { class: "muted" }, note)), throughputChart(hour, new Date(throughput.since), throughput.bucket_seconds, (root.clientWidth || 1000) - 30)),
+        h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Throughput, last hour"), h("span", { class: "legend" }, h("i", { class: "key key-completed" }), "completed ", h("i", { class: "key key-failed" }), "failed")), throughputChart(hour, new Date(throughput.since), throughput.bucket_seconds, (root.clientWidth || 1000) - 30)),
         h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Queues")), queueRows(ctx, data)),
       );
     },

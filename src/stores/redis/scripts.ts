@@ -108,6 +108,7 @@ export const scripts = {
   remove: new RedisScript("remove", job, ["jobId"]),
   list: new RedisScript("list", ["anchor"], ["limit", "cursor", "budget", "status", "queue", "task", "project", "user"]),
   stats: new RedisScript("stats", ["queues", "counts", "paused"], []),
+  finishesPerMinute: new RedisScript("finishes-per-minute", ["queues"], ["firstMinute"]),
   registerWorker: new RedisScript("register-worker", ["workers", "workerBeats"], ["name", "incarnation", "info", "stallLimit"]),
   heartbeatWorker: new RedisScript("heartbeat-worker", ["workers", "workerBeats"], ["name", "incarnation", "info"]),
   unregisterWorker: new RedisScript("unregister-worker", ["workers", "workerBeats"], ["name", "incarnation"]),

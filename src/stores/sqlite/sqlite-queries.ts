@@ -1,7 +1,7 @@
 // Read-side queries of the SQLite store: filtered, cursor-paged listings and queue stats.
 // Each hits an index of migrations/001-init.sql; stats read one consistent snapshot.
 import type BetterSqlite3 from "better-sqlite3";
-import type { JobFilter, JobPage, QueueStats } from "../../core/job.js";
+import type { JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
 import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
 import { rowToJob, type JobRow } from "./rows.js";
 import type { Statements } from "./statements.js";
@@ -24,6 +24,26 @@ export function listJobs(db: BetterSqlite3.Database, filter: JobFilter, limit: n
   const rows = db.prepare(sql).all(...params, limit + 1) as JobRow[];
   const page = rows.slice(0, limit).map(rowToJob);
   return { jobs: page, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+}
+
+/**
+ * Finished jobs per queue and minute, counted from the jobs still stored (an index range over
+ * `completed_at`; a FAILED job retried since is no longer counted).
+ */
+export function finishesPerMinute(st: Statements, since: number): MinuteFinishes[] {
+  const byKey = new Map<string, MinuteFinishes>();
+  const start = Math.floor(since / 60_000) * 60_000;
+  for (const r of st.finishesPerMinute.all(start) as Array<{ queue: string; status: string; minute: number; n: number }>) {
+    const key = `${r.queue}\u0000${r.minute}`;
+    let row = byKey.get(key);
+    if (row === undefined) {
+      row = { queue: r.queue, minute: r.minute * 60_000, completed: 0, failed: 0 };
+      byKey.set(key, row);
+    }
+    if (r.status === "COMPLETED") row.completed = r.n;
+    else row.failed = r.n;
+  }
+  return [...byKey.values()];
 }
 
 /** Counts by queue and status, oldest waiting age, and finishes in the last minute. */

@@ -13,7 +13,7 @@ import {
 } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import { newToken } from "../../core/ids.js";
-import type { ClaimedJob, Job, JobFilter, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { CANCELABLE, REMOVABLE, RETRYABLE, type JobStatus } from "../../core/job-states.js";
 import type {
   ClaimRequest,
@@ -31,7 +31,7 @@ import { migrate } from "./migrate.js";
 import { rowToClaimed, rowToEvent, rowToJob, rowToWorker, type EventRow, type JobRow, type WorkerRow } from "./rows.js";
 import { GroupCommit } from "./group-commit.js";
 import { JobRows } from "./job-rows.js";
-import { listJobs, queueStats } from "./sqlite-queries.js";
+import { finishesPerMinute, listJobs, queueStats } from "./sqlite-queries.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
@@ -299,6 +299,10 @@ export class SqliteStore implements Store {
 
   async stats(): Promise<QueueStats[]> {
     return queueStats(this.db, this.st, this.clock.now(), this.rows.pausedQueues());
+  }
+
+  async finishesPerMinute(since: number): Promise<MinuteFinishes[]> {
+    return finishesPerMinute(this.st, since);
   }
 
   async getJob(jobId: string): Promise<Job | null> {

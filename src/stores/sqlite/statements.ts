@@ -69,6 +69,8 @@ const SQL = {
   oldestWaiting: "SELECT queue, min(enqueued_at) AS t FROM jobs WHERE status = 'QUEUED' GROUP BY queue",
   finishedSince: `SELECT queue, status, count(*) AS n FROM jobs
     WHERE status IN ('COMPLETED', 'FAILED') AND completed_at >= ? GROUP BY queue, status`,
+  finishesPerMinute: `SELECT queue, status, completed_at / 60000 AS minute, count(*) AS n FROM jobs
+    WHERE status IN ('COMPLETED', 'FAILED') AND completed_at >= ? GROUP BY queue, status, minute`,
   pausedQueues: "SELECT name FROM queues WHERE paused = 1",
   setPaused: "INSERT INTO queues (name, paused) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused",
   workerByName: "SELECT * FROM workers WHERE name = ?",

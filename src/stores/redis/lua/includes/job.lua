@@ -179,17 +179,25 @@ local function clear_lease(id, job, keep_fields)
   redis.call('ZREM', P .. 'leases', id)
 end
 
--- Counts finishes per queue in 10-second buckets for "completed/failed in the last minute".
-local function count_finish(queue, kind, count)
-  local rate = P .. 'rate:' .. queue
-  local bucket = math.floor(NOW / 10000)
-  local n = count or 1
-  if redis.call('HINCRBY', rate, kind .. ':' .. bucket, n) == n and redis.call('HLEN', rate) > 16 then
-    for _, field in ipairs(redis.call('HKEYS', rate)) do
+-- Adds `n` to `field` of a hash of time buckets; when that starts a new bucket and the hash
+-- holds more than `most` fields, drops the buckets older than `oldest` (bounded by `most`).
+local function bump_bucket(key, kind, bucket, n, most, oldest)
+  if redis.call('HINCRBY', key, kind .. ':' .. bucket, n) == n and redis.call('HLEN', key) > most then
+    for _, field in ipairs(redis.call('HKEYS', key)) do
       local b = tonumber(string.match(field, ':(%d+)$'))
-      if b and b < bucket - 7 then redis.call('HDEL', rate, field) end
+      if b and b < oldest then redis.call('HDEL', key, field) end
     end
   end
+end
+
+-- Counts finishes per queue: 10-second buckets for "completed/failed in the last minute"
+-- (stats), and minute buckets for the last hour (the dashboard's throughput chart).
+local function count_finish(queue, kind, count)
+  local n = count or 1
+  local bucket = math.floor(NOW / 10000)
+  bump_bucket(P .. 'rate:' .. queue, kind, bucket, n, 16, bucket - 7)
+  local minute = math.floor(NOW / 60000)
+  bump_bucket(P .. 'minutes:' .. queue, kind, minute, n, 124, minute - 61)
 end
 
 -- Moves a job to a final status; `fields` are extra hash fields (result, error).
