@@ -37,6 +37,8 @@ export interface AppDeps {
   sseKeepAliveMs?: number;
   /** Most event streams open at once (default 200); each holds a store subscription. */
   maxEventStreams?: number;
+  /** /metrics stops counting job events this long after the last scrape (default 10 minutes). */
+  metricsIdleMs?: number;
 }
 
 /** Defaults of the optional dependencies. */
@@ -47,6 +49,8 @@ export const APP_DEFAULTS = {
   // Each open stream holds a store subscription (on Redis, a connection of its own): the cap
   // keeps token holders from exhausting the store's connections and starving the workers.
   maxEventStreams: 200,
+  // Prometheus scrapes every 15-60 s; ten minutes without one means nobody is collecting.
+  metricsIdleMs: 10 * 60_000,
   // Deep enough for any sensible payload (the core allows 32 levels inside it), shallow
   // enough that no parser or validator recursion is at risk.
   maxJsonDepth: 64,
@@ -100,7 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keepAliveMs: deps.sseKeepAliveMs ?? APP_DEFAULTS.sseKeepAliveMs,
     maxStreams: deps.maxEventStreams ?? APP_DEFAULTS.maxEventStreams,
   });
-  await registerMetricsRoutes(app, { client: deps.client, workerTtlMs });
+  registerMetricsRoutes(app, { client: deps.client, workerTtlMs, idleMs: deps.metricsIdleMs ?? APP_DEFAULTS.metricsIdleMs });
   if (deps.dashboard && sessions !== null) registerDashboardRoutes(app, { client: deps.client, root: deps.dashboard.root, sessions });
   return app;
 }

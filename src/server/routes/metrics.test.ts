@@ -1,8 +1,9 @@
 // GET /metrics after real jobs ran: counters, histograms and gauges, checked by promtool.
 import { spawnSync } from "node:child_process";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FULL, createTestServer, type TestServer } from "../../../test/support/server.js";
+import { FULL, createTestServer, wrapStore, type TestServer } from "../../../test/support/server.js";
 import { waitFor } from "../../../test/support/wait-for.js";
+import type { Store } from "../../core/store.js";
 import { escapeLabel } from "../metrics.js";
 
 function promtoolAvailable(): boolean {
@@ -26,6 +27,8 @@ describe("GET /metrics", () => {
   };
 
   const runJobs = async () => {
+    // Counting starts with the first scrape (the store is watched only while someone scrapes).
+    await scrape();
     await server.startWorker();
     const post = (task: string) =>
       server.app.inject({ method: "POST", url: "/jobs", headers: FULL, payload: { task, payload: null, max_attempts: 1 } });
@@ -61,6 +64,37 @@ describe("GET /metrics", () => {
     const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
     expect(`${check.stdout}${check.stderr}`.trim()).toBe("");
     expect(check.status).toBe(0);
+  });
+
+  it("watches the store only from the first scrape until scrapes stop, then starts again from zero", async () => {
+    await server.close();
+    let active = 0;
+    let started = 0;
+    server = await createTestServer({
+      deps: { metricsIdleMs: 200 },
+      wrapStore: (store) =>
+        wrapStore(store, {
+          watch: async (...args: Parameters<Store["watch"]>) => {
+            started += 1;
+            active += 1;
+            const stop = await store.watch(...args);
+            return async () => {
+              active -= 1;
+              await stop();
+            };
+          },
+        }),
+    });
+    expect(started).toBe(0);
+    await runJobs();
+    expect(active).toBe(1);
+    expect(await scrape()).toContain('caudex_jobs_completed_total{queue="default",task="echo"} 2');
+    await waitFor(() => active === 0, { what: "the subscription to end once scrapes stop" });
+    const fresh = await scrape();
+    expect(active).toBe(1);
+    expect(started).toBe(2);
+    expect(fresh).not.toContain("caudex_jobs_completed_total{");
+    expect(fresh).toContain('caudex_jobs{queue="default",status="COMPLETED"} 2');
   });
 
   it("escapes label values", () => {

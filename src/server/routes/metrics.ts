@@ -1,6 +1,9 @@
 // GET /metrics in the Prometheus text format. Counters and histograms count the store's job
-// events seen by this server process since it started (from every worker, via client.on);
+// events (from every worker, via client.on) seen by this server process since the first scrape;
 // gauges (jobs by status, live workers) are read from the store at scrape time.
+// The event subscription exists only while someone scrapes: on Redis, an open subscription makes
+// every claim and settlement also write its event to the shared stream (about 10 us more Redis
+// time per job), which a deployment without Prometheus should not pay.
 import type { FastifyInstance } from "fastify";
 import type { Client } from "../../core/client.js";
 import type { JobEvent } from "../../core/events.js";
@@ -67,11 +70,70 @@ async function gauges(client: Client, workerTtlMs: number): Promise<GaugeSnapsho
   ];
 }
 
-/** Subscribes to job events and registers GET /metrics; the subscription ends with the app. */
-export async function registerMetricsRoutes(app: FastifyInstance, deps: { client: Client; workerTtlMs: number }): Promise<void> {
-  const metrics = new JobMetrics();
-  const unsubscribe = await deps.client.on("*", (event) => metrics.observe(event));
-  app.addHook("onClose", async () => unsubscribe());
+/** Counters fed by a store subscription that starts at the first scrape and ends when scrapes stop. */
+export class ScrapedMetrics {
+  metrics = new JobMetrics();
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private subscribing: Promise<void> | null = null;
+  private lastScrape = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly client: Client,
+    private readonly idleMs: number,
+  ) {
+    this.timer = setInterval(() => void this.stopIfIdle(), Math.max(50, Math.min(idleMs, 60_000)));
+    this.timer.unref();
+  }
+
+  /** Whether job events are being counted now. */
+  get counting(): boolean {
+    return this.unsubscribe !== null;
+  }
+
+  /**
+   * Notes a scrape; starts counting when nothing is counted yet. A subscription that fails (the
+   * store is down) is tried again at the next scrape; this one still gets the gauges' answer.
+   */
+  async scraped(): Promise<void> {
+    this.lastScrape = Date.now();
+    if (this.unsubscribe !== null) return;
+    this.subscribing ??= this.client
+      .on("*", (event) => this.metrics.observe(event))
+      .then(
+        (stop) => {
+          this.unsubscribe = stop;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.subscribing = null;
+      });
+    await this.subscribing;
+  }
+
+  /** Ends the subscription after `idleMs` without a scrape; the next scrape starts from zero (a counter reset). */
+  async stopIfIdle(now = Date.now()): Promise<void> {
+    if (this.unsubscribe === null || now - this.lastScrape < this.idleMs) return;
+    const stop = this.unsubscribe;
+    this.unsubscribe = null;
+    this.metrics = new JobMetrics();
+    await stop().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.subscribing?.catch(() => undefined);
+    const stop = this.unsubscribe;
+    this.unsubscribe = null;
+    await stop?.();
+  }
+}
+
+/** Registers GET /metrics; job events are counted while scrapes keep coming (see ScrapedMetrics). */
+export function registerMetricsRoutes(app: FastifyInstance, deps: { client: Client; workerTtlMs: number; idleMs: number }): ScrapedMetrics {
+  const scraped = new ScrapedMetrics(deps.client, deps.idleMs);
+  app.addHook("onClose", async () => scraped.close());
   app.get(
     "/metrics",
     {
@@ -83,8 +145,10 @@ export async function registerMetricsRoutes(app: FastifyInstance, deps: { client
       },
     },
     async (_request, reply) => {
-      const text = renderMetrics([...metrics.families(), ...(await gauges(deps.client, deps.workerTtlMs))]);
+      await scraped.scraped();
+      const text = renderMetrics([...scraped.metrics.families(), ...(await gauges(deps.client, deps.workerTtlMs))]);
       return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
     },
   );
+  return scraped;
 }
