@@ -3,7 +3,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import type { ChildConfig, ChildMessage } from "./worker-child.js";
 
-// BENCH_CPU_PROF_DIR=<dir> makes each worker process write a V8 CPU profile there (--cpu-prof).
+// BENCH_CPU_PROF_DIR=<dir> makes each worker process write a V8 CPU profile there (--cpu-prof);
+// BENCH_NODE_FLAGS adds other Node flags (space-separated, e.g. --heap-prof).
 const CHILD = new URL("./worker-child.ts", import.meta.url).pathname;
 
 /** What the processes reported when stopped. */
@@ -19,7 +20,7 @@ export class WorkerProcesses {
   /** Forks `count` processes and resolves once each has its worker connected. */
   static async start(count: number, config: ChildConfig): Promise<WorkerProcesses> {
     const children = Array.from({ length: count }, () =>
-      fork(CHILD, [JSON.stringify(config)], { execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_CPU_PROF_DIR] : [])], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+      fork(CHILD, [JSON.stringify(config)], { execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_CPU_PROF_DIR] : []), ...(process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [])], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
     );
     await Promise.all(children.map((child) => nextMessage(child, "ready")));
     return new WorkerProcesses(children);
