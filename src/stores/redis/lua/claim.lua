@@ -42,7 +42,7 @@ for qi = 10 + 3 * carried, #ARGV do
         local attempt = (tonumber(v[6]) or 0) + 1
         local n = #out - 1
         redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW, 'worker', worker,
-          'inc', inc, 'token', ARGV[8] .. '.' .. n, 'lease', expires)
+          'inc', inc, 'token', ARGV[8] .. '.' .. n)
         -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
         if v[15] then redis.call('HDEL', key, 'sf') end
         later('ZADD', leases, expires, id)

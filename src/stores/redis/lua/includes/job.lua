@@ -175,6 +175,7 @@ end
 
 -- Drops the lease of a running job (its token stops being valid at once).
 local function clear_lease(id, job, keep_fields)
+  -- ('lease' is no longer written; deleting it clears hashes written by earlier versions.)
   if not keep_fields then redis.call('HDEL', job_key(id), 'token', 'lease', 'inc') end
   redis.call('ZREM', P .. 'leases', id)
 end
