@@ -42,14 +42,19 @@ for i = 0, n - 1 do
     redis.call('HSET', job_key(id), unpack(fields))
     set_status(id, queue, nil, status)
     if status == 'SCHEDULED' then redis.call('ZADD', P .. 'scheduled', run_at, id) end
+    -- A queue list that already held jobs before this call is a known queue (every job in a
+    -- list was enqueued here first): only a queue that was empty needs adding to `queues`.
+    local known = false
     if status == 'QUEUED' then
       pushed[queue] = (pushed[queue] or 0) + 1
-      wake(queue, redis.call('RPUSH', P .. 'queue:' .. queue, id), pushed[queue])
+      local length = redis.call('RPUSH', P .. 'queue:' .. queue, id)
+      wake(queue, length, pushed[queue])
+      known = length > pushed[queue]
     end
     if ARGV[b + 7] ~= '' then redis.call('ZADD', P .. 'project:' .. ARGV[b + 7], 0, id) end
     if ARGV[b + 8] ~= '' then redis.call('ZADD', P .. 'user:' .. ARGV[b + 8], 0, id) end
     if idem ~= '' then redis.call('HSET', KEYS[1], idem, id) end
-    redis.call('SADD', P .. 'queues', queue)
+    if not known then redis.call('SADD', P .. 'queues', queue) end
     local etype = (status == 'PENDING' and 'job:created') or (status == 'SCHEDULED' and 'job:scheduled') or 'job:enqueued'
     emit(id, {queue = queue, task = task}, etype, status, nil, true)
     out[#out + 1] = {1, status, run_at or ''}
