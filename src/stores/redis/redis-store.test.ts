@@ -121,8 +121,17 @@ describe.skipIf(!available)("redis store", () => {
       expect(calls).toBe("1");
       expect(await store.getJob(a?.id ?? "")).toMatchObject({ status: "COMPLETED", result: { n: 1 } });
       expect((await store.getJob(b?.id ?? ""))?.status).toBe("PROCESSING");
-      // A claim that fails takes its carried completions down with it (none is acknowledged).
-      const [c] = next;
+      // A claim that fails in Redis after settling what it carried (here: a queue key of the
+      // wrong type) has written those completions in full; the callers are not told OK.
+      const [c, d] = next;
+      await admin.set(store.keys.queue("broken"), "not a list");
+      const written = store.complete({ jobId: d?.id ?? "", token: d?.leaseToken ?? "" }, "kept");
+      await expect(store.claim({ queues: ["broken"], worker: "w", incarnation: "i", limit: 1, leaseMs: 1000 })).rejects.toThrow(/WRONGTYPE/);
+      await expect(written).rejects.toThrow(/WRONGTYPE/);
+      expect(await store.getJob(d?.id ?? "")).toMatchObject({ status: "COMPLETED", result: "kept" });
+      expect(await admin.zscore(store.keys.leases(), d?.id ?? "")).toBeNull();
+      expect((await store.stats()).find((q) => q.queue === "default")?.counts).toMatchObject({ PROCESSING: 2, COMPLETED: 2 });
+      // A claim that cannot reach Redis takes its carried completions down with it (none is acknowledged).
       const own = await RedisServer.start();
       const lost = await RedisStore.connect({ url: own.url, namespace: "carry" });
       await own.kill();

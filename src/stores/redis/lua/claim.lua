@@ -6,7 +6,7 @@
 -- ARGV[7] promote limit, ARGV[8] token base, ARGV[9] n = completions carried,
 -- ARGV[10 .. 9 + 3n] (job id, token, result JSON) per completion, then the queue names.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
--- complete does (includes/completions.lua), and share the call's batched writes.
+-- complete does (includes/completions.lua), and their writes are done before the claim starts.
 -- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, record...}: each record is one JSON
 -- array text, built here so the worker parses one string per job instead of a flat hash
 -- (field order: CLAIM_RECORD in job-hash.ts):
@@ -20,6 +20,10 @@ local expires = NOW + tonumber(ARGV[6])
 local carried = tonumber(ARGV[9])
 local settled = {}
 complete_range(10, 9 + 3 * carried, settled)
+-- The completions are written in full before the claim part starts: Redis does not undo a
+-- script that fails, so a claim that errors must not leave them half-recorded.
+finish_completions()
+flush_later()
 promote_due(tonumber(ARGV[7]))
 local out = {'OK', settled}
 local leases = P .. 'leases'
@@ -63,6 +67,5 @@ for qi = 10 + 3 * carried, #ARGV do
     end
   end
 end
-finish_completions()
 flush_later()
 return out
