@@ -1,6 +1,6 @@
 // Bounds for untrusted JSON: payloads, results and metadata are plain JSON, limited in size
 // and depth, and never evaluated.
-import { InvalidPayloadError } from "./errors.js";
+import { CaudexError, InvalidPayloadError } from "./errors.js";
 
 /** Limits applied to every payload, result and meta object. */
 export interface JsonLimits {
@@ -40,4 +40,17 @@ export function encodeJson(value: unknown, what: string, limits: JsonLimits = DE
     throw new InvalidPayloadError(`${what} is larger than ${limits.maxBytes} bytes`);
   }
   return text;
+}
+
+/**
+ * A task's result as stored JSON text. A result JSON cannot hold (a BigInt, a cycle) is the
+ * task's fault: it throws TASK_ERROR, and the worker fails the job for good instead of letting
+ * its lease expire and running it again.
+ */
+export function encodeResult(result: unknown): string {
+  try {
+    return JSON.stringify(result) ?? "null";
+  } catch (error) {
+    throw new CaudexError("TASK_ERROR", `The task's result cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }

@@ -242,12 +242,11 @@ export class Worker {
     const lease = { jobId: job.id, token: job.leaseToken };
     let counted: "processed" | "failed" = "processed";
     const completion = this.store.complete(lease, (outcome.result ?? null) as Json).catch((error: unknown) => {
-      if (error instanceof CaudexError) throw error;
-      // The store could not encode the result (a BigInt, a cycle): fail the job for good
-      // rather than let its lease expire and run it again.
+      // Only a result the store cannot encode (encodeResult: a BigInt, a cycle) fails the job for
+      // good; any other error is the store's, and the lease's expiry will run the job again.
+      if (!(error instanceof CaudexError) || error.code !== "TASK_ERROR") throw error;
       counted = "failed";
-      const message = `The task's result cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`;
-      return this.store.fail({ ...lease, error: { code: "TASK_ERROR", message }, retryDelayMs: null });
+      return this.store.fail({ ...lease, error: { code: "TASK_ERROR", message: error.message }, retryDelayMs: null });
     });
     this.settle(job.id, completion, () => {
       this[counted] += 1;

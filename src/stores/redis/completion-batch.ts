@@ -4,6 +4,7 @@
 // A claim sent in that tick takes the waiting completions along instead (`take`), so a worker
 // that frees slots and claims again pays one call, not two.
 import { LeaseLostError } from "../../core/errors.js";
+import { encodeResult } from "../../core/json.js";
 import type { Json } from "../../core/job.js";
 import type { Lease } from "../../core/store.js";
 import { ScriptStatus, type ScriptReply } from "./scripts.js";
@@ -33,7 +34,7 @@ export class CompletionBatch {
     return new Promise((resolve, reject) => {
       // process.nextTick runs after the promise jobs of this tick: slots freed together share a call.
       if (this.pending.length === 0) process.nextTick(() => this.flush());
-      this.pending.push({ lease, result: JSON.stringify(result), resolve, reject });
+      this.pending.push({ lease, result: encodeResult(result), resolve, reject });
     });
   }
 

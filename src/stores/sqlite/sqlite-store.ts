@@ -14,6 +14,7 @@ import {
 import type { JobEvent } from "../../core/events.js";
 import { newToken } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import { encodeResult } from "../../core/json.js";
 import { CANCELABLE, REMOVABLE, RETRYABLE, type JobStatus } from "../../core/job-states.js";
 import type {
   ClaimRequest,
@@ -167,7 +168,7 @@ export class SqliteStore implements Store {
   async complete(lease: Lease, result: Json): Promise<void> {
     await this.grouped(() => {
       const now = this.clock.now();
-      const row = this.st.complete.get({ id: lease.jobId, token: lease.token, now, result: JSON.stringify(result) }) as
+      const row = this.st.complete.get({ id: lease.jobId, token: lease.token, now, result: encodeResult(result) }) as
         | JobRow
         | undefined;
       if (row === undefined) throw new LeaseLostError(lease.jobId);
