@@ -4,7 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FULL, createTestServer, wrapStore, type TestServer } from "../../../test/support/server.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 import type { Store } from "../../core/store.js";
+import type { Client } from "../../core/client.js";
 import { escapeLabel } from "../metrics.js";
+import { ScrapedMetrics } from "./metrics.js";
 
 function promtoolAvailable(): boolean {
   return spawnSync("promtool", ["--version"], { encoding: "utf8" }).status === 0;
@@ -95,6 +97,23 @@ describe("GET /metrics", () => {
     expect(started).toBe(2);
     expect(fresh).not.toContain("caudex_jobs_completed_total{");
     expect(fresh).toContain('caudex_jobs{queue="default",status="COMPLETED"} 2');
+  });
+
+  it("ends a subscription that was still being made when the server closed", async () => {
+    let stopped = 0;
+    let answer: (stop: () => Promise<void>) => void = () => undefined;
+    const slow = { on: () => new Promise<() => Promise<void>>((resolve) => (answer = resolve)) } as unknown as Client;
+    const scraped = new ScrapedMetrics(slow, 60_000);
+    const first = scraped.scraped();
+    const closing = scraped.close();
+    answer(async () => {
+      stopped += 1;
+    });
+    await Promise.all([first, closing]);
+    expect(stopped).toBe(1);
+    expect(scraped.counting).toBe(false);
+    await scraped.scraped();
+    expect(scraped.counting).toBe(false);
   });
 
   it("escapes label values", () => {

@@ -76,6 +76,7 @@ export class ScrapedMetrics {
   private unsubscribe: (() => Promise<void>) | null = null;
   private subscribing: Promise<void> | null = null;
   private lastScrape = 0;
+  private closed = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -97,12 +98,14 @@ export class ScrapedMetrics {
    */
   async scraped(): Promise<void> {
     this.lastScrape = Date.now();
-    if (this.unsubscribe !== null) return;
+    if (this.unsubscribe !== null || this.closed) return;
     this.subscribing ??= this.client
       .on("*", (event) => this.metrics.observe(event))
       .then(
-        (stop) => {
-          this.unsubscribe = stop;
+        async (stop) => {
+          // Closed while subscribing: nothing would ever end this subscription.
+          if (this.closed) await stop().catch(() => undefined);
+          else this.unsubscribe = stop;
         },
         () => undefined,
       )
@@ -122,11 +125,12 @@ export class ScrapedMetrics {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
-    await this.subscribing?.catch(() => undefined);
+    await this.subscribing;
     const stop = this.unsubscribe;
     this.unsubscribe = null;
-    await stop?.();
+    await stop?.().catch(() => undefined);
   }
 }
 
