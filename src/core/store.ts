@@ -112,7 +112,9 @@ export interface Store {
   stats(): Promise<QueueStats[]>;
   /**
    * Jobs completed and failed for good per queue and minute, from the minute holding `since`
-   * (epoch ms) on; only minutes with a finish appear. The store keeps about the last hour.
+   * (epoch ms) on; only minutes with a finish appear. Redis counts finishes as they happen and
+   * keeps about the last hour; SQLite counts the finished jobs it still stores (a job pruned,
+   * removed or retried since no longer counts).
    */
   finishesPerMinute(since: number): Promise<MinuteFinishes[]>;
 
