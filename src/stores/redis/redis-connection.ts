@@ -4,7 +4,7 @@
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import { CaudexError, StoreMisconfiguredError, StoreUnavailableError } from "../../core/errors.js";
 import type { Json } from "../../core/job.js";
-import type { RedisConnection } from "./scripts.js";
+import { UnexpectedReplyError, type RedisConnection } from "./scripts.js";
 
 /** How to reach Redis: a URL, Sentinel/TLS/ACL settings in `redisOptions`, or Cluster nodes. */
 export interface RedisConnectionOptions {
@@ -59,9 +59,15 @@ export function duplicateConnection(redis: RedisConnection): RedisConnection {
 
 const TRANSIENT = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY|NOREPLICAS)/;
 
-/** Maps connection failures (and a server that is loading or failing over) to STORE_UNAVAILABLE. */
+/**
+ * Maps connection failures (and a server that is loading or failing over) to STORE_UNAVAILABLE.
+ * Reply errors of a reachable server and errors of this program (a TypeError, a script reply of
+ * the wrong shape) pass through as they are: "Redis is unavailable" would send an operator
+ * after the wrong thing.
+ */
 export function toStoreError(error: unknown): unknown {
-  if (error instanceof CaudexError) return error;
+  if (error instanceof CaudexError || error instanceof UnexpectedReplyError) return error;
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const isReply = error instanceof Error && error.name === "ReplyError";
   if (isReply && !TRANSIENT.test(message)) return error;

@@ -36,6 +36,11 @@ export interface ScriptContext {
 }
 
 const STATUSES = new Set<string>(Object.values(ScriptStatus));
+
+/** A script answered in a shape its caller does not know: a bug (or a foreign script), not an outage. */
+export class UnexpectedReplyError extends Error {
+  override name = "UnexpectedReplyError";
+}
 const LUA_DIR = new URL("./lua/", import.meta.url);
 
 function readSource(name: string): string {
@@ -80,7 +85,7 @@ export class RedisScript<K extends string, A extends string> {
 
   private check(reply: unknown): ScriptReply {
     if (!Array.isArray(reply) || typeof reply[0] !== "string" || !STATUSES.has(reply[0])) {
-      throw new Error(`Script ${this.name} returned an unexpected reply: ${JSON.stringify(reply)?.slice(0, 200)}`);
+      throw new UnexpectedReplyError(`Script ${this.name} returned an unexpected reply: ${JSON.stringify(reply)?.slice(0, 200)}`);
     }
     return { status: reply[0] as ScriptStatusValue, data: reply.slice(1) as unknown[] };
   }
