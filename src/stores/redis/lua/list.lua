@@ -20,17 +20,25 @@ else
     sources[#sources + 1] = status_source(s)
   end
 end
--- Up to `chunk` ids of one source below the cursor, newest first.
+-- Up to `chunk` ids of one source below the cursor, newest first. `leases` is read and sorted
+-- once per call, however many passes the scan takes.
+local sorted_leases = nil
 local function page(key, after, chunk)
   if key ~= P .. 'leases' then
     return redis.call('ZREVRANGEBYLEX', key, after == '' and '+' or '(' .. after, '-', 'LIMIT', 0, chunk)
   end
-  local ids = {}
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', key, '-inf', '+inf')) do
-    if after == '' or id < after then ids[#ids + 1] = id end
+  if not sorted_leases then
+    sorted_leases = redis.call('ZRANGEBYSCORE', key, '-inf', '+inf')
+    table.sort(sorted_leases, function(a, b) return a > b end)
   end
-  table.sort(ids, function(a, b) return a > b end)
-  return {unpack(ids, 1, math.min(chunk, #ids))}
+  local ids = {}
+  for _, id in ipairs(sorted_leases) do
+    if after == '' or id < after then
+      ids[#ids + 1] = id
+      if #ids >= chunk then break end
+    end
+  end
+  return ids
 end
 local function matches(job)
   return job.status and (status == '' or job.status == status) and (queue == '' or job.queue == queue)
