@@ -134,6 +134,29 @@ describe("health when the store misbehaves", () => {
     }
   });
 
+  it("shares one store check among the health requests of one second", async () => {
+    let checks = 0;
+    const server = await createTestServer({
+      wrapStore: (store) =>
+        wrapStore(store, {
+          stats: async () => {
+            checks += 1;
+            return store.stats();
+          },
+        }),
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => server.app.inject({ url: "/monitoring/health" })));
+      expect(answers.every((res) => res.statusCode === 200)).toBe(true);
+      expect(checks).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await server.app.inject({ url: "/monitoring/health" });
+      expect(checks).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("answers 503 down when the store is unreachable", async () => {
     const server = await createTestServer();
     try {

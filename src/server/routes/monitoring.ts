@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Client } from "../../core/client.js";
 import type { AuthRouteConfig } from "../auth.js";
-import { checkHealth } from "../health.js";
+import { checkHealth, type HealthReport } from "../health.js";
 import {
   errorRef,
   failedQuery,
@@ -41,7 +41,17 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
   registerFailedRoutes(app, deps.client);
 }
 
+// The health route needs no token (load balancers call it), so callers share its store work:
+// requests during a check wait for that check, and a report is reused for this long.
+const HEALTH_REUSE_MS = 1000;
+
 function registerHealthRoute(app: FastifyInstance, { client, workerTtlMs }: MonitoringRoutesDeps): void {
+  let current: { report: Promise<HealthReport>; at: number } | null = null;
+  const health = (): Promise<HealthReport> => {
+    const now = Date.now();
+    if (current === null || now - current.at >= HEALTH_REUSE_MS) current = { report: checkHealth(client, workerTtlMs), at: now };
+    return current.report;
+  };
   app.get(
     "/monitoring/health",
     {
@@ -54,7 +64,7 @@ function registerHealthRoute(app: FastifyInstance, { client, workerTtlMs }: Moni
       },
     },
     async (_request, reply) => {
-      const report = await checkHealth(client, workerTtlMs);
+      const report = await health();
       return reply.code(report.status === "down" ? 503 : 200).send(report);
     },
   );
