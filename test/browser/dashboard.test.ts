@@ -1,13 +1,16 @@
 // The dashboard in real headless Chromium against a real server, SQLite store and worker:
 // sign-in, live updates, actions, text-only rendering, read-only sessions, CSRF, reconnects,
-// and the screenshots of every view in docs/screenshots.
-import { existsSync, mkdirSync } from "node:fs";
+// and a screenshot of every view: into a temporary folder, or into docs/screenshots (the
+// README's pictures) with UPDATE_SCREENSHOTS=1, so that a test run leaves the tree as it was.
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../support/wait-for.js";
 import { CHROMIUM_PATH, DashboardStack, FULL_TOKEN, READ_TOKEN, launchChromium, openGate } from "./dashboard-stack.js";
 
-const SHOTS = "docs/screenshots";
+const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : mkdtempSync(join(tmpdir(), "caudex-shots-"));
 const XSS = `<img src=x onerror="window.__xss=1">`;
 // Under CI the browser must be there: a missing Chromium fails the run instead of skipping it.
 const runnable = existsSync(CHROMIUM_PATH) || process.env.CI === "true";
