@@ -1,10 +1,11 @@
 // Which failures count as "Redis is unavailable" (STORE_UNAVAILABLE) and which pass through.
-import { ReplyError } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { CaudexError } from "../../core/errors.js";
 import { toStoreError } from "./redis-connection.js";
 import { UnexpectedReplyError } from "./scripts.js";
 
+// What ioredis rejects with when the server answers with an error.
+const replyError = (message: string): Error => Object.assign(new Error(message), { name: "ReplyError" });
 const code = (error: unknown): string | undefined => (error instanceof CaudexError ? error.code : undefined);
 
 describe("toStoreError", () => {
@@ -12,12 +13,12 @@ describe("toStoreError", () => {
     const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6390"), { code: "ECONNREFUSED" });
     expect(code(toStoreError(refused))).toBe("STORE_UNAVAILABLE");
     expect(code(toStoreError(new Error("Connection is closed.")))).toBe("STORE_UNAVAILABLE");
-    expect(code(toStoreError(new ReplyError("LOADING Redis is loading the dataset in memory")))).toBe("STORE_UNAVAILABLE");
-    expect(code(toStoreError(new ReplyError("READONLY You can't write against a read only replica.")))).toBe("STORE_UNAVAILABLE");
+    expect(code(toStoreError(replyError("LOADING Redis is loading the dataset in memory")))).toBe("STORE_UNAVAILABLE");
+    expect(code(toStoreError(replyError("READONLY You can't write against a read only replica.")))).toBe("STORE_UNAVAILABLE");
   });
 
   it("passes through reply errors of a reachable server and this program's own errors", () => {
-    const wrongType = new ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value");
+    const wrongType = replyError("WRONGTYPE Operation against a key holding the wrong kind of value");
     expect(toStoreError(wrongType)).toBe(wrongType);
     const bug = new TypeError("Cannot read properties of undefined (reading 'x')");
     expect(toStoreError(bug)).toBe(bug);
