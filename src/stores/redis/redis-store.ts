@@ -6,6 +6,7 @@ import { InvalidOptionsError, InvalidTransitionError, JobNotFoundError, LeaseLos
 import type { JobEvent } from "../../core/events.js";
 import { newToken } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import { gatherFinishes } from "../../core/finishes.js";
 import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
@@ -278,18 +279,9 @@ export class RedisStore implements Store {
 
   async finishesPerMinute(since: number): Promise<MinuteFinishes[]> {
     const reply = await this.run(scripts.finishesPerMinute, { keys: { queues: this.keys.queues() }, argv: { firstMinute: Math.floor(since / 60_000) } });
-    const byKey = new Map<string, MinuteFinishes>();
-    for (const [queue, kind, minute, count] of reply.data as Array<[string, string, number, number]>) {
-      const key = `${queue}\u0000${minute}`;
-      let row = byKey.get(key);
-      if (row === undefined) {
-        row = { queue, minute: Number(minute) * 60_000, completed: 0, failed: 0 };
-        byKey.set(key, row);
-      }
-      if (kind === "done") row.completed = Number(count);
-      else row.failed = Number(count);
-    }
-    return [...byKey.values()];
+    return gatherFinishes(
+      (reply.data as Array<[string, string, number, number]>).map(([queue, kind, minute, count]) => ({ queue, minute: Number(minute), kind: kind === "done" ? "completed" : "failed", count: Number(count) })),
+    );
   }
 
   async pauseQueue(queue: string): Promise<void> {

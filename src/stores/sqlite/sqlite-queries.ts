@@ -2,6 +2,7 @@
 // Each hits an index of migrations/001-init.sql; stats read one consistent snapshot.
 import type BetterSqlite3 from "better-sqlite3";
 import type { JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
+import { gatherFinishes } from "../../core/finishes.js";
 import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
 import { rowToJob, type JobRow } from "./rows.js";
 import type { Statements } from "./statements.js";
@@ -31,19 +32,8 @@ export function listJobs(db: BetterSqlite3.Database, filter: JobFilter, limit: n
  * `completed_at`; a FAILED job retried since is no longer counted).
  */
 export function finishesPerMinute(st: Statements, since: number): MinuteFinishes[] {
-  const byKey = new Map<string, MinuteFinishes>();
-  const start = Math.floor(since / 60_000) * 60_000;
-  for (const r of st.finishesPerMinute.all(start) as Array<{ queue: string; status: string; minute: number; n: number }>) {
-    const key = `${r.queue}\u0000${r.minute}`;
-    let row = byKey.get(key);
-    if (row === undefined) {
-      row = { queue: r.queue, minute: r.minute * 60_000, completed: 0, failed: 0 };
-      byKey.set(key, row);
-    }
-    if (r.status === "COMPLETED") row.completed = r.n;
-    else row.failed = r.n;
-  }
-  return [...byKey.values()];
+  const rows = st.finishesPerMinute.all(Math.floor(since / 60_000) * 60_000) as Array<{ queue: string; status: string; minute: number; n: number }>;
+  return gatherFinishes(rows.map((r) => ({ queue: r.queue, minute: r.minute, kind: r.status === "COMPLETED" ? "completed" : "failed", count: r.n })));
 }
 
 /** Counts by queue and status, oldest waiting age, and finishes in the last minute. */
