@@ -97,6 +97,15 @@ describe.skipIf(!available)("redis store", () => {
     await store.waitForWork(["default"], 10, new AbortController().signal);
     expect((await store.getJob(job.id))?.result).toBe("ok");
     expect(await store.stats()).toHaveLength(1);
+    expect(await store.finishesPerMinute(0)).toMatchObject([{ queue: "default", completed: 1 }]);
+    // A claim that carries a completion, and a prune pass, under the same rules.
+    const second = newJob();
+    await store.enqueue([second]);
+    const [held] = await store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 1, leaseMs: 1000 });
+    const carried = store.complete({ jobId: second.id, token: held?.leaseToken ?? "" }, null);
+    await store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 1, leaseMs: 1000 });
+    await carried;
+    expect(await store.prune(10)).toBe(0);
     expect((await store.health()).ok).toBe(true);
     await store.close();
   });
