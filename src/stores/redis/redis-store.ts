@@ -2,21 +2,24 @@
 // transition is one Lua script (scripts.ts) run on the server's clock; this class encodes
 // arguments, decodes replies, and maps script statuses to the error catalogue.
 import type { Clock } from "../../core/clock.js";
-import { InvalidOptionsError, InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError, WorkerNameTakenError } from "../../core/errors.js";
+import { InvalidOptionsError, InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import { newToken } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { gatherFinishes } from "../../core/finishes.js";
-import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
+import type { JobStatus } from "../../core/job-states.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
-import { WORKER_FORGET_MS, isLiveNamesake } from "../../core/worker-registry.js";
+import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
-import { decodeClaimed, decodeEvent, decodeJob, decodeWorker, enqueueArgs, firstEvent, hashFields, newJobRecord, unstoredEvents } from "./job-hash.js";
+import { decodeClaimed, decodeJob, enqueueArgs, hashFields, newJobRecord } from "./job-hash.js";
 import { RedisKeys } from "./keys.js";
+import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.js";
+import { decodeJobPage, decodeStats, jobEventsOf } from "./replies.js";
 import { inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
-import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type ScriptReply } from "./scripts.js";
+import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply } from "./scripts.js";
+import { RedisWorkers } from "./redis-workers.js";
 import { WorkSignal } from "./work-signal.js";
 
 /** Options of the Redis store. */
@@ -33,12 +36,6 @@ const CLAIM_PROMOTE_LIMIT = 100;
 const SCAN_BUDGET = 5000;
 // An idle worker still claims for real this often, even when no announcement came.
 const QUIET_CLAIM_MS = 10_000;
-// One maintenance pass per namespace per this window, whichever process gets there first.
-const MAINTENANCE_WINDOW_MS = 900;
-// A registry entry younger than this may belong to a live namesake (checked by pid on this host).
-const LIVE_NAMESAKE_MS = 60_000;
-
-type RunInput<K extends string, A extends string> = Parameters<RedisScript<K, A>["run"]>[2];
 
 /** A Store on one Redis namespace (single server, Sentinel or Cluster). */
 export class RedisStore implements Store {
@@ -48,9 +45,8 @@ export class RedisStore implements Store {
   private readonly completions: CompletionBatch;
   private closed = false;
   private lastRealClaim = 0;
-  private leasesQuietUntil = 0;
-  private expiryQuietUntil = 0;
-  private maintenanceIdleUntil = 0;
+  private readonly window: MaintenanceWindow | null;
+  private readonly workers: RedisWorkers;
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -61,6 +57,9 @@ export class RedisStore implements Store {
   ) {
     this.signal = new WorkSignal(redis, keys.wakeChannel());
     this.feed = new EventFeed(redis, keys, log);
+    this.window =
+      clock === undefined ? new MaintenanceWindow(async () => (await this.call(() => redis.set(keys.maintenanceTick(), "1", "PX", MAINTENANCE_WINDOW_MS, "NX"))) !== null) : null;
+    this.workers = new RedisWorkers({ redis, keys, run: (script, input) => this.run(script, input), call: (fn) => this.call(fn), now: () => this.now() });
     this.completions = new CompletionBatch((rest) => this.run(scripts.complete, { keys: { leases: keys.leases() }, argv: {}, rest }));
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
@@ -163,40 +162,24 @@ export class RedisStore implements Store {
     if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(lease.jobId);
   }
 
-  /**
-   * Maintenance passes are coordinated per namespace: the first process in each window runs
-   * them, and the others skip the round trips (as they do when nothing is due). Not with a test clock.
-   */
+  /** Coordinated per namespace (see MaintenanceWindow), except with a test clock. */
   async promoteDue(limit: number): Promise<number> {
-    const coordinated = this.clock === undefined;
-    if (coordinated) {
-      // A process that lost the window stays out for a few windows: the winner keeps the role
-      // while it lives, and another process takes over within seconds when it dies.
-      const won = Date.now() >= this.maintenanceIdleUntil && (await this.call(() => this.redis.set(this.keys.maintenanceTick(), "1", "PX", MAINTENANCE_WINDOW_MS, "NX"))) !== null;
-      if (!won) {
-        if (Date.now() >= this.maintenanceIdleUntil) this.maintenanceIdleUntil = Date.now() + 3 * MAINTENANCE_WINDOW_MS;
-        this.leasesQuietUntil = this.expiryQuietUntil = Date.now() + MAINTENANCE_WINDOW_MS / 2;
-        return 0;
-      }
-    }
+    if (this.window !== null && !(await this.window.enter())) return 0;
     const k = this.keys;
     const reply = await this.run(scripts.promoteDue, { keys: { scheduled: k.scheduled(), leases: k.leases(), expiry: k.expiry() }, argv: { limit } });
     const [promoted, leasesDue, expiryDue] = reply.data.map(Number);
-    if (coordinated) {
-      this.leasesQuietUntil = leasesDue === 1 ? 0 : Date.now() + MAINTENANCE_WINDOW_MS / 2;
-      this.expiryQuietUntil = expiryDue === 1 ? 0 : Date.now() + MAINTENANCE_WINDOW_MS / 2;
-    }
+    this.window?.seen(leasesDue === 1, expiryDue === 1);
     return promoted ?? 0;
   }
 
   async recoverExpired(limit: number, stallLimit: number): Promise<RecoverResult> {
-    if (Date.now() < this.leasesQuietUntil) return { requeued: 0, failed: 0 };
+    if (this.window?.leasesQuiet === true) return { requeued: 0, failed: 0 };
     const reply = await this.run(scripts.recoverExpired, { keys: { leases: this.keys.leases() }, argv: { limit, stallLimit } });
     return { requeued: Number(reply.data[0]), failed: Number(reply.data[1]) };
   }
 
   async prune(limit: number): Promise<number> {
-    if (Date.now() < this.expiryQuietUntil) return 0;
+    if (this.window?.expiryQuiet === true) return 0;
     const k = this.keys;
     const reply = await this.run(scripts.prune, { keys: { expiry: k.expiry(), workers: k.workers(), workerBeats: k.workerBeats() }, argv: { limit, forgetMs: WORKER_FORGET_MS } });
     return Number(reply.data[0]);
@@ -248,33 +231,18 @@ export class RedisStore implements Store {
         user: filter.userId ?? "",
       },
     });
-    const [next, ...entries] = reply.data as [string, ...Array<[string, unknown]>];
-    return { jobs: entries.map(([id, flat]) => decodeJob(id, hashFields(flat))), nextCursor: next === "" ? null : next };
+    return decodeJobPage(reply.data);
   }
 
   async jobEvents(jobId: string): Promise<JobEvent[]> {
     const [hash, bodies] = await this.call(() => Promise.all([this.redis.hgetall(this.keys.job(jobId)), this.redis.lrange(this.keys.timeline(jobId), 0, -1)]));
-    const fields = new Map(Object.entries(hash));
-    if (fields.size === 0) return [];
-    const queue = fields.get("queue") ?? "";
-    const task = fields.get("task") ?? "";
-    return [firstEvent(jobId, fields), ...bodies.map((body) => decodeEvent(body, jobId, queue, task)), ...unstoredEvents(jobId, fields)];
+    return jobEventsOf(jobId, hash, bodies);
   }
 
   async stats(): Promise<QueueStats[]> {
     const k = this.keys;
     const reply = await this.run(scripts.stats, { keys: { queues: k.queues(), counts: k.counts(), paused: k.paused() }, argv: {} });
-    const now = Number(reply.data[0]);
-    return (reply.data.slice(1) as Array<[string, number, string, number, number, ...number[]]>)
-      .map(([queue, paused, oldest, done, failed, ...counts]) => ({
-        queue,
-        counts: Object.fromEntries(JOB_STATUSES.map((s, i) => [s, Number(counts[i] ?? 0)])) as Record<JobStatus, number>,
-        oldestWaitingMs: oldest === "" ? null : Math.max(0, now - Number(oldest)),
-        completedLastMinute: Number(done),
-        failedLastMinute: Number(failed),
-        paused: Number(paused) === 1,
-      }))
-      .sort((a, b) => a.queue.localeCompare(b.queue));
+    return decodeStats(reply.data);
   }
 
   async finishesPerMinute(since: number): Promise<MinuteFinishes[]> {
@@ -295,36 +263,20 @@ export class RedisStore implements Store {
     });
   }
 
-  async registerWorker(info: WorkerInfo, stallLimit: number): Promise<number> {
-    const k = this.keys;
-    const [existing, beat] = await this.call(() => Promise.all([this.redis.hget(k.workers(), info.name), this.redis.zscore(k.workerBeats(), info.name)]));
-    if (existing !== null && beat !== null && Number(beat) >= (await this.now()) - LIVE_NAMESAKE_MS) {
-      const holder = JSON.parse(existing) as WorkerInfo;
-      if (isLiveNamesake(holder, info)) throw new WorkerNameTakenError(info.name, holder.pid);
-    }
-    const reply = await this.run(scripts.registerWorker, { keys: { workers: k.workers(), workerBeats: k.workerBeats() }, argv: { name: info.name, incarnation: info.incarnation, info: JSON.stringify(info), stallLimit } });
-    return Number(reply.data[0]);
+  registerWorker(info: WorkerInfo, stallLimit: number): Promise<number> {
+    return this.workers.register(info, stallLimit);
   }
 
-  async heartbeatWorker(info: WorkerInfo): Promise<boolean> {
-    const k = this.keys;
-    const reply = await this.run(scripts.heartbeatWorker, { keys: { workers: k.workers(), workerBeats: k.workerBeats() }, argv: { name: info.name, incarnation: info.incarnation, info: JSON.stringify(info) } });
-    return reply.status === ScriptStatus.Ok;
+  heartbeatWorker(info: WorkerInfo): Promise<boolean> {
+    return this.workers.heartbeat(info);
   }
 
-  async unregisterWorker(name: string, incarnation: string): Promise<void> {
-    await this.run(scripts.unregisterWorker, { keys: { workers: this.keys.workers(), workerBeats: this.keys.workerBeats() }, argv: { name, incarnation } });
+  unregisterWorker(name: string, incarnation: string): Promise<void> {
+    return this.workers.unregister(name, incarnation);
   }
 
-  async listWorkers(ttlMs: number): Promise<WorkerInfo[]> {
-    const since = (await this.now()) - ttlMs;
-    const beats = await this.call(() => this.redis.zrangebyscore(this.keys.workerBeats(), since, "+inf", "WITHSCORES"));
-    if (beats.length === 0) return [];
-    const names = beats.filter((_, i) => i % 2 === 0);
-    const infos = await this.call(() => this.redis.hmget(this.keys.workers(), ...names));
-    return names
-      .flatMap((name, i) => (infos[i] == null ? [] : [decodeWorker(infos[i], Number(beats[i * 2 + 1]))]))
-      .sort((a, b) => a.name.localeCompare(b.name));
+  listWorkers(ttlMs: number): Promise<WorkerInfo[]> {
+    return this.workers.list(ttlMs);
   }
 
   async waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {

@@ -37,6 +37,9 @@ export interface ScriptContext {
 
 const STATUSES = new Set<string>(Object.values(ScriptStatus));
 
+/** The named keys and arguments of one script run. */
+export type RunInput<K extends string, A extends string> = Parameters<RedisScript<K, A>["run"]>[2];
+
 /** A script answered in a shape its caller does not know: a bug (or a foreign script), not an outage. */
 export class UnexpectedReplyError extends Error {
   override name = "UnexpectedReplyError";
