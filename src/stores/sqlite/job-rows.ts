@@ -3,11 +3,12 @@
 // store opened; none opens one itself.
 import { JobNotFoundError } from "../../core/errors.js";
 import type { JobEvent, JobEventType } from "../../core/events.js";
-import type { JobError, NewJob, WorkerInfo } from "../../core/job.js";
+import { newToken } from "../../core/ids.js";
+import type { ClaimedJob, JobError, NewJob, WorkerInfo } from "../../core/job.js";
 import { newJobRecord } from "../../core/job-record.js";
 import type { JobStatus } from "../../core/job-states.js";
-import type { EnqueueResult, RecoverResult } from "../../core/store.js";
-import { rowToJob, type JobRow } from "./rows.js";
+import type { ClaimRequest, EnqueueResult, RecoverResult } from "../../core/store.js";
+import { rowToClaimed, rowToJob, type JobRow } from "./rows.js";
 import type { Statements } from "./statements.js";
 
 /** The row-level steps, on one connection's prepared statements. */
@@ -51,6 +52,25 @@ export class JobRows {
     const type: JobEventType = status === "PENDING" ? "job:created" : status === "SCHEDULED" ? "job:scheduled" : "job:enqueued";
     this.st.insertEvent.run(now, type, job.id, job.queue, job.task, status, 0, null, null);
     return { job: newJobRecord(job, status, now, runAt), created: true };
+  }
+
+  /** A claim: promotes due jobs, then leases up to `limit` QUEUED jobs in queue priority order. */
+  claim(request: ClaimRequest, now: number): ClaimedJob[] {
+    this.promoteDue(now, 1000);
+    const paused = this.pausedQueues();
+    const claimed: ClaimedJob[] = [];
+    for (const queue of request.queues) {
+      if (claimed.length >= request.limit) break;
+      if (paused.has(queue)) continue;
+      const ids = this.st.headOfQueue.pluck().all(queue, request.limit - claimed.length) as string[];
+      for (const id of ids) {
+        const token = newToken();
+        const row = this.st.claimOne.get({ id, now, worker: request.worker, incarnation: request.incarnation, token, expires: now + request.leaseMs }) as JobRow;
+        this.event("job:started", row, now, { durationMs: now - (row.enqueued_at ?? now) });
+        claimed.push(rowToClaimed(row));
+      }
+    }
+    return claimed;
   }
 
   promoteDue(now: number, limit: number): number {

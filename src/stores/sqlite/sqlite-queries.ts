@@ -6,6 +6,7 @@ import { gatherFinishes } from "../../core/finishes.js";
 import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
 import { rowToJob, type JobRow } from "./rows.js";
 import type { Statements } from "./statements.js";
+import type { StoreHealth } from "../../core/store.js";
 
 /** Lists jobs newest first with AND-ed filters; `cursor` is the last id of the previous page. */
 export function listJobs(db: BetterSqlite3.Database, filter: JobFilter, limit: number, cursor: string | null): JobPage {
@@ -60,4 +61,18 @@ export function queueStats(db: BetterSqlite3.Database, st: Statements, now: numb
     for (const name of paused) entry(name).paused = true;
   })();
   return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+}
+
+const SYNCHRONOUS_NAMES = ["OFF", "NORMAL", "FULL", "EXTRA"];
+
+/** The store answers; its journal mode and the synchronous setting it really runs with. */
+export function sqliteHealth(db: BetterSqlite3.Database, path: string): StoreHealth {
+  try {
+    db.prepare("SELECT 1").get();
+    const journal = db.pragma("journal_mode", { simple: true }) as string;
+    const warnings = path === ":memory:" ? ["the database is in memory: jobs are lost when the process exits"] : [];
+    return { ok: true, warnings, details: { path, journalMode: journal, synchronous: SYNCHRONOUS_NAMES[db.pragma("synchronous", { simple: true }) as number] ?? "unknown" } };
+  } catch (error) {
+    return { ok: false, warnings: [], details: { error: String(error) } };
+  }
 }

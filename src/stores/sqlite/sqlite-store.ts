@@ -9,10 +9,8 @@ import {
   InvalidTransitionError,
   LeaseLostError,
   StoreUnavailableError,
-  WorkerNameTakenError,
 } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
-import { newToken } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { encodeResult } from "../../core/json.js";
 import { CANCELABLE, REMOVABLE, RETRYABLE, type JobStatus } from "../../core/job-states.js";
@@ -27,14 +25,15 @@ import type {
   Store,
   StoreHealth,
 } from "../../core/store.js";
-import { WORKER_FORGET_MS, isLiveNamesake } from "../../core/worker-registry.js";
+import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { migrate } from "./migrate.js";
-import { rowToClaimed, rowToEvent, rowToJob, rowToWorker, type EventRow, type JobRow, type WorkerRow } from "./rows.js";
+import { rowToEvent, rowToJob, type EventRow, type JobRow } from "./rows.js";
 import { GroupCommit } from "./group-commit.js";
 import { JobRows } from "./job-rows.js";
-import { finishesPerMinute, listJobs, queueStats } from "./sqlite-queries.js";
+import { finishesPerMinute, listJobs, queueStats, sqliteHealth } from "./sqlite-queries.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
 import { prepareStatements, type Statements } from "./statements.js";
+import { heartbeatWorker, liveWorkers, registerWorker, watchEvents } from "./sqlite-workers.js";
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -51,7 +50,6 @@ export interface SqliteStoreOptions {
 /** Default database file, relative to the working directory. */
 export const DEFAULT_SQLITE_PATH = "./data/caudex.db";
 // PRAGMA synchronous answers a number; health reports the name, read from the connection.
-const SYNCHRONOUS_NAMES = ["OFF", "NORMAL", "FULL", "EXTRA"];
 const PROGRESS_EVENT_TTL_MS = 3600_000;
 
 type Db = BetterSqlite3.Database;
@@ -127,30 +125,7 @@ export class SqliteStore implements Store {
     // A read first: idle workers polling many queues must not take the write lock for nothing.
     if (!this.mayHaveWork(request.queues, now)) return [];
     // Grouped: a worker's claim usually shares its transaction with the settlement before it.
-    return this.grouped(() => {
-      const now = this.clock.now();
-      this.rows.promoteDue(now, 1000);
-      const paused = this.rows.pausedQueues();
-      const claimed: ClaimedJob[] = [];
-      for (const queue of request.queues) {
-        if (claimed.length >= request.limit) break;
-        if (paused.has(queue)) continue;
-        const ids = this.st.headOfQueue.pluck().all(queue, request.limit - claimed.length) as string[];
-        for (const id of ids) {
-          const row = this.st.claimOne.get({
-            id,
-            now,
-            worker: request.worker,
-            incarnation: request.incarnation,
-            token: newToken(),
-            expires: now + request.leaseMs,
-          }) as JobRow;
-          this.rows.event("job:started", row, now, { durationMs: now - (row.enqueued_at ?? now) });
-          claimed.push(rowToClaimed(row));
-        }
-      }
-      return claimed;
-    });
+    return this.grouped(() => this.rows.claim(request, this.clock.now()));
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {
@@ -326,26 +301,11 @@ export class SqliteStore implements Store {
   }
 
   async registerWorker(info: WorkerInfo, stallLimit: number): Promise<number> {
-    return this.write(() => {
-      const now = this.clock.now();
-      const existing = this.st.workerByName.get(info.name) as WorkerRow | undefined;
-      if (existing !== undefined && existing.heartbeat_at >= now - 60_000 && isLiveNamesake(rowToWorker(existing), info)) {
-        throw new WorkerNameTakenError(info.name, existing.pid);
-      }
-      this.rows.upsertWorker(info, now);
-      // Jobs held by an earlier incarnation of this name: that process is gone, release them now.
-      const rows = this.st.jobsOfWorker.all(info.name, info.incarnation) as JobRow[];
-      return this.rows.stall(rows, now, stallLimit, "its worker restarted").requeued;
-    });
+    return this.write(() => registerWorker(this.st, this.rows, info, stallLimit, this.clock.now()));
   }
 
   async heartbeatWorker(info: WorkerInfo): Promise<boolean> {
-    return this.write(() => {
-      const existing = this.st.workerByName.get(info.name) as WorkerRow | undefined;
-      if (existing !== undefined && existing.incarnation !== info.incarnation) return false;
-      this.rows.upsertWorker(info, this.clock.now());
-      return true;
-    }, false);
+    return this.write(() => heartbeatWorker(this.st, this.rows, info, this.clock.now()), false);
   }
 
   async unregisterWorker(name: string, incarnation: string): Promise<void> {
@@ -353,7 +313,7 @@ export class SqliteStore implements Store {
   }
 
   async listWorkers(ttlMs: number): Promise<WorkerInfo[]> {
-    return (this.st.liveWorkers.all(this.clock.now() - ttlMs) as WorkerRow[]).map(rowToWorker);
+    return liveWorkers(this.st, this.clock.now() - ttlMs);
   }
 
   async waitForWork(_queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -361,34 +321,12 @@ export class SqliteStore implements Store {
   }
 
   async watch(listener: (event: JobEvent) => void, options: EventWatchOptions = {}): Promise<() => Promise<void>> {
-    let last = options.afterSeq !== undefined && /^\d+$/.test(options.afterSeq)
-      ? Number(options.afterSeq)
-      : (this.st.lastEventSeq.pluck().get() as number);
-    const deliver = (): void => {
-      if (this.closed) return;
-      for (;;) {
-        const rows = this.st.eventsAfter.all(last, 500) as EventRow[];
-        for (const row of rows) {
-          last = row.seq;
-          listener(rowToEvent(row));
-        }
-        if (rows.length < 500) return;
-      }
-    };
-    deliver();
-    const stop = this.notifier.watch(deliver);
+    const stop = watchEvents(this.st, this.notifier, () => this.closed, listener, options.afterSeq);
     return async () => stop();
   }
 
   async health(): Promise<StoreHealth> {
-    try {
-      this.db.prepare("SELECT 1").get();
-      const journal = this.db.pragma("journal_mode", { simple: true }) as string;
-      const warnings = this.path === ":memory:" ? ["the database is in memory: jobs are lost when the process exits"] : [];
-      return { ok: true, warnings, details: { path: this.path, journalMode: journal, synchronous: SYNCHRONOUS_NAMES[this.db.pragma("synchronous", { simple: true }) as number] ?? "unknown" } };
-    } catch (error) {
-      return { ok: false, warnings: [], details: { error: String(error) } };
-    }
+    return sqliteHealth(this.db, this.path);
   }
 
   async close(): Promise<void> {
