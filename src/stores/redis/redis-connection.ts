@@ -61,13 +61,13 @@ const TRANSIENT = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY|NOREP
 
 /**
  * Maps connection failures (and a server that is loading or failing over) to STORE_UNAVAILABLE.
- * Reply errors of a reachable server and errors of this program (a TypeError, a script reply of
- * the wrong shape) pass through as they are: "Redis is unavailable" would send an operator
- * after the wrong thing.
+ * Reply errors of a reachable server and a script reply of the wrong shape pass through as they
+ * are: "Redis is unavailable" would send an operator after the wrong thing. (Other errors are
+ * taken for the connection's: ioredis rejects in-flight commands with whatever broke the
+ * stream, a RangeError of its reply decoder included.)
  */
 export function toStoreError(error: unknown): unknown {
   if (error instanceof CaudexError || error instanceof UnexpectedReplyError) return error;
-  if (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const isReply = error instanceof Error && error.name === "ReplyError";
   if (isReply && !TRANSIENT.test(message)) return error;
