@@ -48,7 +48,8 @@ const HEALTH_REUSE_MS = 1000;
 function registerHealthRoute(app: FastifyInstance, { client, workerTtlMs }: MonitoringRoutesDeps): void {
   let current: { report: Promise<HealthReport>; at: number } | null = null;
   const health = (): Promise<HealthReport> => {
-    const now = Date.now();
+    // A monotonic clock: a wall clock stepped back must not keep an old report alive.
+    const now = performance.now();
     if (current === null || now - current.at >= HEALTH_REUSE_MS) current = { report: checkHealth(client, workerTtlMs), at: now };
     return current.report;
   };
