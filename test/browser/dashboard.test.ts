@@ -2,7 +2,7 @@
 // sign-in, live updates, actions, text-only rendering, read-only sessions, CSRF, reconnects,
 // and a screenshot of every view: into a temporary folder, or into docs/screenshots (the
 // README's pictures) with UPDATE_SCREENSHOTS=1, so that a test run leaves the tree as it was.
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../support/wait-for.js";
 import { CHROMIUM_PATH, DashboardStack, FULL_TOKEN, READ_TOKEN, launchChromium, openGate } from "./dashboard-stack.js";
 
-const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : mkdtempSync(join(tmpdir(), "caudex-shots-"));
+const KEEP_SHOTS = process.env.UPDATE_SCREENSHOTS === "1";
+let SHOTS = "docs/screenshots";
 const XSS = `<img src=x onerror="window.__xss=1">`;
 // Under CI the browser must be there: a missing Chromium fails the run instead of skipping it.
 const runnable = existsSync(CHROMIUM_PATH) || process.env.CI === "true";
@@ -36,7 +37,8 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is missing at ${CHROMIUM_PATH}; CI=true requires the browser tests`);
-    mkdirSync(SHOTS, { recursive: true });
+    if (KEEP_SHOTS) mkdirSync(SHOTS, { recursive: true });
+    else SHOTS = mkdtempSync(join(tmpdir(), "caudex-shots-"));
     [stack, browser] = await Promise.all([DashboardStack.start(), launchChromium()]);
     await stack.startWorker("worker-1", ["high", "default", "reports"]);
     context = await browser.newContext({ viewport: { width: 1366, height: 860 }, colorScheme: "light" });
@@ -46,6 +48,7 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
+    if (!KEEP_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
 
   it("refuses a wrong token, then signs in with an HttpOnly, SameSite=Strict cookie and shows the overview", async () => {
