@@ -1,17 +1,17 @@
 // The worker: claims jobs from an ordered list of queues, runs their tasks, and settles them.
-// It owns the run loop, timeouts and graceful stop; leases are kept by LeaseKeeper and
-// recovery by Maintenance. Every settlement carries the lease token, so a worker that lost
+// It owns the run loop, timeouts and graceful stop; settlements are sent by JobSettlement,
+// leases kept by LeaseKeeper and recovery run by Maintenance. Every settlement carries the lease token, so a worker that lost
 // its lease cannot change a job any more (the store refuses it).
 import { hostname } from "node:os";
-import { backoffDelayMs } from "./backoff.js";
-import { CaudexError, InvalidOptionsError, hasCode } from "./errors.js";
+import { CaudexError, InvalidOptionsError } from "./errors.js";
 import { TypedEmitter, type WorkerEvents } from "./events.js";
 import { newToken } from "./ids.js";
-import type { ClaimedJob, JobError, Json, WorkerInfo } from "./job.js";
+import type { ClaimedJob, Json, WorkerInfo } from "./job.js";
 import { ClaimPipeline } from "./claim-pipeline.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "./maintenance.js";
+import { JobSettlement } from "./job-settlement.js";
 import { RunningJob } from "./running-job.js";
 import { ProcessPool } from "./process-pool.js";
 import { WORKER_DEFAULTS, workerProblems, type WorkerOptions } from "./worker-options.js";
@@ -42,7 +42,7 @@ export class Worker {
   private readonly incarnation = newToken(9);
   private readonly startedAt = Date.now();
   private readonly running = new Map<string, RunningJob>();
-  private readonly settling = new Set<Promise<void>>();
+  private readonly settlement: JobSettlement;
   private readonly keeper: LeaseKeeper;
   private readonly maintenance: Maintenance | null;
   /** Stalls a job may have before it fails with STALLED, here and in maintenance. */
@@ -50,8 +50,6 @@ export class Worker {
   private readonly pool: ProcessPool | null;
   private state: WorkerInfo["state"] = "starting";
   private claimed = 0;
-  private processed = 0;
-  private failed = 0;
   private stopping = false;
   private wake = new AbortController();
   private nudge: (() => void) | null = null;
@@ -74,6 +72,7 @@ export class Worker {
     this.graceMs = this.gracePeriodMs;
     this.idleWaitMs = options.idleWaitMs ?? WORKER_DEFAULTS.idleWaitMs;
     this.log = (options.logger ?? silentLogger).child({ worker: this.name });
+    this.settlement = new JobSettlement(this.store, this.name, this.events, this.log);
     const problems = workerProblems(this);
     if (problems.length > 0) throw new InvalidOptionsError(`Invalid worker options: ${problems.join("; ")}`);
     this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, Math.max(50, Math.floor(this.leaseMs / 3)), this.log);
@@ -138,8 +137,8 @@ export class Worker {
       startedAt: this.startedAt,
       heartbeatAt: Date.now(),
       currentJobs: [...this.running.keys()],
-      processed: this.processed,
-      failed: this.failed,
+      processed: this.settlement.processed,
+      failed: this.settlement.failed,
     };
   }
 
@@ -234,67 +233,17 @@ export class Worker {
     const outcome = await executeTask(this.tasks, job, () => this.context(entry), this.pool, this.name);
     // A job that timed out, lost its lease or was handed back is already settled.
     if (entry.done) return;
-    if (!outcome.ok) {
-      await this.settleFailure(entry, outcome.error, outcome.retryable);
-      return;
-    }
-    entry.done = true;
-    const lease = { jobId: job.id, token: job.leaseToken };
-    let counted: "processed" | "failed" = "processed";
-    const completion = this.store.complete(lease, (outcome.result ?? null) as Json).catch((error: unknown) => {
-      // Only a result the store cannot encode (encodeResult: a BigInt, a cycle) fails the job for
-      // good; any other error is the store's, and the lease's expiry will run the job again.
-      if (!(error instanceof CaudexError) || error.code !== "TASK_ERROR") throw error;
-      counted = "failed";
-      return this.store.fail({ ...lease, error: { code: "TASK_ERROR", message: error.message }, retryDelayMs: null });
-    });
-    this.settle(job.id, completion, () => {
-      this[counted] += 1;
-    });
-  }
-
-  /**
-   * Frees the job's slot at once and lets its settlement complete in the background: the
-   * next claim can then share a store round trip (or transaction) with this settlement.
-   * Shutdown waits for every settlement in flight.
-   */
-  private settle(jobId: string, settlement: Promise<unknown>, onSettled: () => void): void {
-    const tracked = settlement.then(onSettled, (error: unknown) => this.reportSettleError(jobId, error));
-    this.settling.add(tracked);
-    void tracked.finally(() => this.settling.delete(tracked));
-    this.free(jobId);
+    // The slot is freed at once and the settlement completes in the background: the next
+    // claim can then share a store round trip (or transaction) with it. Shutdown waits for it.
+    if (outcome.ok) this.settlement.complete(entry, (outcome.result ?? null) as Json);
+    else this.settlement.fail(entry, outcome.error, outcome.retryable);
+    this.free(job.id);
   }
 
   private context(entry: RunningJob): TaskContext {
     return entry.context(this.log, (job, value) => this.store.progress({ jobId: job.id, token: job.leaseToken }, value));
   }
 
-  private async settleFailure(entry: RunningJob, error: JobError, retryable: boolean): Promise<void> {
-    if (entry.done) return;
-    entry.done = true;
-    const { job } = entry;
-    const retry = retryable && job.attempt < job.maxAttempts;
-    const settlement = this.store.fail({
-      jobId: job.id,
-      token: job.leaseToken,
-      error,
-      retryDelayMs: retry ? backoffDelayMs(job.backoff, job.attempt) : null,
-    });
-    this.settle(job.id, settlement, () => {
-      if (!retry) this.failed += 1;
-    });
-  }
-
-  private reportSettleError(jobId: string, error: unknown): void {
-    if (hasCode(error, "LEASE_LOST")) {
-      this.events.emit("worker:lease-lost", { name: this.name, jobId });
-      this.log.warn("lease lost; the job's outcome was discarded", { job: jobId });
-      return;
-    }
-    // The lease will expire and maintenance will requeue the job: at-least-once, not lost.
-    this.events.emit("worker:error", { name: this.name, error });
-    this.log.error("could not settle job; it will be recovered when its lease expires", { job: jobId, error: String(error) });
-  }
 
   private free(jobId: string): void {
     this.running.delete(jobId);
@@ -309,7 +258,8 @@ export class Worker {
       if (entry.done || now < entry.deadline) continue;
       entry.abort(new CaudexError("TIMEOUT", `Job ${entry.job.id} timed out after ${entry.job.timeoutMs} ms`));
       // The slot is freed now even if the task ignores its signal.
-      void this.settleFailure(entry, { code: "TIMEOUT", message: `Timed out after ${entry.job.timeoutMs} ms` }, entry.job.retryOnTimeout);
+      this.settlement.fail(entry, { code: "TIMEOUT", message: `Timed out after ${entry.job.timeoutMs} ms` }, entry.job.retryOnTimeout);
+      this.free(entry.job.id);
     }
   }
 
@@ -355,11 +305,11 @@ export class Worker {
         try {
           await this.store.release({ jobId: entry.job.id, token: entry.job.leaseToken });
         } catch (error) {
-          this.reportSettleError(entry.job.id, error);
+          this.settlement.report(entry.job.id, error);
         }
       }
       this.running.clear();
-      await Promise.all([...this.settling]);
+      await this.settlement.drain();
       this.pool?.close();
       if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
       await this.keeper.stop();
@@ -369,8 +319,9 @@ export class Worker {
       } catch (error) {
         this.log.warn("could not unregister worker", { error: String(error) });
       }
-      this.events.emit("worker:stopped", { name: this.name, processed: this.processed, failed: this.failed });
-      this.log.info("worker stopped", { processed: this.processed, failed: this.failed });
+      const { processed, failed } = this.settlement;
+      this.events.emit("worker:stopped", { name: this.name, processed, failed });
+      this.log.info("worker stopped", { processed, failed });
     })();
     await this.stopped;
   }

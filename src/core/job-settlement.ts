@@ -1,0 +1,77 @@
+// How a worker settles the jobs it ran: a completion or a failure (with the retry decision and
+// its backoff) is sent to the store under the job's lease, in the background, and counted once
+// the store took it. Errors are reported, never thrown: a settlement the store refused or could
+// not take leaves the job to its lease, and maintenance runs it again (at least once, not lost).
+import { backoffDelayMs } from "./backoff.js";
+import { CaudexError, hasCode } from "./errors.js";
+import type { TypedEmitter, WorkerEvents } from "./events.js";
+import type { JobError, Json } from "./job.js";
+import type { Logger } from "./logger.js";
+import type { RunningJob } from "./running-job.js";
+import type { Store } from "./store.js";
+
+/** Settlements of one worker, with its processed and failed counts. */
+export class JobSettlement {
+  processed = 0;
+  failed = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly workerName: string,
+    private readonly events: TypedEmitter<WorkerEvents>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Completes a job with its task's result. */
+  complete(entry: RunningJob, result: Json): void {
+    entry.done = true;
+    const { job } = entry;
+    const lease = { jobId: job.id, token: job.leaseToken };
+    let counted: "processed" | "failed" = "processed";
+    const completion = this.store.complete(lease, result).catch((error: unknown) => {
+      // Only a result the store cannot encode (encodeResult: a BigInt, a cycle) fails the job for
+      // good; any other error is the store's, and the lease's expiry will run the job again.
+      if (!(error instanceof CaudexError) || error.code !== "TASK_ERROR") throw error;
+      counted = "failed";
+      return this.store.fail({ ...lease, error: { code: "TASK_ERROR", message: error.message }, retryDelayMs: null });
+    });
+    this.track(job.id, completion, () => {
+      this[counted] += 1;
+    });
+  }
+
+  /** Fails a job's attempt: retried after its backoff while attempts remain and `retryable`. */
+  fail(entry: RunningJob, error: JobError, retryable: boolean): void {
+    entry.done = true;
+    const { job } = entry;
+    const retry = retryable && job.attempt < job.maxAttempts;
+    const settlement = this.store.fail({ jobId: job.id, token: job.leaseToken, error, retryDelayMs: retry ? backoffDelayMs(job.backoff, job.attempt) : null });
+    this.track(job.id, settlement, () => {
+      if (!retry) this.failed += 1;
+    });
+  }
+
+  /** Says why a settlement did not take, as an event and a log line. */
+  report(jobId: string, error: unknown): void {
+    if (hasCode(error, "LEASE_LOST")) {
+      this.events.emit("worker:lease-lost", { name: this.workerName, jobId });
+      this.log.warn("lease lost; the job's outcome was discarded", { job: jobId });
+      return;
+    }
+    // The lease will expire and maintenance will requeue the job: at-least-once, not lost.
+    this.events.emit("worker:error", { name: this.workerName, error });
+    this.log.error("could not settle job; it will be recovered when its lease expires", { job: jobId, error: String(error) });
+  }
+
+  /** Resolves once every settlement sent so far has ended. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  private track(jobId: string, settlement: Promise<unknown>, onSettled: () => void): void {
+    const tracked = settlement.then(onSettled, (error: unknown) => this.report(jobId, error));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+}
