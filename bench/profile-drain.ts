@@ -3,13 +3,13 @@
 // Usage: node --import tsx bench/profile-drain.ts [jobs] [processes] [concurrency]
 import { RedisServer } from "../test/support/redis-server.js";
 import { RedisProbe } from "./redis-probe.js";
+import { fill } from "./scenarios.js";
 import { openProducer } from "./systems.js";
 import { WorkerProcesses } from "./worker-processes.js";
 
 const jobs = Number(process.argv[2] ?? 20000);
 const processes = Number(process.argv[3] ?? 1);
 const concurrency = Number(process.argv[4] ?? 50);
-const PAYLOAD = { projectId: "42", userId: "7", kind: "report", pages: [1, 2, 3] };
 const server = await RedisServer.start({});
 const probe = new RedisProbe(server.url);
 try {
@@ -17,7 +17,7 @@ try {
     await probe.flush();
     const target = { system: "caudex" as const, location: server.url };
     const producer = await openProducer(target);
-    for (let i = 0; i < jobs; i += 1000) await producer.enqueueBulk(Array.from({ length: Math.min(1000, jobs - i) }, () => PAYLOAD));
+    await fill(producer, jobs);
     const workers = await WorkerProcesses.start(processes, { ...target, concurrency, recordLatency: false });
     await probe.resetCommandStats();
     const cpu0 = await probe.cpuSeconds();
@@ -26,13 +26,10 @@ try {
     while ((await producer.completed()) < jobs) await new Promise((r) => setTimeout(r, 5));
     const secs = (performance.now() - t0) / 1000;
     const cpu = ((await probe.cpuSeconds()) - cpu0) * 1e6 / jobs;
-    const stats = (await probe.redis.info("commandstats")).split("\n").filter((l) => l.startsWith("cmdstat_"));
+    const stats = await probe.commandStats();
     const results = await workers.stop();
     console.log(`round ${round}: ${Math.round(jobs / secs)} jobs/s; redis cpu ${cpu.toFixed(1)} µs/job; worker cpu ${(results.cpuMicros / jobs).toFixed(1)} µs/job`);
-    if (round === 2) for (const line of stats) {
-      const m = /cmdstat_(\w+):calls=(\d+),usec=(\d+)/.exec(line);
-      if (m) console.log(`  ${m[1]}: calls/job ${(Number(m[2]) / jobs).toFixed(3)} usec/job ${(Number(m[3]) / jobs).toFixed(2)}`);
-    }
+    if (round === 2) for (const [command, { calls, usec }] of stats) console.log(`  ${command}: calls/job ${(calls / jobs).toFixed(3)} usec/job ${(usec / jobs).toFixed(2)}`);
     await producer.close();
   }
 } finally {

@@ -1,10 +1,10 @@
 // Profiling aid: producer CPU and Redis script time per awaited enqueue, Caudex and BullMQ.
 import { RedisServer } from "../test/support/redis-server.js";
 import { RedisProbe } from "./redis-probe.js";
+import { PAYLOAD } from "./scenarios.js";
 import { openProducer } from "./systems.js";
 
 const jobs = Number(process.argv[2] ?? 10000);
-const PAYLOAD = { projectId: "42", userId: "7", kind: "report", pages: [1, 2, 3] };
 const server = await RedisServer.start({});
 const probe = new RedisProbe(server.url);
 try {
@@ -21,8 +21,7 @@ try {
       const us = ((performance.now() - t0) * 1000) / jobs;
       const cpu = process.cpuUsage(cpu0);
       const rcpu = (((await probe.cpuSeconds()) - rcpu0) * 1e6) / jobs;
-      const line = (await probe.redis.info("commandstats")).split("\n").find((l) => l.startsWith("cmdstat_evalsha:")) ?? "";
-      const scriptUs = Number(/usec=(\d+)/.exec(line)?.[1] ?? 0) / jobs;
+      const scriptUs = ((await probe.commandStats()).get("evalsha")?.usec ?? 0) / jobs;
       console.log(`${system} round ${round}: ${us.toFixed(1)} µs/enqueue wall, producer cpu ${((cpu.user + cpu.system) / jobs).toFixed(1)} µs, redis cpu ${rcpu.toFixed(1)} µs, script ${scriptUs.toFixed(1)} µs`);
       await producer.close();
     }

@@ -5,26 +5,23 @@ import { Client } from "../src/core/client.js";
 import { RedisStore } from "../src/stores/redis/redis-store.js";
 import { RedisServer } from "../test/support/redis-server.js";
 import { RedisProbe } from "./redis-probe.js";
+import { PAYLOAD } from "./scenarios.js";
+import { median } from "./stats.js";
 
 const jobs = 20000;
 const batch = Number(process.argv[2] ?? 25);
 const rounds = Number(process.argv[3] ?? 5);
 const claimFigures: number[] = [];
 const completeFigures: number[] = [];
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const server = await RedisServer.start({});
 const probe = new RedisProbe(server.url);
-const evalUsec = async (): Promise<number> => {
-  const line = (await probe.redis.info("commandstats")).split("\n").find((l) => l.startsWith("cmdstat_evalsha:"));
-  return Number(/usec=(\d+)/.exec(line ?? "")?.[1] ?? 0);
-};
+const evalUsec = async (): Promise<number> => (await probe.commandStats()).get("evalsha")?.usec ?? 0;
 try {
   for (let round = 0; round < rounds; round++) {
     await probe.flush();
     const store = await RedisStore.connect({ url: server.url, namespace: "bench" });
     const client = new Client({ store });
-    const payload = { projectId: "42", userId: "7", kind: "report", pages: [1, 2, 3] };
-    for (let i = 0; i < jobs; i += 1000) await client.enqueueMany(Array.from({ length: 1000 }, () => ({ task: "noop", payload })));
+    for (let i = 0; i < jobs; i += 1000) await client.enqueueMany(Array.from({ length: 1000 }, () => ({ task: "noop", payload: PAYLOAD })));
     await probe.resetCommandStats();
     const claimed = [];
     for (let i = 0; i < jobs; i += batch) claimed.push(...(await store.claim({ queues: ["default"], worker: "w1", incarnation: "i1", limit: batch, leaseMs: 30000 })));

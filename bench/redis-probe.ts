@@ -5,6 +5,9 @@ import { Redis } from "ioredis";
 /** Per-command call counts from `INFO commandstats`. */
 export type CommandCounts = Map<string, number>;
 
+/** Per-command calls and microseconds from `INFO commandstats`. */
+export type CommandStats = Map<string, { calls: number; usec: number }>;
+
 /** CPU seconds (user + sys) Redis has used so far, from `INFO cpu`. */
 export interface RedisCpu {
   seconds: number;
@@ -36,13 +39,17 @@ export class RedisProbe {
     await this.redis.config("RESETSTAT");
   }
 
-  async commandCounts(): Promise<CommandCounts> {
-    const counts: CommandCounts = new Map();
+  async commandStats(): Promise<CommandStats> {
+    const stats: CommandStats = new Map();
     for (const line of (await this.redis.info("commandstats")).split("\r\n")) {
-      const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-      if (match?.[1] !== undefined) counts.set(match[1], Number(match[2]));
+      const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
+      if (match?.[1] !== undefined) stats.set(match[1], { calls: Number(match[2]), usec: Number(match[3]) });
     }
-    return counts;
+    return stats;
+  }
+
+  async commandCounts(): Promise<CommandCounts> {
+    return new Map([...(await this.commandStats())].map(([command, { calls }]) => [command, calls]));
   }
 
   async close(): Promise<void> {

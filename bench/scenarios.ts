@@ -23,7 +23,8 @@ export interface Scenario {
   run(bed: Bed, jobs: number): Promise<Figures>;
 }
 
-const PAYLOAD = { projectId: "42", userId: "7", kind: "report", pages: [1, 2, 3] } satisfies Json;
+/** The small JSON payload of every benchmark job. */
+export const PAYLOAD = { projectId: "42", userId: "7", kind: "report", pages: [1, 2, 3] } satisfies Json;
 const CHUNK = 1000;
 const POLL_MS = 5;
 const LATENCY_JOBS = 1000;
@@ -42,7 +43,8 @@ async function withProducer<T>(bed: Bed, fn: (producer: Producer, target: Target
   }
 }
 
-async function fill(producer: Producer, jobs: number): Promise<void> {
+/** Enqueues `jobs` jobs in bulk chunks. */
+export async function fill(producer: Producer, jobs: number): Promise<void> {
   for (let i = 0; i < jobs; i += CHUNK) await producer.enqueueBulk(Array.from({ length: Math.min(CHUNK, jobs - i) }, () => PAYLOAD));
 }
 
