@@ -5,19 +5,12 @@
 -- ARGV[5] limit, ARGV[6] budget
 -- Returns {'OK', deleted}.
 -- @include job
-local queue, before, limit, budget = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local deleted, cursor = 0, '-'
-while deleted < limit and budget > 0 do
-  local ids = redis.call('ZRANGEBYLEX', KEYS[1], cursor, '+', 'LIMIT', 0, math.min(budget, 200))
-  if #ids == 0 then break end
-  budget = budget - #ids
-  for _, id in ipairs(ids) do
-    cursor = '(' .. id
-    local job = load(id, 'queue', 'completed')
-    if deleted < limit and (queue == '' or job.queue == queue) and tonumber(job.completed or before) < before then
-      delete_job(id)
-      deleted = deleted + 1
-    end
-  end
-end
+-- @include scan
+local queue, before = ARGV[3], tonumber(ARGV[4])
+local deleted = scan_index(KEYS[1], tonumber(ARGV[6]), tonumber(ARGV[5]), function(id)
+  local job = load(id, 'queue', 'completed')
+  if (queue ~= '' and job.queue ~= queue) or tonumber(job.completed or before) >= before then return false end
+  delete_job(id)
+  return true
+end)
 return {'OK', deleted}

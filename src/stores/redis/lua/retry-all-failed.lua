@@ -4,19 +4,12 @@
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] queue ('' = all), ARGV[4] limit, ARGV[5] budget
 -- Returns {'OK', retried}.
 -- @include job
-local queue, limit, budget = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local retried, cursor = 0, '-'
-while retried < limit and budget > 0 do
-  local ids = redis.call('ZRANGEBYLEX', KEYS[1], cursor, '+', 'LIMIT', 0, math.min(budget, 200))
-  if #ids == 0 then break end
-  budget = budget - #ids
-  for _, id in ipairs(ids) do
-    cursor = '(' .. id
-    local job = load(id, 'status', 'queue', 'task', 'worker')
-    if retried < limit and (queue == '' or job.queue == queue) then
-      retry_job(id, job)
-      retried = retried + 1
-    end
-  end
-end
+-- @include scan
+local queue = ARGV[3]
+local retried = scan_index(KEYS[1], tonumber(ARGV[5]), tonumber(ARGV[4]), function(id)
+  local job = load(id, 'status', 'queue', 'task', 'worker')
+  if queue ~= '' and job.queue ~= queue then return false end
+  retry_job(id, job)
+  return true
+end)
 return {'OK', retried}
