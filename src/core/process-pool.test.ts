@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
 import { Client } from "./client.js";
+import type { ClaimedJob } from "./job.js";
+import { silentLogger } from "./logger.js";
+import { ProcessPool } from "./process-pool.js";
 import { isTaskDefinition, type TaskDefinition } from "./task.js";
 import { Worker } from "./worker.js";
 
@@ -38,5 +41,16 @@ describe("process isolation", () => {
     const done = await client.wait(job.id, { timeoutMs: 10_000 });
     expect(done.error).toMatchObject({ code: "TASK_ERROR", message: "bad input in child" });
     expect(done.error?.stack).toContain("TypeError");
+  }, 20_000);
+
+  it("kills the child of a job that timed out while the child was still starting", async () => {
+    const pool = new ProcessPool({ tasksModule: MODULE });
+    cleanup.push(async () => pool.close());
+    const abort = new AbortController();
+    const ctx = { signal: abort.signal, progress: async () => undefined, log: silentLogger, job: { id: "job_1", attempt: 1, maxAttempts: 1, queue: "default", meta: {} } };
+    const running = pool.run({ task: "spin", payload: {} } as unknown as ClaimedJob, ctx);
+    abort.abort(new Error("timed out"));
+    await expect(running).rejects.toThrow("timed out");
+    expect(pool.size).toBe(0);
   }, 20_000);
 });

@@ -51,6 +51,11 @@ export class ProcessPool {
 
   constructor(private readonly options: IsolationOptions) {}
 
+  /** Child processes alive (running a job or idle). */
+  get size(): number {
+    return this.all.size;
+  }
+
   /** Runs the job's handler in a child; rejects with the task's error, or the signal's reason on abort. */
   async run(job: ClaimedJob, ctx: TaskContext): Promise<unknown> {
     ctx.signal.throwIfAborted();
@@ -81,6 +86,8 @@ export class ProcessPool {
       child.on("message", onMessage);
       child.once("exit", onExit);
       ctx.signal.addEventListener("abort", onAbort, { once: true });
+      // Aborted (timed out) while a child was starting: a listener added now never fires.
+      if (ctx.signal.aborted) return onAbort();
       this.send(child, { type: "run", job: { ...ctx.job, task: job.task }, payload: job.payload });
     });
   }
