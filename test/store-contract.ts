@@ -273,6 +273,9 @@ export function describeStoreContract(factory: StoreFactory): void {
       const requeued = await store.getJob(job.id);
       expect(requeued).toMatchObject({ status: "QUEUED", stalls: 1 });
       const again = await claimOne({ worker: "w2" });
+      // The old holder can neither extend the new attempt's lease nor settle it.
+      expect(await store.extendLeases("w1", [{ jobId: job.id, token: job.leaseToken }], 30_000)).toEqual([job.id]);
+      await rejectsWith(store.progress({ jobId: job.id, token: job.leaseToken }, 50), "LEASE_LOST");
       await rejectsWith(store.complete({ jobId: job.id, token: job.leaseToken }, "late"), "LEASE_LOST");
       await store.complete({ jobId: again.id, token: again.leaseToken }, "fresh");
       expect((await store.getJob(job.id))?.result).toBe("fresh");
