@@ -212,6 +212,9 @@ export function describeStoreContract(factory: StoreFactory): void {
       const job = await claimOne();
       await store.progress({ jobId: job.id, token: job.leaseToken }, { step: 2, total: 5 });
       expect((await store.getJob(job.id))?.progress).toEqual({ step: 2, total: 5 });
+      // Progress is bounded like payloads (64 KiB): a larger report changes nothing.
+      await rejectsWith(store.progress({ jobId: job.id, token: job.leaseToken }, "x".repeat(70_000)), "INVALID_PAYLOAD");
+      expect((await store.getJob(job.id))?.progress).toEqual({ step: 2, total: 5 });
     });
 
     test("schedules a retry after a failure with attempts left, then fails for good", async () => {

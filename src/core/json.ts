@@ -43,14 +43,22 @@ export function encodeJson(value: unknown, what: string, limits: JsonLimits = DE
 }
 
 /**
- * A task's result as stored JSON text. A result JSON cannot hold (a BigInt, a cycle) is the
- * task's fault: it throws TASK_ERROR, and the worker fails the job for good instead of letting
- * its lease expire and running it again.
+ * A task's result as stored JSON text, within the same limits as payloads. A result that is not
+ * plain JSON or is too large is the task's fault: it throws TASK_ERROR, and the worker fails the
+ * job for good instead of letting its lease expire and running it again.
  */
 export function encodeResult(result: unknown): string {
   try {
-    return JSON.stringify(result) ?? "null";
+    return encodeJson(result, "The task's result");
   } catch (error) {
-    throw new CaudexError("TASK_ERROR", `The task's result cannot be stored as JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new CaudexError("TASK_ERROR", `The task's result cannot be stored: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+/** Progress is reported often and kept on the job and in its timeline: 64 KiB, 16 levels. */
+export const PROGRESS_JSON_LIMITS: JsonLimits = { maxBytes: 64 * 1024, maxDepth: 16 };
+
+/** A progress report as stored JSON text; INVALID_PAYLOAD when it is not plain JSON or too large. */
+export function encodeProgress(progress: unknown): string {
+  return encodeJson(progress, "Progress", PROGRESS_JSON_LIMITS);
 }

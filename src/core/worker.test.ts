@@ -95,14 +95,17 @@ describe("Worker", () => {
     expect(await client.wait(job.id, { timeoutMs: 5000 })).toMatchObject({ status: "COMPLETED", result: 2, attempt: 2 });
   });
 
-  it("fails a job for good when its result cannot be stored as JSON", async () => {
+  it("fails a job for good when its result cannot be stored: not JSON, or too large", async () => {
     const bigint = defineTask("bigint", () => ({ n: 10n }), { maxAttempts: 3 });
-    const { client, worker } = setup([bigint]);
+    const huge = defineTask("huge", () => "x".repeat(2 * 1024 * 1024), { maxAttempts: 3 });
+    const { client, worker } = setup([bigint, huge]);
     await worker.start();
-    const job = await client.enqueue(bigint, {}, { maxAttempts: 3 });
-    const done = await client.wait(job.id, { timeoutMs: 5000 });
-    expect(done).toMatchObject({ status: "FAILED", attempt: 1, error: { code: "TASK_ERROR" } });
-    expect(done.error?.message).toContain("cannot be stored as JSON");
+    const notJson = await client.wait((await client.enqueue(bigint, {}, { maxAttempts: 3 })).id, { timeoutMs: 5000 });
+    expect(notJson).toMatchObject({ status: "FAILED", attempt: 1, error: { code: "TASK_ERROR" } });
+    expect(notJson.error?.message).toContain("bigint is not JSON");
+    const tooLarge = await client.wait((await client.enqueue(huge, {}, { maxAttempts: 3 })).id, { timeoutMs: 5000 });
+    expect(tooLarge).toMatchObject({ status: "FAILED", attempt: 1, error: { code: "TASK_ERROR" } });
+    expect(tooLarge.error?.message).toContain("larger than 1048576 bytes");
   });
 
   it("fails a job of an unknown task with UNKNOWN_TASK and never retries it", async () => {

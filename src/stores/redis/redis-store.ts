@@ -7,6 +7,7 @@ import type { JobEvent } from "../../core/events.js";
 import { newToken } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { gatherFinishes } from "../../core/finishes.js";
+import { encodeProgress } from "../../core/json.js";
 import type { JobStatus } from "../../core/job-states.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
@@ -153,7 +154,7 @@ export class RedisStore implements Store {
   }
 
   async progress(lease: Lease, progress: Json): Promise<void> {
-    const reply = await this.run(scripts.progress, { keys: { job: this.keys.job(lease.jobId) }, argv: { jobId: lease.jobId, token: lease.token, progress: JSON.stringify(progress) } });
+    const reply = await this.run(scripts.progress, { keys: { job: this.keys.job(lease.jobId) }, argv: { jobId: lease.jobId, token: lease.token, progress: encodeProgress(progress) } });
     if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(lease.jobId);
   }
 

@@ -12,7 +12,7 @@ import {
 } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
-import { encodeResult } from "../../core/json.js";
+import { encodeProgress, encodeResult } from "../../core/json.js";
 import { CANCELABLE, REMOVABLE, RETRYABLE, type JobStatus } from "../../core/job-states.js";
 import type {
   ClaimRequest,
@@ -175,7 +175,7 @@ export class SqliteStore implements Store {
   async progress(lease: Lease, progress: Json): Promise<void> {
     await this.grouped(() => {
       const now = this.clock.now();
-      const row = this.st.progress.get({ id: lease.jobId, token: lease.token, progress: JSON.stringify(progress) }) as
+      const row = this.st.progress.get({ id: lease.jobId, token: lease.token, progress: encodeProgress(progress) }) as
         | JobRow
         | undefined;
       if (row === undefined) throw new LeaseLostError(lease.jobId);
