@@ -1,7 +1,7 @@
 // Client validation and defaults, on a real in-memory SQLite store.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
-import { Client } from "./client.js";
+import { Client, MAX_LIST_LIMIT } from "./client.js";
 import { defineTask } from "./task.js";
 
 const wiki = defineTask<{ projectId: string }, string>("generate_wiki", (p) => p.projectId, {
@@ -69,10 +69,15 @@ describe("Client", () => {
     expect((await client.enqueuePending(job.id)).status).toBe("QUEUED");
   });
 
-  it("caps list limits", async () => {
+  it("caps list limits at MAX_LIST_LIMIT and at least 1", async () => {
     await client.enqueueMany(Array.from({ length: 3 }, () => ({ task: wiki, payload: { projectId: "1" } })));
+    const asked: number[] = [];
+    const listJobs = store.listJobs.bind(store);
+    store.listJobs = (filter, limit, cursor) => (asked.push(limit), listJobs(filter, limit, cursor));
     expect((await client.listJobs({}, { limit: 100_000 })).jobs).toHaveLength(3);
+    expect((await client.listJobs({}, { limit: 0 })).jobs).toHaveLength(1);
     expect((await client.listJobs({}, { limit: 2 })).nextCursor).not.toBeNull();
+    expect(asked).toEqual([MAX_LIST_LIMIT, 1, 2]);
   });
 
   it("gives up waiting with WAIT_TIMEOUT and leaves the job alone", async () => {

@@ -159,7 +159,17 @@ describe("Worker", () => {
     expect((await client.listJobs({ status: "COMPLETED" })).jobs).toHaveLength(10);
   });
 
-  it("claims a batch up to its free concurrency", async () => {
+  it("stops when another process registers under its name (its heartbeat is refused)", async () => {
+    const { store, worker } = setup([echo], { name: "shared-name", leaseMs: 300 });
+    const stopped = new Promise<void>((resolve) => worker.events.on("worker:stopped", () => resolve()));
+    await worker.start();
+    // The newcomer runs on another host, so the live-namesake check cannot refuse it.
+    await store.registerWorker({ ...worker.info(), incarnation: "newcomer", host: "other-host", pid: 1 }, 3);
+    await stopped;
+    expect((await store.listWorkers(60_000)).map((w) => w.incarnation)).toEqual(["newcomer"]);
+  });
+
+  it("claims in batches of half its slots, keeping every slot busy", async () => {
     let running = 0;
     let peak = 0;
     const slow = defineTask("slow", async () => {
@@ -168,11 +178,17 @@ describe("Worker", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       running -= 1;
     });
-    const { client, worker } = setup([slow], { concurrency: 4, burst: true });
+    const { client, worker, store } = setup([slow], { concurrency: 4, burst: true });
+    const limits: number[] = [];
+    const claim = store.claim.bind(store);
+    store.claim = (request) => (limits.push(request.limit), claim(request));
     await client.enqueueMany(Array.from({ length: 8 }, () => ({ task: slow, payload: {} })));
     await worker.start();
     await worker.finished();
     expect(peak).toBe(4);
+    // One claim asks for several jobs (half the slots at a time), never for more than are free.
+    expect(limits[0]).toBe(2);
+    expect(Math.max(...limits)).toBe(2);
   });
 
   it("lets a running job finish within the grace period on stop", async () => {
