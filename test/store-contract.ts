@@ -115,6 +115,11 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect(await store.getJob(second.id)).toBeNull();
       const page = await store.listJobs({}, 10, null);
       expect(page.jobs).toHaveLength(1);
+      // Within one batch too: the second job with the key gets the first one back.
+      const [a, b] = await store.enqueue([newJob({ idempotencyKey: "k2" }), newJob({ idempotencyKey: "k2" })]);
+      expect([a?.created, b?.created]).toEqual([true, false]);
+      expect(b?.job.id).toBe(a?.job.id);
+      expect((await store.listJobs({}, 10, null)).jobs).toHaveLength(2);
     });
 
     test("holds a job as PENDING until enqueuePending", async () => {

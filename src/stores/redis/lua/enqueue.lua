@@ -7,10 +7,14 @@
 local W = 14
 local n = tonumber(ARGV[3])
 local seen = {}
+-- The job an idempotency key already names, per job of the batch (an earlier job of the same
+-- batch counts): read once here, used when storing below.
+local existing_for = {}
 for i = 0, n - 1 do
   local b = 3 + i * W
   local id, idem = ARGV[b + 1], ARGV[b + 9]
   local known = idem ~= '' and (seen['k' .. idem] or redis.call('HGET', KEYS[1], idem))
+  existing_for[i] = known
   if not known then
     if seen[id] or redis.call('EXISTS', job_key(id)) == 1 then return {'DUPLICATE', id} end
     seen[id] = true
@@ -23,7 +27,7 @@ for i = 0, n - 1 do
   local b = 3 + i * W
   local id, task, queue = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local idem = ARGV[b + 9]
-  local existing = idem ~= '' and redis.call('HGET', KEYS[1], idem)
+  local existing = existing_for[i]
   if existing then
     out[#out + 1] = {0, existing, redis.call('HGETALL', job_key(existing))}
   else

@@ -32,7 +32,9 @@ local function complete_range(from, to, out)
       -- either: jobEvents rebuilds its start and completion from the hash. Watchers still get
       -- the event.
       if v[5] or is_watching() then
-        local job = load(id, 'task', 'attempt', 'worker', 'started', 'enqueued')
+        -- (No 'enqueued': the attempt's start entry is already written when sf is set, and
+        -- without sf the event only goes to the stream.)
+        local job = load(id, 'task', 'attempt', 'worker', 'started')
         job.status, job.queue, job.sf = 'PROCESSING', queue, v[5]
         emit(id, job, 'job:completed', 'COMPLETED', '"durationMs":' .. (NOW - tonumber(job.started)), not job.sf)
       end
