@@ -107,15 +107,15 @@ describe("caudex with a bad tasks module", () => {
   });
 });
 
-describe("caudex serve", () => {
+describe.each(["serve", "dashboard"])("caudex %s", (command) => {
   it("refuses to start without a token", async () => {
-    const result = await runCli(["serve", "--db", db, "--port", "0"]);
+    const result = await runCli([command, "--db", db, "--port", "0"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("INTERNAL_SERVICE_TOKEN");
   });
 
   it("refuses --no-auth on an interface other than loopback", async () => {
-    const result = await runCli(["serve", "--no-auth", "--host", "0.0.0.0", "--db", db, "--port", "0"]);
+    const result = await runCli([command, "--no-auth", "--host", "0.0.0.0", "--db", db, "--port", "0"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("127.0.0.1");
   });

@@ -1,9 +1,9 @@
 // `caudex dashboard`: the dashboard on its own port (9181 by default, where operators of the
 // original system looked for it), with the HTTP API it talks to; closed by default like serve.
-import { CliError, ExitCode, flag, type Command } from "../command.js";
+import { ExitCode, type Command } from "../command.js";
 import { createClient, createLogger, openStore } from "../compose.js";
 import { untilStopSignal } from "../shutdown.js";
-import { isLoopback, listen } from "./serve.js";
+import { closedByDefault, listen } from "./serve.js";
 
 /** Port of `caudex dashboard` unless --port or PORT says otherwise. */
 export const DASHBOARD_PORT = 9181;
@@ -20,14 +20,7 @@ export const dashboardCommand: Command = {
   positionals: [],
   settings: ["token", "readonlyToken", "host", "port"],
   async run(ctx) {
-    const host = ctx.config.host ?? "0.0.0.0";
-    const noAuth = flag(ctx, "no-auth");
-    if (noAuth && !isLoopback(host)) {
-      throw new CliError(`--no-auth is refused on ${host}: anyone who can reach it could run and delete jobs`, { hint: "Bind to 127.0.0.1 (--host 127.0.0.1), or set INTERNAL_SERVICE_TOKEN.", exitCode: ExitCode.usage });
-    }
-    if (ctx.config.token === null && !noAuth) {
-      throw new CliError("caudex dashboard needs a token to sign in with", { hint: "Set INTERNAL_SERVICE_TOKEN (or --token); for local tests only, --no-auth --host 127.0.0.1.", exitCode: ExitCode.usage });
-    }
+    const { host, noAuth } = closedByDefault(ctx, "dashboard");
     const config = { ...ctx.config, port: ctx.explicit.has("port") ? ctx.config.port : DASHBOARD_PORT };
     const log = createLogger(config);
     const client = createClient(config, await openStore(config), null);

@@ -6,7 +6,7 @@ import type { CaudexConfig } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "../../core/maintenance.js";
 import type { TaskRegistry } from "../../core/task.js";
-import { CliError, ExitCode, flag, type Command } from "../command.js";
+import { CliError, ExitCode, flag, type Command, type CommandContext } from "../command.js";
 import { createApp, createClient, createLogger, openStore } from "../compose.js";
 import type { FastifyInstance } from "fastify";
 import { untilStopSignal } from "../shutdown.js";
@@ -17,6 +17,28 @@ export function isLoopback(host: string): boolean {
   if (host === "localhost") return true;
   if (isIP(host) === 4) return host.startsWith("127.");
   return host === "::1";
+}
+
+/**
+ * The API is closed by default (`serve` and `dashboard` alike): a token is required, and
+ * --no-auth is accepted only on a loopback host. Returns the host to bind and whether auth is off.
+ */
+export function closedByDefault(ctx: CommandContext, command: string): { host: string; noAuth: boolean } {
+  const host = ctx.config.host ?? "0.0.0.0";
+  const noAuth = flag(ctx, "no-auth");
+  if (noAuth && !isLoopback(host)) {
+    throw new CliError(`--no-auth is refused on ${host}: anyone who can reach it could run and delete jobs`, {
+      hint: "Bind to 127.0.0.1 (--host 127.0.0.1), or set a token with INTERNAL_SERVICE_TOKEN.",
+      exitCode: ExitCode.usage,
+    });
+  }
+  if (ctx.config.token === null && !noAuth) {
+    throw new CliError(`caudex ${command} needs a token: the API is closed by default`, {
+      hint: "Set INTERNAL_SERVICE_TOKEN (or --token), e.g. INTERNAL_SERVICE_TOKEN=$(openssl rand -hex 24); for local tests only, --no-auth --host 127.0.0.1.",
+      exitCode: ExitCode.usage,
+    });
+  }
+  return { host, noAuth };
 }
 
 /** Builds the app on `client` and starts listening; returns the app and its base URL. */
@@ -52,20 +74,7 @@ export const serveCommand: Command = {
   settings: ["token", "readonlyToken", "host", "port", "tasksModule", "resultTtlSeconds", "failureTtlSeconds"],
   async run(ctx) {
     const { config } = ctx;
-    const host = config.host ?? "0.0.0.0";
-    const noAuth = flag(ctx, "no-auth");
-    if (noAuth && !isLoopback(host)) {
-      throw new CliError(`--no-auth is refused on ${host}: anyone who can reach it could run and delete jobs`, {
-        hint: "Bind to 127.0.0.1 (--host 127.0.0.1), or set a token with INTERNAL_SERVICE_TOKEN.",
-        exitCode: ExitCode.usage,
-      });
-    }
-    if (config.token === null && !noAuth) {
-      throw new CliError("caudex serve needs a token: the API is closed by default", {
-        hint: "Set INTERNAL_SERVICE_TOKEN (or --token), e.g. INTERNAL_SERVICE_TOKEN=$(openssl rand -hex 24); for local tests only, --no-auth --host 127.0.0.1.",
-        exitCode: ExitCode.usage,
-      });
-    }
+    const { host, noAuth } = closedByDefault(ctx, "serve");
     const tasks = config.tasksModule === null ? null : await loadTaskModule(config.tasksModule, process.cwd());
     const log = createLogger(config);
     const client = createClient(config, await openStore(config), tasks);
