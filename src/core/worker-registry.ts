@@ -1,5 +1,5 @@
 // Rules of the worker registry that every store applies the same way.
-import type { WorkerInfo } from "./job.js";
+import type { QueueStats, WorkerInfo } from "./job.js";
 
 /** Workers whose last heartbeat is older than this are gone from the registry for good. */
 export const WORKER_FORGET_MS = 24 * 3600_000;
@@ -19,4 +19,13 @@ export function isLiveNamesake(existing: Pick<WorkerInfo, "host" | "pid" | "inca
     // EPERM means the process exists but belongs to someone else: still alive.
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * Queues whose jobs cannot run: jobs wait in QUEUED, the queue is not paused, and no live
+ * worker (other than one stopping) listens on it. Shared by the API's health and the CLI.
+ */
+export function unattendedQueueStats(stats: readonly QueueStats[], workers: readonly WorkerInfo[]): QueueStats[] {
+  const listened = new Set(workers.filter((w) => w.state !== "stopping").flatMap((w) => w.queues));
+  return stats.filter((s) => s.counts.QUEUED > 0 && !s.paused && !listened.has(s.queue));
 }

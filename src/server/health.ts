@@ -2,6 +2,7 @@
 // and every queue with waiting jobs has a worker. The check races a deadline, so a hung
 // store makes the answer "down" in time instead of hanging the probe.
 import type { Client } from "../core/client.js";
+import { unattendedQueueStats } from "../core/worker-registry.js";
 
 /** The health verdict and why. */
 export interface HealthReport {
@@ -42,9 +43,8 @@ export async function checkHealth(client: Client, workerTtlMs: number, deadlineM
   if (!health.ok) return { status: "down", store, reasons: ["the store is unreachable", ...health.warnings] };
   const reasons = [...health.warnings];
   if (workers.length === 0) reasons.push("no live worker");
-  const served = new Set(workers.flatMap((w) => w.queues));
-  for (const queue of stats) {
-    if (queue.counts.QUEUED > 0 && !queue.paused && workers.length > 0 && !served.has(queue.queue)) {
+  if (workers.length > 0) {
+    for (const queue of unattendedQueueStats(stats, workers)) {
       reasons.push(`${queue.counts.QUEUED} job(s) wait on queue "${queue.queue}", which no live worker listens to`);
     }
   }
