@@ -45,8 +45,22 @@ export const WORKER_DEFAULTS = {
 };
 
 /** Checks resolved worker settings; returns the problems found. */
-export function workerProblems(w: { name: string; queues: readonly string[]; concurrency: number }): string[] {
+export function workerProblems(w: {
+  name: string;
+  queues: readonly string[];
+  concurrency: number;
+  leaseMs?: number;
+  gracePeriodMs?: number;
+  idleWaitMs?: number;
+}): string[] {
   const problems: string[] = [];
+  const within = (value: number | undefined, what: string, min: number, max: number): void => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) problems.push(`${what} must be an integer from ${min} to ${max}`);
+  };
+  // A lease shorter than 100 ms expires before its first heartbeat (a third of it) can land.
+  within(w.leaseMs, "leaseMs", 100, 24 * 3600_000);
+  within(w.gracePeriodMs, "gracePeriodMs", 0, 24 * 3600_000);
+  within(w.idleWaitMs, "idleWaitMs", 1, 3600_000);
   if (w.name.length === 0 || w.name.length > 128) problems.push("name must be 1 to 128 characters");
   if (w.queues.length === 0) problems.push("queues must not be empty");
   for (const q of w.queues) if (!isValidQueueName(q)) problems.push(`queue "${q}" is not a valid name`);

@@ -252,5 +252,9 @@ describe("Worker", () => {
     open.push(store);
     expect(() => new Worker({ store, tasks: [], concurrency: 0 })).toThrow(/concurrency/);
     expect(() => new Worker({ store, tasks: [], queues: ["bad queue"] })).toThrow(/queue/);
+    expect(() => new Worker({ store, tasks: [], leaseMs: 0 })).toThrow(/leaseMs must be an integer from 100/);
+    expect(() => new Worker({ store, tasks: [], leaseMs: Number.NaN })).toThrow(/leaseMs/);
+    expect(() => new Worker({ store, tasks: [], gracePeriodMs: -1 })).toThrow(/gracePeriodMs/);
+    expect(() => new Worker({ store, tasks: [], idleWaitMs: 0 })).toThrow(/idleWaitMs/);
   });
 });
