@@ -6,6 +6,8 @@ import type { WorkerInfo } from "./job.js";
 
 /** What the keeper needs from its worker. */
 export interface LeaseHolder {
+  /** The worker's name. */
+  readonly name: string;
   leases(): Lease[];
   info(): WorkerInfo;
   /** The store refused these leases: the jobs were canceled, or taken over after a stall. */
@@ -46,7 +48,7 @@ export class LeaseKeeper {
     try {
       const leases = this.holder.leases();
       if (leases.length > 0) {
-        const lost = await this.store.extendLeases(this.holder.info().name, leases, this.leaseMs);
+        const lost = await this.store.extendLeases(this.holder.name, leases, this.leaseMs);
         if (lost.length > 0) this.holder.onLeasesLost(lost);
       }
       const alive = await this.store.heartbeatWorker(this.holder.info());

@@ -8,7 +8,7 @@ import { TypedEmitter, type WorkerEvents } from "./events.js";
 import { newToken } from "./ids.js";
 import type { ClaimedJob, Json, WorkerInfo } from "./job.js";
 import { ClaimPipeline } from "./claim-pipeline.js";
-import { LeaseKeeper } from "./lease-keeper.js";
+import { LeaseKeeper, type LeaseHolder } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "./maintenance.js";
 import { JobSettlement } from "./job-settlement.js";
@@ -73,16 +73,14 @@ export class Worker {
     this.idleWaitMs = options.idleWaitMs ?? WORKER_DEFAULTS.idleWaitMs;
     this.log = (options.logger ?? silentLogger).child({ worker: this.name });
     this.settlement = new JobSettlement(this.store, this.name, this.events, this.log);
-    const problems = workerProblems(this);
+    const problems = workerProblems({ name: this.name, queues: this.queues, concurrency: this.concurrency, leaseMs: this.leaseMs, gracePeriodMs: this.gracePeriodMs, idleWaitMs: this.idleWaitMs });
     if (problems.length > 0) throw new InvalidOptionsError(`Invalid worker options: ${problems.join("; ")}`);
     this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, Math.max(50, Math.floor(this.leaseMs / 3)), this.log);
     this.pool = options.isolation === undefined ? null : new ProcessPool(options.isolation);
     const maintenance = options.maintenance ?? true;
-    this.stallLimit = typeof maintenance === "object" ? (maintenance.stallLimit ?? DEFAULT_MAINTENANCE.stallLimit) : DEFAULT_MAINTENANCE.stallLimit;
-    this.maintenance =
-      maintenance === false
-        ? null
-        : new Maintenance(this.store, { ...DEFAULT_MAINTENANCE, ...(maintenance === true ? {} : maintenance) }, this.log);
+    const settings = { ...DEFAULT_MAINTENANCE, ...(typeof maintenance === "object" ? maintenance : {}) };
+    this.stallLimit = settings.stallLimit;
+    this.maintenance = maintenance === false ? null : new Maintenance(this.store, settings, this.log);
   }
 
   /** Registers the worker and starts claiming; resolves once it runs. */
@@ -263,8 +261,9 @@ export class Worker {
     }
   }
 
-  private leaseHolder() {
+  private leaseHolder(): LeaseHolder {
     return {
+      name: this.name,
       leases: (): Lease[] =>
         [...this.running.values()].filter((r) => !r.done).map((r) => ({ jobId: r.job.id, token: r.job.leaseToken })),
       info: () => this.info(),
