@@ -10,9 +10,6 @@ import type { JobStatus } from "../../core/job-states.js";
 // listpack encoding to a hashtable, which roughly triples the memory of a waiting job.
 type JobOpts = [number, number, number, number, number, number, 0 | 1];
 
-/** Number of script arguments per job in the enqueue script. */
-export const ENQUEUE_FIELDS = 14;
-
 /** The enqueue script's 14 arguments for one job. */
 export function enqueueArgs(job: NewJob): string[] {
   const b = job.backoff;

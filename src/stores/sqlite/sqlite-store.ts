@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
+import { DEFAULT_CONFIG } from "../../core/config.js";
 import {
   InvalidTransitionError,
   LeaseLostError,
@@ -47,8 +48,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-/** Default database file, relative to the working directory. */
-export const DEFAULT_SQLITE_PATH = "./data/caudex.db";
 // PRAGMA synchronous answers a number; health reports the name, read from the connection.
 const PROGRESS_EVENT_TTL_MS = 3600_000;
 
@@ -68,7 +67,7 @@ export class SqliteStore implements Store {
   private closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
-    this.path = options.path ?? DEFAULT_SQLITE_PATH;
+    this.path = options.path ?? DEFAULT_CONFIG.sqlitePath;
     this.clock = options.clock ?? systemClock;
     // Loaded here, not at import: the driver is only needed when this store is used.
     const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;

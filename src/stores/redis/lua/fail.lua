@@ -13,7 +13,7 @@ if ARGV[6] == '' then
   emit(id, job, 'job:failed', 'FAILED', extra)
 else
   local delay = tonumber(ARGV[6])
-  clear_lease(id, job)
+  clear_lease(id)
   if delay <= 0 then
     redis.call('HSET', KEYS[1], 'status', 'QUEUED', 'error', err, 'enqueued', NOW)
     to_queue(id, job, 'PROCESSING', false)

@@ -174,9 +174,8 @@ local function delete_job(id)
 end
 
 -- Drops the lease of a running job (its token stops being valid at once).
-local function clear_lease(id, job, keep_fields)
-  -- ('lease' is no longer written; deleting it clears hashes written by earlier versions.)
-  if not keep_fields then redis.call('HDEL', job_key(id), 'token', 'lease', 'inc') end
+local function clear_lease(id, keep_fields)
+  if not keep_fields then redis.call('HDEL', job_key(id), 'token', 'inc') end
   redis.call('ZREM', P .. 'leases', id)
 end
 
@@ -206,7 +205,7 @@ local function finish(id, job, status, ttl_seconds, fields)
   local key = job_key(id)
   -- A final job's token field stays (one command less per job): the status check fences it.
   redis.call('HSET', key, 'status', status, 'completed', NOW, unpack(fields))
-  if job.status == 'PROCESSING' then clear_lease(id, job, true) end
+  if job.status == 'PROCESSING' then clear_lease(id, true) end
   set_status(id, job.queue, job.status, status)
   redis.call('ZADD', P .. 'expiry', NOW + tonumber(ttl_seconds) * 1000, id)
   if status == 'COMPLETED' then count_finish(job.queue, 'done') elseif status == 'FAILED' then count_finish(job.queue, 'fail') end
@@ -228,7 +227,7 @@ local function stall(id, limit, why)
     emit(id, job, 'job:failed', 'FAILED', '"error":' .. err)
     return 'failed'
   end
-  clear_lease(id, job)
+  clear_lease(id)
   redis.call('HSET', job_key(id), 'status', 'QUEUED', 'enqueued', NOW)
   to_queue(id, job, 'PROCESSING', false)
   emit(id, job, 'job:stalled', 'QUEUED')
