@@ -4,7 +4,7 @@
 import { pathToFileURL } from "node:url";
 import { silentLogger } from "./logger.js";
 import { isTaskDefinition, type TaskDefinition } from "./task.js";
-import type { ChildMessage, ParentMessage } from "./process-pool.js";
+import { UNKNOWN_TASK_IN_CHILD, type ChildMessage, type ParentMessage } from "./process-pool.js";
 
 const tasks = new Map<string, TaskDefinition>();
 const pendingProgress = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
@@ -25,7 +25,7 @@ async function load(modulePath: string): Promise<void> {
 async function run(message: Extract<ParentMessage, { type: "run" }>): Promise<void> {
   const task = tasks.get(message.job.task);
   if (task === undefined) {
-    send({ type: "error", message: `No task named "${message.job.task}" in the tasks module`, name: "UnknownTask" });
+    send({ type: "error", message: `No task named "${message.job.task}" in the tasks module`, name: UNKNOWN_TASK_IN_CHILD });
     return;
   }
   const controller = new AbortController();

@@ -6,7 +6,7 @@ import { Client } from "./client.js";
 import type { ClaimedJob } from "./job.js";
 import { silentLogger } from "./logger.js";
 import { ProcessPool } from "./process-pool.js";
-import { isTaskDefinition, type TaskDefinition } from "./task.js";
+import { defineTask, isTaskDefinition, type TaskDefinition } from "./task.js";
 import { Worker } from "./worker.js";
 
 const MODULE = join(import.meta.dirname, "../../test/fixtures/cpu-tasks.mjs");
@@ -15,9 +15,9 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function setup() {
+async function setup(extra: TaskDefinition<never, unknown>[] = []) {
   const mod = (await import(MODULE)) as Record<string, unknown>;
-  const tasks = Object.values(mod).filter(isTaskDefinition) as TaskDefinition<never, unknown>[];
+  const tasks = [...(Object.values(mod).filter(isTaskDefinition) as TaskDefinition<never, unknown>[]), ...extra];
   const store = new SqliteStore({ path: ":memory:", pollIntervalMs: 10 });
   const client = new Client({ store, defaults: { maxAttempts: 1 } });
   const worker = new Worker({ store, tasks, concurrency: 1, idleWaitMs: 50, isolation: { tasksModule: MODULE } });
@@ -41,6 +41,12 @@ describe("process isolation", () => {
     const done = await client.wait(job.id, { timeoutMs: 10_000 });
     expect(done.error).toMatchObject({ code: "TASK_ERROR", message: "bad input in child" });
     expect(done.error?.stack).toContain("TypeError");
+  }, 20_000);
+
+  it("fails a task the child's module lacks with UNKNOWN_TASK, never retried, as in-process", async () => {
+    const { client } = await setup([defineTask("only_in_parent", () => null)]);
+    const job = await client.enqueue("only_in_parent", {}, { maxAttempts: 3 });
+    expect(await client.wait(job.id, { timeoutMs: 10_000 })).toMatchObject({ status: "FAILED", attempt: 1, error: { code: "UNKNOWN_TASK" } });
   }, 20_000);
 
   it("kills the child of a job that timed out while the child was still starting", async () => {

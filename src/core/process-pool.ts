@@ -28,6 +28,9 @@ export interface IsolationOptions {
   execArgv?: string[];
 }
 
+/** Name of the error a child reports when its tasks module has no task of the job's name. */
+export const UNKNOWN_TASK_IN_CHILD = "UnknownTask";
+
 /** The error a task threw in its child process, rebuilt on the worker side. */
 export class IsolatedTaskError extends Error {
   constructor(message: string, name: string, stack: string | undefined) {

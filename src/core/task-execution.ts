@@ -1,7 +1,7 @@
 // Runs one claimed job's task and turns what happened into an outcome the worker settles:
 // a result, or a JobError with whether a retry is allowed. Knows nothing of leases or slots.
 import type { ClaimedJob, JobError } from "./job.js";
-import type { ProcessPool } from "./process-pool.js";
+import { IsolatedTaskError, UNKNOWN_TASK_IN_CHILD, type ProcessPool } from "./process-pool.js";
 import { validatePayload, type TaskContext, type TaskRegistry } from "./task.js";
 
 /** What running a task came to. */
@@ -32,6 +32,10 @@ export async function executeTask(
     const result = pool === null ? await task.handler(job.payload, context) : await pool.run(job, context);
     return { ok: true, result };
   } catch (thrown) {
+    // The tasks module of an isolated child lacks the task: the same verdict as in-process.
+    if (thrown instanceof IsolatedTaskError && thrown.name === UNKNOWN_TASK_IN_CHILD) {
+      return { ok: false, retryable: false, error: { code: "UNKNOWN_TASK", message: thrown.message } };
+    }
     const err = thrown instanceof Error ? thrown : new Error(String(thrown));
     const error: JobError = { code: "TASK_ERROR", message: err.message || err.name };
     if (err.stack !== undefined) error.stack = err.stack;
