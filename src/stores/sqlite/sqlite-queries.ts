@@ -8,6 +8,17 @@ import { rowToJob, type JobRow } from "./rows.js";
 import type { Statements } from "./statements.js";
 import type { StoreHealth } from "../../core/store.js";
 
+// Listing statements, prepared once per connection and filter shape (at most 64 shapes).
+const listStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
+
+function prepared(db: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
+  let cache = listStatements.get(db);
+  if (cache === undefined) listStatements.set(db, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (statement === undefined) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}
+
 /** Lists jobs newest first with AND-ed filters; `cursor` is the last id of the previous page. */
 export function listJobs(db: BetterSqlite3.Database, filter: JobFilter, limit: number, cursor: string | null): JobPage {
   const where: string[] = [];
@@ -23,7 +34,7 @@ export function listJobs(db: BetterSqlite3.Database, filter: JobFilter, limit: n
   if (filter.userId !== undefined) add("user_id = ?", filter.userId);
   if (cursor !== null) add("id < ?", cursor);
   const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
-  const rows = db.prepare(sql).all(...params, limit + 1) as JobRow[];
+  const rows = prepared(db, sql).all(...params, limit + 1) as JobRow[];
   const page = rows.slice(0, limit).map(rowToJob);
   return { jobs: page, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
 }
