@@ -13,7 +13,7 @@ const listStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSql
 
 function prepared(db: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
   let cache = listStatements.get(db);
-  if (cache === undefined) listStatements.set(db, (cache = new Map()));
+  if (cache === undefined) listStatements.set(db, (cache = new Map<string, BetterSqlite3.Statement>()));
   let statement = cache.get(sql);
   if (statement === undefined) cache.set(sql, (statement = db.prepare(sql)));
   return statement;
