@@ -134,6 +134,15 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect((await claimOne()).id).toBe(input.id);
     });
 
+    test("enqueues a held job with a future run time as SCHEDULED", async () => {
+      const input = newJob({ hold: true, runAt: clock.now() + 10_000 });
+      await store.enqueue([input]);
+      expect((await store.enqueuePending(input.id)).status).toBe("SCHEDULED");
+      expect(await claim()).toHaveLength(0);
+      clock.advance(10_000);
+      expect((await claimOne()).id).toBe(input.id);
+    });
+
     test("schedules a delayed job and claims it once due", async () => {
       const input = newJob({ delayMs: 5000 });
       const [result] = await store.enqueue([input]);

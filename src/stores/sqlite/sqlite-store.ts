@@ -108,8 +108,7 @@ export class SqliteStore implements Store {
       if (row.status !== "PENDING") throw new InvalidTransitionError(jobId, "enqueue", row.status);
       const now = this.clock.now();
       if (row.run_at !== null && row.run_at > now) {
-        this.db.prepare("UPDATE jobs SET status = 'SCHEDULED', enqueued_at = ? WHERE id = ?").run(now, jobId);
-        const updated = this.rows.require(jobId);
+        const updated = this.st.toScheduled.get({ id: jobId, now }) as JobRow;
         this.rows.event("job:scheduled", updated, now);
         return rowToJob(updated);
       }

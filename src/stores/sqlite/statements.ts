@@ -16,6 +16,7 @@ const SQL = {
   headOfQueue: "SELECT id FROM jobs WHERE status = 'QUEUED' AND queue = ? ORDER BY position LIMIT ?",
   anyDue: "SELECT 1 FROM jobs WHERE status = 'SCHEDULED' AND run_at <= ? LIMIT 1",
   dueJobs: "SELECT id, queue FROM jobs WHERE status = 'SCHEDULED' AND run_at <= ? ORDER BY run_at LIMIT ?",
+  toScheduled: "UPDATE jobs SET status = 'SCHEDULED', enqueued_at = @now WHERE id = @id RETURNING *",
   toQueued: `UPDATE jobs SET status = 'QUEUED', position = @position, enqueued_at = @now, run_at = NULL
     WHERE id = @id RETURNING *`,
   claimOne: `UPDATE jobs SET status = 'PROCESSING', attempt = attempt + 1, started_at = @now, worker = @worker,
