@@ -35,12 +35,12 @@ export class ClaimPipeline {
 
   /** Sends a claim for up to `limit` jobs. */
   send(limit: number): void {
-    const entry: InFlight = { limit, outcome: null, answered: Promise.resolve({ limit, jobs: [] }) };
-    entry.answered = this.claim(limit).then(
+    const answered = this.claim(limit).then(
       (jobs): ClaimOutcome => ({ limit, jobs }),
       (error: unknown): ClaimOutcome => ({ limit, error }),
     );
-    void entry.answered.then((outcome) => {
+    const entry: InFlight = { limit, outcome: null, answered };
+    void answered.then((outcome) => {
       entry.outcome = outcome;
       this.onAnswer();
     });

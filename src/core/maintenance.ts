@@ -51,11 +51,6 @@ export class Maintenance {
     this.timer.unref();
   }
 
-  /** Runs a pass now (used by tests and at worker start). */
-  async runOnce(): Promise<MaintenanceReport> {
-    return runMaintenance(this.store, this.options);
-  }
-
   async stop(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -63,7 +58,7 @@ export class Maintenance {
   }
 
   private tick(): void {
-    this.running = this.runOnce()
+    this.running = runMaintenance(this.store, this.options)
       .then((report) => {
         if (report.requeued + report.stalled > 0) this.log.warn("recovered jobs with expired leases", { ...report });
       })
