@@ -8,6 +8,7 @@ import type { Job, JobFilter, JobMeta, JobPage, Json, NewJob, QueueStats, Worker
 import { isFinal } from "./job-states.js";
 import { DEFAULT_JSON_LIMITS, encodeJson, type JsonLimits } from "./json.js";
 import type { EnqueueResult, Store } from "./store.js";
+import { LIVE_WORKER_WINDOW_MS } from "./worker-registry.js";
 import { TaskRegistry, isValidTaskName, validatePayload, type TaskDefinition, type TaskOptions } from "./task.js";
 
 /** Options of one enqueue; each overrides the task's own option of the same name. */
@@ -182,7 +183,7 @@ export class Client {
   }
 
   /** Live workers: those whose heartbeat is younger than `ttlMs`. */
-  workers(ttlMs = 30_000): Promise<WorkerInfo[]> {
+  workers(ttlMs = LIVE_WORKER_WINDOW_MS): Promise<WorkerInfo[]> {
     return this.store.listWorkers(ttlMs);
   }
 

@@ -1,6 +1,9 @@
 // Rules of the worker registry that every store applies the same way.
 import type { QueueStats, WorkerInfo } from "./job.js";
 
+/** A worker counts as live while its last heartbeat is younger than this (listings, health). */
+export const LIVE_WORKER_WINDOW_MS = 30_000;
+
 /** Workers whose last heartbeat is older than this are gone from the registry for good. */
 export const WORKER_FORGET_MS = 24 * 3600_000;
 

@@ -6,6 +6,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Client } from "../core/client.js";
 import { silentLogger, type Logger } from "../core/logger.js";
+import { LIVE_WORKER_WINDOW_MS } from "../core/worker-registry.js";
 import type { TaskRegistry } from "../core/task.js";
 import { installAuth, type AuthTokens } from "./auth.js";
 import { answerFrameworkError, installErrorHandler } from "./error-handler.js";
@@ -43,7 +44,7 @@ export interface AppDeps {
 
 /** Defaults of the optional dependencies. */
 export const APP_DEFAULTS = {
-  workerTtlMs: 30_000,
+  workerTtlMs: LIVE_WORKER_WINDOW_MS,
   bodyLimitBytes: 1024 * 1024,
   sseKeepAliveMs: 15_000,
   // Each open stream holds a store subscription (on Redis, a connection of its own): the cap

@@ -4,7 +4,6 @@ import { ExitCode, type Command } from "../command.js";
 import { withClient } from "../compose.js";
 import { unattendedQueues } from "../queue-alerts.js";
 import { renderPairs } from "../table.js";
-import { WORKER_TTL_MS } from "./workers.js";
 
 /** The `health` command. */
 export const healthCommand: Command = {
@@ -17,7 +16,7 @@ export const healthCommand: Command = {
   async run(ctx) {
     const report = await withClient(ctx.config, async (client) => {
       const store = await client.store.health();
-      const workers = await client.workers(WORKER_TTL_MS);
+      const workers = await client.workers();
       const alerts = unattendedQueues(await client.stats(), workers);
       return { store: client.store.kind, storeOk: store.ok, warnings: [...store.warnings, ...alerts.map((a) => a.message)], workers: workers.length, alerts, details: store.details };
     });

@@ -6,7 +6,6 @@ import { withClient } from "../compose.js";
 import { formatDuration } from "../duration.js";
 import { unattendedQueues, workersOn, type QueueAlert } from "../queue-alerts.js";
 import { renderTable } from "../table.js";
-import { WORKER_TTL_MS } from "./workers.js";
 
 function renderStats(stats: readonly QueueStats[], workerCounts: ReadonlyMap<string, number>, alerts: readonly QueueAlert[]): string {
   if (stats.length === 0) return "No jobs yet. Enqueue one with `caudex enqueue TASK --payload JSON`.";
@@ -39,7 +38,7 @@ export const statsCommand: Command = {
   async run(ctx) {
     const { stats, workers } = await withClient(ctx.config, async (client) => ({
       stats: await client.stats(),
-      workers: await client.workers(WORKER_TTL_MS),
+      workers: await client.workers(),
     }));
     const workerCounts = new Map(stats.map((s) => [s.queue, workersOn(s.queue, workers)]));
     const alerts = unattendedQueues(stats, workers);

@@ -5,9 +5,6 @@ import { withClient } from "../compose.js";
 import { formatDuration } from "../duration.js";
 import { renderTable } from "../table.js";
 
-/** Workers whose heartbeat is older than this are not listed (matches the server's default). */
-export const WORKER_TTL_MS = 30_000;
-
 function renderWorkers(workers: readonly WorkerInfo[], now: number): string {
   if (workers.length === 0) return "No live workers. Start one with `caudex worker`.";
   return renderTable(
@@ -37,7 +34,7 @@ export const workersCommand: Command = {
   settings: [],
   async run(ctx) {
     const { workers, now } = await withClient(ctx.config, async (client) => ({
-      workers: await client.workers(WORKER_TTL_MS),
+      workers: await client.workers(),
       now: await client.store.now(),
     }));
     ctx.out.result(() => renderWorkers(workers, now), { workers });
