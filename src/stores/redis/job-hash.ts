@@ -3,6 +3,8 @@
 import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobMeta, Json, NewJob, WorkerInfo } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
+import { newJobRecord } from "../../core/job-record.js";
+import type { EnqueueResult } from "../../core/store.js";
 
 // Options that never change after enqueue, stored as one short JSON array:
 // [maxAttempts, timeoutMs, backoff.baseMs, backoff.maxMs, backoff.factor, backoff.jitter, retryOnTimeout].
@@ -107,8 +109,22 @@ export function decodeClaimed(text: string): ClaimedJob {
   };
 }
 
-/** The record a fresh enqueue produced, built from the input instead of read back. */
-export { newJobRecord } from "../../core/job-record.js";
+const STATUS_LETTERS: Record<string, JobStatus> = { Q: "QUEUED", S: "SCHEDULED", P: "PENDING" };
+
+/**
+ * One job's part of the enqueue script's reply: a status letter and run time ('Q', 'S1732…')
+ * for a new job, or {1, status, runAt} | {0, existingId, existingHash} in the long form. A new
+ * job's record is built from the input instead of read back.
+ */
+export function decodeEnqueued(job: NewJob, entry: unknown, now: number): EnqueueResult {
+  if (typeof entry === "string") {
+    const status = STATUS_LETTERS[entry.charAt(0)] ?? "QUEUED";
+    return { job: newJobRecord(job, status, now, entry.length > 1 ? Number(entry.slice(1)) : null), created: true };
+  }
+  const [created, a, b] = entry as [number, string, unknown];
+  if (created === 1) return { job: newJobRecord(job, a as JobStatus, now, b === "" ? null : Number(b)), created: true };
+  return { job: decodeJob(a, hashFields(b)), created: false };
+}
 
 /** A job's first event, rebuilt from its hash (scripts do not store it, to keep waiting jobs small). */
 export function firstEvent(id: string, f: Map<string, string>): JobEvent {

@@ -8,13 +8,12 @@ import { newToken } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { gatherFinishes } from "../../core/finishes.js";
 import { encodeProgress } from "../../core/json.js";
-import type { JobStatus } from "../../core/job-states.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
-import { decodeClaimed, decodeJob, enqueueArgs, hashFields, newJobRecord } from "./job-hash.js";
+import { decodeClaimed, decodeEnqueued, decodeJob, enqueueArgs, hashFields } from "./job-hash.js";
 import { RedisKeys } from "./keys.js";
 import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.js";
 import { decodeJobPage, decodeStats, jobEventsOf } from "./replies.js";
@@ -99,11 +98,7 @@ export class RedisStore implements Store {
     const reply = await this.run(scripts.enqueue, { keys: { idempotency: this.keys.idempotency() }, argv: { count: jobs.length }, rest: jobs.flatMap(enqueueArgs) });
     if (reply.status === ScriptStatus.Duplicate) throw new InvalidOptionsError(`A job with id ${String(reply.data[0])} already exists`);
     const now = Number(reply.data[0]);
-    return jobs.map((job, i) => {
-      const [created, a, b] = reply.data[i + 1] as [number, string, unknown];
-      if (created === 1) return { job: newJobRecord(job, a as JobStatus, now, b === "" ? null : Number(b)), created: true };
-      return { job: decodeJob(a, hashFields(b)), created: false };
-    });
+    return jobs.map((job, i) => decodeEnqueued(job, reply.data[i + 1], now));
   }
 
   async enqueuePending(jobId: string): Promise<Job> {

@@ -1,9 +1,10 @@
 // The Lua scripts of the Redis store, each declared once with named KEYS and ARGV. Sources are
-// read from lua/*.lua (with `-- @include <name>` lines inlined from lua/includes), run by
+// read from lua/*.lua (with the definitions they use from lua/includes, see lua-source.ts), run by
 // EVALSHA, and sent in full only when the server answers NOSCRIPT (e.g. after a restart).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Cluster, Redis } from "ioredis";
+import { assembleScript } from "./lua-source.js";
 
 /** A connection that can run scripts: a single server (or Sentinel-managed) or a Cluster. */
 export type RedisConnection = Redis | Cluster;
@@ -47,8 +48,7 @@ export class UnexpectedReplyError extends Error {
 const LUA_DIR = new URL("./lua/", import.meta.url);
 
 function readSource(name: string): string {
-  const text = readFileSync(new URL(`${name}.lua`, LUA_DIR), "utf8");
-  return text.replace(/^-- @include (\S+)$/gm, (_line, include: string) =>
+  return assembleScript(readFileSync(new URL(`${name}.lua`, LUA_DIR), "utf8"), (include) =>
     readFileSync(new URL(`includes/${include}.lua`, LUA_DIR), "utf8"),
   );
 }
@@ -87,6 +87,13 @@ export class RedisScript<K extends string, A extends string> {
   }
 
   private check(reply: unknown): ScriptReply {
+    // A script's fast path may answer one text, 'STATUS|field|field...' (one bulk reply decodes
+    // faster than nested arrays).
+    if (typeof reply === "string") {
+      const data = reply.split("|");
+      const status = data.shift() ?? "";
+      if (STATUSES.has(status)) return { status: status as ScriptStatusValue, data };
+    }
     if (!Array.isArray(reply) || typeof reply[0] !== "string" || !STATUSES.has(reply[0])) {
       throw new UnexpectedReplyError(`Script ${this.name} returned an unexpected reply: ${JSON.stringify(reply)?.slice(0, 200)}`);
     }

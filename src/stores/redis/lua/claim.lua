@@ -17,6 +17,7 @@
 local worker, inc = ARGV[3], ARGV[4]
 local remaining = tonumber(ARGV[5])
 local expires = NOW + tonumber(ARGV[6])
+local expires_s = string.format('%d', expires)
 local carried = tonumber(ARGV[9])
 local settled = {}
 complete_range(10, 9 + 3 * carried, settled)
@@ -30,7 +31,7 @@ local leases = P .. 'leases'
 -- Parts of every record that do not change from job to job, encoded once per call. The token
 -- base is made by the store (no characters JSON escapes), so each token only appends its number.
 local worker_json, token_json = cjson.encode(worker), string.sub(cjson.encode(ARGV[8]), 1, -2) .. '.'
-local tail = ',' .. NOW .. ','
+local tail = ',' .. NOW_S .. ','
 for qi = 10 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
@@ -43,13 +44,15 @@ for qi = 10 + 3 * carried, #ARGV do
         -- Read once before the update, in the record's order.
         local v = redis.call('HMGET', key, 'task', 'payload', 'opts', 'meta', 'idem', 'attempt', 'created',
           'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl', 'sf')
-        local attempt = (tonumber(v[6]) or 0) + 1
+        -- Numbers become text once each (see NOW_S).
+        local attempt = tostring((tonumber(v[6]) or 0) + 1)
         local n = #out - 1
-        redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW, 'worker', worker,
-          'inc', inc, 'token', ARGV[8] .. '.' .. n)
+        local seq = tostring(n)
+        redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW_S, 'worker', worker,
+          'inc', inc, 'token', ARGV[8] .. '.' .. seq)
         -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
         if v[15] then redis.call('HDEL', key, 'sf') end
-        later('ZADD', leases, expires, id)
+        later('ZADD', leases, expires_s, id)
         set_status_later(id, queue, 'QUEUED', 'PROCESSING')
         if is_watching() then
           local job = {queue = queue, worker = worker, task = v[1], attempt = attempt}
@@ -61,7 +64,7 @@ for qi = 10 + 3 * carried, #ARGV do
           (v[5] and cjson.encode(v[5]) or 'null') .. ',' .. attempt .. ',' .. (v[7] or '0') .. ',' ..
           (v[8] or 'null') .. tail .. (v[9] or 'null') .. ',' .. (v[10] or 'null') .. ',' .. (v[11] or 'null') .. ',' ..
           worker_json .. ',' .. (v[12] or '0') .. ',' .. (v[13] or '0') .. ',' .. (v[14] or '0') .. ',' ..
-          token_json .. n .. '",' .. expires .. ']'
+          token_json .. seq .. '",' .. expires_s .. ']'
         remaining = remaining - 1
       end
     end

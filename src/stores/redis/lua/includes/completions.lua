@@ -20,7 +20,7 @@ local function complete_range(from, to, out)
     else
       local queue = v[3]
       -- As finish() does, one job at a time; the token field stays, the status check fences it.
-      redis.call('HSET', job_key(id), 'status', 'COMPLETED', 'completed', NOW, 'result', ARGV[i + 2])
+      redis.call('HSET', job_key(id), 'status', 'COMPLETED', 'completed', NOW_S, 'result', ARGV[i + 2])
       later('ZREM', leases, id)
       set_status_later(id, queue, 'PROCESSING', 'COMPLETED')
       local at = NOW + tonumber(v[4]) * 1000
@@ -53,7 +53,7 @@ local function finish_completions()
       redis.call('ZADD', expiry, at, ids[1])
     else
       -- One member for the group; its ids wait in a list named after it (prune checks each).
-      local member = '#' .. NOW .. '.' .. ids[1]
+      local member = '#' .. NOW_S .. '.' .. ids[1]
       redis.call('RPUSH', P .. 'expiry:' .. member, unpack(ids))
       redis.call('ZADD', expiry, at, member)
     end
