@@ -2,11 +2,9 @@
 // Redis, and Caudex on SQLite. Each offers single and bulk enqueue and a count of completed jobs.
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { Client } from "../src/core/client.js";
 import type { Json } from "../src/core/job.js";
-import { defineTask } from "../src/core/task.js";
-import { RedisStore } from "../src/stores/redis/redis-store.js";
-import { SqliteStore } from "../src/stores/sqlite/sqlite-store.js";
+import type { RedisStore as RedisStoreType } from "../src/stores/redis/redis-store.js";
+import { Client, defineTask, RedisStore, SqliteStore } from "./caudex-build.js";
 
 /** Which system a run measures. */
 export type SystemName = "caudex" | "bullmq" | "sqlite";
@@ -43,7 +41,7 @@ export async function openProducer(target: Target): Promise<Producer> {
   if (target.system === "bullmq") return bullProducer(target.location);
   const store = target.system === "caudex" ? await RedisStore.connect({ url: target.location, namespace: BENCH_NAMESPACE }) : new SqliteStore({ path: target.location });
   const client = new Client({ store });
-  const counter = target.system === "caudex" ? redisCompletedCounter(target.location, store as RedisStore) : null;
+  const counter = target.system === "caudex" ? redisCompletedCounter(target.location, store as RedisStoreType) : null;
   return {
     enqueueOne: async (payload) => void (await client.enqueue(noop, payload)),
     enqueueBulk: async (payloads) => void (await client.enqueueMany(payloads.map((payload) => ({ task: noop, payload })))),
@@ -60,7 +58,7 @@ export async function openProducer(target: Target): Promise<Producer> {
 }
 
 // Polls the per-queue COMPLETED counter directly: one HGET, cheaper than the stats script.
-function redisCompletedCounter(url: string, store: RedisStore): { count(): Promise<number>; close(): Promise<void> } {
+function redisCompletedCounter(url: string, store: RedisStoreType): { count(): Promise<number>; close(): Promise<void> } {
   const redis = new Redis(url);
   return {
     count: async () => Number((await redis.hget(store.keys.counts(), "default|COMPLETED")) ?? 0),

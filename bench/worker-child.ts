@@ -1,10 +1,7 @@
 // One worker process of a benchmark: runs a Caudex or BullMQ worker with no-op tasks, starts on
 // "go", and on "stop" reports its CPU time and (optionally) enqueue-to-start latencies.
 import { Worker as BullWorker } from "bullmq";
-import { defineTask } from "../src/core/task.js";
-import { Worker } from "../src/core/worker.js";
-import { RedisStore } from "../src/stores/redis/redis-store.js";
-import { SqliteStore } from "../src/stores/sqlite/sqlite-store.js";
+import { defineTask, RedisStore, SqliteStore, Worker } from "./caudex-build.js";
 import { wallMs } from "./stats.js";
 import { BENCH_NAMESPACE, redisEndpoint, type Target } from "./systems.js";
 
