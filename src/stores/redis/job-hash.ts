@@ -85,27 +85,35 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
 /**
  * A claimed job as the claim script sends it: one JSON array per job, so the worker parses one
  * string instead of a flat hash, and stored JSON values (payload, options, meta) come parsed.
+ * What every job of a claim shares (ClaimShared) comes once per reply, not in each record.
  */
 type ClaimRecord = [
   id: string, task: string, queue: string, payload: Json, opts: JobOpts, meta: JobMeta | null, idem: string | null,
-  attempt: number, created: number, enqueued: number | null, started: number, runAt: number | null,
-  progress: Json, error: Job["error"], worker: string, stalls: number, rttl: number, fttl: number,
-  token: string, lease: number,
+  attempt: number, created: number, enqueued: number | null, runAt: number | null,
+  progress: Json, error: Job["error"], stalls: number, rttl: number, fttl: number, tokenNumber: number,
 ];
 
+/** The parts of a claim common to all its jobs. */
+export interface ClaimShared {
+  started: number;
+  leaseExpiresAt: number;
+  worker: string;
+  tokenBase: string;
+}
+
 /** A claimed job, with its lease, from the claim script's record. */
-export function decodeClaimed(text: string): ClaimedJob {
-  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, started, runAt, progress, error, worker, stalls, rttl, fttl, token, lease] =
+export function decodeClaimed(text: string, shared: ClaimShared): ClaimedJob {
+  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl, tokenNumber] =
     JSON.parse(text) as ClaimRecord;
   const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
   return {
     id, task, payload, queue, status: "PROCESSING", attempt, maxAttempts, timeoutMs,
     backoff: { baseMs, maxMs, factor, jitter },
     retryOnTimeout: retryOnTimeout === 1,
-    createdAt: created, enqueuedAt: enqueued, startedAt: started, completedAt: null, runAt,
-    progress, result: null, error, worker, meta: meta ?? {}, idempotencyKey: idem, stalls,
+    createdAt: created, enqueuedAt: enqueued, startedAt: shared.started, completedAt: null, runAt,
+    progress, result: null, error, worker: shared.worker, meta: meta ?? {}, idempotencyKey: idem, stalls,
     resultTtlSeconds: rttl, failureTtlSeconds: fttl,
-    leaseToken: token, leaseExpiresAt: lease,
+    leaseToken: `${shared.tokenBase}.${tokenNumber}`, leaseExpiresAt: shared.leaseExpiresAt,
   };
 }
 

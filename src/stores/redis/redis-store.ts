@@ -4,7 +4,7 @@
 import type { Clock } from "../../core/clock.js";
 import { InvalidOptionsError, InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
-import { newToken } from "../../core/ids.js";
+import { TokenSequence } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { gatherFinishes } from "../../core/finishes.js";
 import { encodeProgress } from "../../core/json.js";
@@ -45,6 +45,7 @@ export class RedisStore implements Store {
   private readonly completions: CompletionBatch;
   private closed = false;
   private lastRealClaim = 0;
+  private readonly tokens = new TokenSequence();
   private readonly window: MaintenanceWindow | null;
   private readonly workers: RedisWorkers;
 
@@ -112,20 +113,23 @@ export class RedisStore implements Store {
     this.lastRealClaim = Date.now();
     // Completions waiting for their own call ride along with the claim (settled first).
     const carried = this.completions.take();
+    const tokenBase = this.tokens.next();
     let reply: ScriptReply;
     try {
       reply = await this.run(scripts.claim, {
         keys: { paused: this.keys.paused() },
-        argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, tokenBase: newToken(), completions: carried.length },
+        argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, tokenBase, completions: carried.length },
         rest: [...CompletionBatch.args(carried), ...request.queues],
       });
     } catch (error) {
       CompletionBatch.settle(carried, { error });
       throw error;
     }
-    CompletionBatch.settle(carried, { statuses: reply.data[0] as unknown[] });
+    const [statuses, started, leaseExpiresAt] = reply.data as [unknown[], string, string];
+    CompletionBatch.settle(carried, { statuses });
+    const shared = { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, tokenBase };
     const records: ClaimedJob[] = [];
-    for (let i = 1; i < reply.data.length; i++) records.push(decodeClaimed(String(reply.data[i])));
+    for (let i = 3; i < reply.data.length; i++) records.push(decodeClaimed(String(reply.data[i]), shared));
     return records;
   }
 

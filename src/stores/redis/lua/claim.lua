@@ -7,11 +7,12 @@
 -- ARGV[10 .. 9 + 3n] (job id, token, result JSON) per completion, then the queue names.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
 -- complete does (includes/completions.lua), and their writes are done before the claim starts.
--- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, record...}: each record is one JSON
--- array text, built here so the worker parses one string per job instead of a flat hash
--- (field order: CLAIM_RECORD in job-hash.ts):
--- [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, started, runAt,
---  progress, error, worker, stalls, rttl, fttl, token, lease]. Stored JSON values go in as is.
+-- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, record...}: each
+-- record is one JSON array text, built here so the worker parses one string per job instead of a
+-- flat hash (field order: ClaimRecord in job-hash.ts); what all jobs of the claim share (start
+-- time, lease expiry, worker, token base) is sent once, not per record:
+-- [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress,
+--  error, stalls, rttl, fttl, token number]. Stored JSON values go in as is.
 -- @include job
 -- @include completions
 local worker, inc = ARGV[3], ARGV[4]
@@ -26,12 +27,9 @@ complete_range(10, 9 + 3 * carried, settled)
 finish_completions()
 flush_later()
 promote_due(tonumber(ARGV[7]))
-local out = {'OK', settled}
+local out = {'OK', settled, NOW_S, expires_s}
+local HEAD = #out
 local leases = P .. 'leases'
--- Parts of every record that do not change from job to job, encoded once per call. The token
--- base is made by the store (no characters JSON escapes), so each token only appends its number.
-local worker_json, token_json = cjson.encode(worker), string.sub(cjson.encode(ARGV[8]), 1, -2) .. '.'
-local tail = ',' .. NOW_S .. ','
 for qi = 10 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
@@ -46,8 +44,7 @@ for qi = 10 + 3 * carried, #ARGV do
           'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl', 'sf')
         -- Numbers become text once each (see NOW_S).
         local attempt = tostring((tonumber(v[6]) or 0) + 1)
-        local n = #out - 1
-        local seq = tostring(n)
+        local seq = tostring(#out - HEAD)
         redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW_S, 'worker', worker,
           'inc', inc, 'token', ARGV[8] .. '.' .. seq)
         -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
@@ -59,12 +56,11 @@ for qi = 10 + 3 * carried, #ARGV do
           emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)), true)
         end
         -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
-        out[n + 2] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(v[1]) .. ',' .. queue_json .. ',' ..
+        out[#out + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(v[1]) .. ',' .. queue_json .. ',' ..
           (v[2] or 'null') .. ',' .. (v[3] or '[]') .. ',' .. (v[4] or 'null') .. ',' ..
           (v[5] and cjson.encode(v[5]) or 'null') .. ',' .. attempt .. ',' .. (v[7] or '0') .. ',' ..
-          (v[8] or 'null') .. tail .. (v[9] or 'null') .. ',' .. (v[10] or 'null') .. ',' .. (v[11] or 'null') .. ',' ..
-          worker_json .. ',' .. (v[12] or '0') .. ',' .. (v[13] or '0') .. ',' .. (v[14] or '0') .. ',' ..
-          token_json .. seq .. '",' .. expires_s .. ']'
+          (v[8] or 'null') .. ',' .. (v[9] or 'null') .. ',' .. (v[10] or 'null') .. ',' .. (v[11] or 'null') .. ',' ..
+          (v[12] or '0') .. ',' .. (v[13] or '0') .. ',' .. (v[14] or '0') .. ',' .. seq .. ']'
         remaining = remaining - 1
       end
     end
