@@ -14,7 +14,8 @@ import type { Store } from "./store.js";
 export class JobSettlement {
   processed = 0;
   failed = 0;
-  private readonly inFlight = new Set<Promise<void>>();
+  private inFlight = 0;
+  private idle: { done: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
     private readonly store: Store,
@@ -28,17 +29,19 @@ export class JobSettlement {
     entry.done = true;
     const { job } = entry;
     const lease = { jobId: job.id, token: job.leaseToken };
-    let counted: "processed" | "failed" = "processed";
-    const completion = this.store.complete(lease, result).catch((error: unknown) => {
-      // Only a result the store cannot encode (encodeResult: a BigInt, a cycle) fails the job for
-      // good; any other error is the store's, and the lease's expiry will run the job again.
-      if (!(error instanceof CaudexError) || error.code !== "TASK_ERROR") throw error;
-      counted = "failed";
-      return this.store.fail({ ...lease, error: { code: "TASK_ERROR", message: error.message }, retryDelayMs: null });
-    });
-    this.track(job.id, completion, () => {
-      this[counted] += 1;
-    });
+    this.track(
+      job.id,
+      this.store.complete(lease, result),
+      () => (this.processed += 1),
+      (error) => {
+        // Only a result the store cannot encode (encodeResult: a BigInt, a cycle) fails the job for
+        // good; any other error is the store's, and the lease's expiry will run the job again.
+        if (!(error instanceof CaudexError) || error.code !== "TASK_ERROR") return false;
+        const failure = this.store.fail({ ...lease, error: { code: "TASK_ERROR", message: error.message }, retryDelayMs: null });
+        this.track(job.id, failure, () => (this.failed += 1));
+        return true;
+      },
+    );
   }
 
   /** Fails a job's attempt: retried after its backoff while attempts remain and `retryable`. */
@@ -66,12 +69,45 @@ export class JobSettlement {
 
   /** Resolves once every settlement sent so far has ended. */
   async drain(): Promise<void> {
-    await Promise.all([...this.inFlight]);
+    if (this.inFlight === 0) return;
+    if (this.idle === null) {
+      let resolve = (): void => undefined;
+      const done = new Promise<void>((r) => (resolve = r));
+      this.idle = { done, resolve };
+    }
+    await this.idle.done;
   }
 
-  private track(jobId: string, settlement: Promise<unknown>, onSettled: () => void): void {
-    const tracked = settlement.then(onSettled, (error: unknown) => this.report(jobId, error));
-    this.inFlight.add(tracked);
-    void tracked.finally(() => this.inFlight.delete(tracked));
+  /**
+   * Counts a settlement until it ends (one reaction per settlement: a worker sends thousands a
+   * second). `recover` may take over an error (and track a follow-up); otherwise it is reported.
+   */
+  private track(jobId: string, settlement: Promise<unknown>, onSettled: () => void, recover?: (error: unknown) => boolean): void {
+    this.inFlight += 1;
+    settlement.then(
+      () => {
+        try {
+          onSettled();
+        } finally {
+          this.ended();
+        }
+      },
+      (error: unknown) => {
+        try {
+          if (recover?.(error) !== true) this.report(jobId, error);
+        } finally {
+          this.ended();
+        }
+      },
+    );
+  }
+
+  private ended(): void {
+    this.inFlight -= 1;
+    if (this.inFlight === 0 && this.idle !== null) {
+      const { resolve } = this.idle;
+      this.idle = null;
+      resolve();
+    }
   }
 }
