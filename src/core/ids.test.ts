@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newJobId, newToken } from "./ids.js";
+import { newJobId, newToken, TokenSequence } from "./ids.js";
 
 describe("newJobId", () => {
   it("makes strictly increasing ids within one process, even in the same millisecond", () => {
@@ -20,5 +20,16 @@ describe("newJobId", () => {
   it("makes unguessable tokens", () => {
     expect(newToken()).not.toBe(newToken());
     expect(newToken().length).toBeGreaterThanOrEqual(16);
+  });
+
+  it("gives lease token bases unique within a sequence and across sequences", () => {
+    const a = new TokenSequence();
+    const b = new TokenSequence();
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      seen.add(a.next());
+      seen.add(b.next());
+    }
+    expect(seen.size).toBe(2000);
   });
 });
