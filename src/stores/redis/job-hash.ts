@@ -90,7 +90,7 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
 type ClaimRecord = [
   id: string, task: string, queue: string, payload: Json, opts: JobOpts, meta: JobMeta | null, idem: string | null,
   attempt: number, created: number, enqueued: number | null, runAt: number | null,
-  progress: Json, error: Job["error"], stalls: number, rttl: number, fttl: number, tokenNumber: number,
+  progress: Json, error: Job["error"], stalls: number, rttl: number, fttl: number,
 ];
 
 /** The parts of a claim common to all its jobs. */
@@ -101,9 +101,9 @@ export interface ClaimShared {
   tokenBase: string;
 }
 
-/** A claimed job, with its lease, from the claim script's record. */
-export function decodeClaimed(text: string, shared: ClaimShared): ClaimedJob {
-  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl, tokenNumber] =
+/** A claimed job, with its lease, from the claim script's `position`-th record (from 0). */
+export function decodeClaimed(text: string, position: number, shared: ClaimShared): ClaimedJob {
+  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl] =
     JSON.parse(text) as ClaimRecord;
   const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
   return {
@@ -113,7 +113,7 @@ export function decodeClaimed(text: string, shared: ClaimShared): ClaimedJob {
     createdAt: created, enqueuedAt: enqueued, startedAt: shared.started, completedAt: null, runAt,
     progress, result: null, error, worker: shared.worker, meta: meta ?? {}, idempotencyKey: idem, stalls,
     resultTtlSeconds: rttl, failureTtlSeconds: fttl,
-    leaseToken: `${shared.tokenBase}.${tokenNumber}`, leaseExpiresAt: shared.leaseExpiresAt,
+    leaseToken: `${shared.tokenBase}.${position}`, leaseExpiresAt: shared.leaseExpiresAt,
   };
 }
 

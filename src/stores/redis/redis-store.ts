@@ -129,7 +129,7 @@ export class RedisStore implements Store {
     CompletionBatch.settle(carried, { statuses });
     const shared = { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, tokenBase };
     const records: ClaimedJob[] = [];
-    for (let i = 3; i < reply.data.length; i++) records.push(decodeClaimed(String(reply.data[i]), shared));
+    for (let i = 3; i < reply.data.length; i++) records.push(decodeClaimed(String(reply.data[i]), i - 3, shared));
     return records;
   }
 

@@ -12,7 +12,8 @@
 -- flat hash (field order: ClaimRecord in job-hash.ts); what all jobs of the claim share (start
 -- time, lease expiry, worker, token base) is sent once, not per record:
 -- [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress,
---  error, stalls, rttl, fttl, token number]. Stored JSON values go in as is.
+--  error, stalls, rttl, fttl]; the lease token of the n-th record (from 0) is '<token base>.<n>'.
+-- Stored JSON values go in as is.
 -- @include job
 -- @include completions
 local worker, inc = ARGV[3], ARGV[4]
@@ -29,7 +30,10 @@ flush_later()
 promote_due(tonumber(ARGV[7]))
 local out = {'OK', settled, NOW_S, expires_s}
 local HEAD = #out
-local leases = P .. 'leases'
+-- The batch's index writes, sent after the loop: one ZADD to `leases` and one ZREM from the
+-- QUEUED index for all jobs, and one counter change per queue.
+local lease_args, unqueued = {}, {}
+local token_base = ARGV[8] .. '.'
 for qi = 10 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
@@ -38,19 +42,20 @@ for qi = 10 + 3 * carried, #ARGV do
     if ids then
       local queue_json = cjson.encode(queue)
       for _, id in ipairs(ids) do
-        local key = job_key(id)
+        local key = P .. 'job:' .. id
         -- Read once before the update, in the record's order.
         local v = redis.call('HMGET', key, 'task', 'payload', 'opts', 'meta', 'idem', 'attempt', 'created',
           'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl', 'sf')
-        -- Numbers become text once each (see NOW_S).
-        local attempt = tostring((tonumber(v[6]) or 0) + 1)
-        local seq = tostring(#out - HEAD)
+        -- Numbers become text once each (see NOW_S); a first attempt needs no conversion.
+        local attempt = v[6] and tostring(tonumber(v[6]) + 1) or '1'
+        -- The token's number is the record's position in the reply (the store rebuilds it).
         redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW_S, 'worker', worker,
-          'inc', inc, 'token', ARGV[8] .. '.' .. seq)
+          'inc', inc, 'token', token_base .. (#out - HEAD))
         -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
         if v[15] then redis.call('HDEL', key, 'sf') end
-        later('ZADD', leases, expires_s, id)
-        set_status_later(id, queue, 'QUEUED', 'PROCESSING')
+        lease_args[#lease_args + 1] = expires_s
+        lease_args[#lease_args + 1] = id
+        unqueued[#unqueued + 1] = id
         if is_watching() then
           local job = {queue = queue, worker = worker, task = v[1], attempt = attempt}
           emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)), true)
@@ -60,11 +65,16 @@ for qi = 10 + 3 * carried, #ARGV do
           (v[2] or 'null') .. ',' .. (v[3] or '[]') .. ',' .. (v[4] or 'null') .. ',' ..
           (v[5] and cjson.encode(v[5]) or 'null') .. ',' .. attempt .. ',' .. (v[7] or '0') .. ',' ..
           (v[8] or 'null') .. ',' .. (v[9] or 'null') .. ',' .. (v[10] or 'null') .. ',' .. (v[11] or 'null') .. ',' ..
-          (v[12] or '0') .. ',' .. (v[13] or '0') .. ',' .. (v[14] or '0') .. ',' .. seq .. ']'
-        remaining = remaining - 1
+          (v[12] or '0') .. ',' .. (v[13] or '0') .. ',' .. (v[14] or '0') .. ']'
       end
+      remaining = remaining - #ids
+      incr_later(COUNTS, queue .. '|PROCESSING', #ids)
     end
   end
+end
+if #unqueued > 0 then
+  redis.call('ZADD', P .. 'leases', unpack(lease_args))
+  redis.call('ZREM', P .. 'status:QUEUED', unpack(unqueued))
 end
 flush_later()
 return out

@@ -1,28 +1,31 @@
 -- Completions, shared by complete (a batch on its own) and claim (the batch a worker's next
 -- claim carries). Each job is settled only under its current lease token; a stale token changes
 -- nothing for that job and does not affect the others. Index, counter and expiry writes go out
--- once per call: `finish_completions` must run before the script returns.
+-- once per call: `finish_completions` (then flush_later) must run before the script returns.
 local completed_per_queue = {}
 -- Completions that share a retention end share one `expiry` member: a list of their ids.
 local expiry_groups, expiry_order = {}, {}
+-- The jobs to take out of `leases` and add to the COMPLETED index (one command each).
+local unleased, completed_members = {}, {}
 
 -- Settles the (id, token, result JSON) triples in ARGV[from..to]; appends 'OK' or 'LEASE_LOST'
 -- per job to `out`.
 local function complete_range(from, to, out)
-  local leases = P .. 'leases'
   for i = from, to, 3 do
     local id, token = ARGV[i], ARGV[i + 1]
+    local key = P .. 'job:' .. id
     -- The fields every completion needs; an event (someone watches, or the attempt already has
     -- a timeline) reads the rest below.
-    local v = redis.call('HMGET', job_key(id), 'status', 'token', 'queue', 'rttl', 'sf')
+    local v = redis.call('HMGET', key, 'status', 'token', 'queue', 'rttl', 'sf')
     if v[1] ~= 'PROCESSING' or v[2] ~= token then
       out[#out + 1] = 'LEASE_LOST'
     else
       local queue = v[3]
       -- As finish() does, one job at a time; the token field stays, the status check fences it.
-      redis.call('HSET', job_key(id), 'status', 'COMPLETED', 'completed', NOW_S, 'result', ARGV[i + 2])
-      later('ZREM', leases, id)
-      set_status_later(id, queue, 'PROCESSING', 'COMPLETED')
+      redis.call('HSET', key, 'status', 'COMPLETED', 'completed', NOW_S, 'result', ARGV[i + 2])
+      unleased[#unleased + 1] = id
+      completed_members[#completed_members + 1] = 0
+      completed_members[#completed_members + 1] = id
       local at = NOW + tonumber(v[4]) * 1000
       local group = expiry_groups[at]
       if not group then group = {}; expiry_groups[at] = group; expiry_order[#expiry_order + 1] = at end
@@ -58,5 +61,13 @@ local function finish_completions()
       redis.call('ZADD', expiry, at, member)
     end
   end
-  for queue, count in pairs(completed_per_queue) do count_finish(queue, 'done', count) end
+  if #unleased > 0 then
+    redis.call('ZREM', P .. 'leases', unpack(unleased))
+    redis.call('ZADD', P .. 'status:COMPLETED', unpack(completed_members))
+  end
+  for queue, count in pairs(completed_per_queue) do
+    incr_later(COUNTS, queue .. '|PROCESSING', -count)
+    incr_later(COUNTS, queue .. '|COMPLETED', count)
+    count_finish(queue, 'done', count)
+  end
 end
