@@ -4,7 +4,7 @@ import { DEFAULT_BACKOFF, backoffProblems } from "./backoff.js";
 import { CaudexError, InvalidOptionsError, JobNotFoundError } from "./errors.js";
 import type { JobEvent, JobEventType } from "./events.js";
 import { newJobId } from "./ids.js";
-import type { Job, JobFilter, JobMeta, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "./job.js";
+import type { BackoffPolicy, Job, JobFilter, JobMeta, JobPage, Json, NewJob, QueueStats, WorkerInfo } from "./job.js";
 import { isFinal } from "./job-states.js";
 import { DEFAULT_JSON_LIMITS, encodeJson, type JsonLimits } from "./json.js";
 import type { EnqueueResult, Store } from "./store.js";
@@ -219,11 +219,11 @@ export class Client {
     let definition: TaskDefinition | undefined =
       typeof task === "string" ? undefined : (task as unknown as TaskDefinition);
     if (this.tasks !== null) definition = this.tasks.require(name);
-    if (definition !== undefined) await validatePayload(definition, payload);
+    if (definition?.options.schema !== undefined) await validatePayload(definition, payload);
     const taskOptions: TaskOptions = definition?.options ?? {};
     const payloadText = encodeJson(payload, "Payload", this.jsonLimits);
     const meta = options.meta ?? {};
-    const metaText = encodeJson(meta, "Meta", { maxBytes: 64 * 1024, maxDepth: 8 });
+    const metaText = options.meta === undefined ? "{}" : encodeJson(meta, "Meta", META_JSON_LIMITS);
     const job: NewJob = {
       id: newJobId(),
       task: name,
@@ -232,7 +232,7 @@ export class Client {
       queue: options.queue ?? taskOptions.queue ?? this.defaults.queue,
       maxAttempts: options.maxAttempts ?? taskOptions.maxAttempts ?? this.defaults.maxAttempts,
       timeoutMs: options.timeoutMs ?? taskOptions.timeoutMs ?? this.defaults.timeoutMs,
-      backoff: { ...DEFAULT_BACKOFF, ...stripUndefined(taskOptions.backoff ?? {}), ...stripUndefined(options.backoff ?? {}) },
+      backoff: backoffOf(taskOptions.backoff, options.backoff),
       retryOnTimeout: options.retryOnTimeout ?? taskOptions.retryOnTimeout ?? false,
       meta,
       metaText,
@@ -273,6 +273,14 @@ export function newJobProblems(job: NewJob): string[] {
   }
   problems.push(...backoffProblems(job.backoff));
   return problems;
+}
+
+const META_JSON_LIMITS: JsonLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
+
+/** The backoff of a job: the task's, then the enqueue's settings over the defaults. */
+function backoffOf(fromTask: Partial<BackoffPolicy> | undefined, fromOptions: Partial<BackoffPolicy> | undefined): BackoffPolicy {
+  if (fromTask === undefined && fromOptions === undefined) return { ...DEFAULT_BACKOFF };
+  return { ...DEFAULT_BACKOFF, ...stripUndefined(fromTask ?? {}), ...stripUndefined(fromOptions ?? {}) };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

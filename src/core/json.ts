@@ -36,7 +36,8 @@ export function encodeJson(value: unknown, what: string, limits: JsonLimits = DE
   const problem = depthProblem(value, limits.maxDepth);
   if (problem !== null) throw new InvalidPayloadError(`${what} is not valid JSON: ${problem}`);
   const text = JSON.stringify(value === undefined ? null : value);
-  if (Buffer.byteLength(text) > limits.maxBytes) {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most texts need no byte count.
+  if (text.length * 3 > limits.maxBytes && Buffer.byteLength(text) > limits.maxBytes) {
     throw new InvalidPayloadError(`${what} is larger than ${limits.maxBytes} bytes`);
   }
   return text;
