@@ -89,13 +89,15 @@ export class Client {
 
   /** Stores a job and returns it (QUEUED, or SCHEDULED when delayed). */
   async enqueue<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<Job> {
-    const [result] = await this.store.enqueue([await this.prepare(task, payload, options, false)]);
+    const job = this.prepare(task, payload, options, false);
+    const [result] = await this.store.enqueue([job instanceof Promise ? await job : job]);
     return (result as EnqueueResult).job;
   }
 
   /** Like `enqueue`, and tells whether the job was created or found by its idempotency key. */
   async enqueueWithResult<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<EnqueueResult> {
-    const [result] = await this.store.enqueue([await this.prepare(task, payload, options, false)]);
+    const job = this.prepare(task, payload, options, false);
+    const [result] = await this.store.enqueue([job instanceof Promise ? await job : job]);
     return result as EnqueueResult;
   }
 
@@ -104,14 +106,18 @@ export class Client {
     items: ReadonlyArray<{ task: TaskRef<P>; payload: P; options?: EnqueueOptions }>,
   ): Promise<Job[]> {
     const prepared: NewJob[] = [];
-    for (const item of items) prepared.push(await this.prepare(item.task, item.payload, item.options ?? {}, false));
+    for (const item of items) {
+      const job = this.prepare(item.task, item.payload, item.options ?? {}, false);
+      prepared.push(job instanceof Promise ? await job : job);
+    }
     const results = await this.store.enqueue(prepared);
     return results.map((r) => r.job);
   }
 
   /** Creates a job record in PENDING; it runs only after `enqueuePending(id)`. */
   async create<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<Job> {
-    const [result] = await this.store.enqueue([await this.prepare(task, payload, options, true)]);
+    const job = this.prepare(task, payload, options, true);
+    const [result] = await this.store.enqueue([job instanceof Promise ? await job : job]);
     return (result as EnqueueResult).job;
   }
 
@@ -213,13 +219,21 @@ export class Client {
     return this.store.close();
   }
 
-  private async prepare<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions, hold: boolean): Promise<NewJob> {
+  /** The job to store; a promise only when the task's schema has to check the payload first. */
+  private prepare<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions, hold: boolean): NewJob | Promise<NewJob> {
     const name = typeof task === "string" ? task : task.name;
     if (!isValidTaskName(name)) throw new InvalidOptionsError(`Invalid task name "${name}"`);
     let definition: TaskDefinition | undefined =
       typeof task === "string" ? undefined : (task as unknown as TaskDefinition);
     if (this.tasks !== null) definition = this.tasks.require(name);
-    if (definition?.options.schema !== undefined) await validatePayload(definition, payload);
+    if (definition?.options.schema !== undefined) {
+      const checked = definition;
+      return validatePayload(checked, payload).then(() => this.build(name, checked, payload, options, hold));
+    }
+    return this.build(name, definition, payload, options, hold);
+  }
+
+  private build<P>(name: string, definition: TaskDefinition | undefined, payload: P, options: EnqueueOptions, hold: boolean): NewJob {
     const taskOptions: TaskOptions = definition?.options ?? {};
     const payloadText = encodeJson(payload, "Payload", this.jsonLimits);
     const meta = options.meta ?? {};

@@ -12,17 +12,29 @@ import type { EnqueueResult } from "../../core/store.js";
 // listpack encoding to a hashtable, which roughly triples the memory of a waiting job.
 type JobOpts = [number, number, number, number, number, number, 0 | 1];
 
-/** The enqueue script's 14 arguments for one job. */
-export function enqueueArgs(job: NewJob): string[] {
+let lastOpts: JobOpts | null = null;
+let lastOptsText = "";
+
+/** A job's options as stored; jobs enqueued one after another mostly share them (encoded once). */
+function optsText(job: NewJob): string {
   const b = job.backoff;
   const opts: JobOpts = [job.maxAttempts, job.timeoutMs, b.baseMs, b.maxMs, b.factor, b.jitter, job.retryOnTimeout ? 1 : 0];
+  if (lastOpts === null || opts.some((value, i) => value !== lastOpts?.[i])) {
+    lastOpts = opts;
+    lastOptsText = JSON.stringify(opts);
+  }
+  return lastOptsText;
+}
+
+/** Appends the enqueue script's 14 arguments for one job to `out`. */
+export function enqueueArgs(job: NewJob, out: string[]): void {
   const meta = job.metaText === "{}" ? "" : job.metaText;
-  return [
+  out.push(
     job.id,
     job.task,
     job.queue,
     job.payloadText,
-    JSON.stringify(opts),
+    optsText(job),
     meta,
     job.meta.projectId ?? "",
     job.meta.userId ?? "",
@@ -32,7 +44,7 @@ export function enqueueArgs(job: NewJob): string[] {
     job.runAt === null ? "" : String(job.runAt),
     String(job.resultTtlSeconds),
     String(job.failureTtlSeconds),
-  ];
+  );
 }
 
 /** A hash as a field -> value map, from HGETALL's flat array. */

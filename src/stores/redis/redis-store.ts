@@ -96,7 +96,9 @@ export class RedisStore implements Store {
 
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
-    const reply = await this.run(scripts.enqueue, { keys: { idempotency: this.keys.idempotency() }, argv: { count: jobs.length }, rest: jobs.flatMap(enqueueArgs) });
+    const rest: string[] = [];
+    for (const job of jobs) enqueueArgs(job, rest);
+    const reply = await this.run(scripts.enqueue, { keys: { idempotency: this.keys.idempotency() }, argv: { count: jobs.length }, rest });
     if (reply.status === ScriptStatus.Duplicate) throw new InvalidOptionsError(`A job with id ${String(reply.data[0])} already exists`);
     const now = Number(reply.data[0]);
     return jobs.map((job, i) => decodeEnqueued(job, reply.data[i + 1], now));
@@ -305,17 +307,20 @@ export class RedisStore implements Store {
     this.redis.disconnect();
   }
 
-  private async run<K extends string, A extends string>(script: RedisScript<K, A>, input: RunInput<K, A>): Promise<ScriptReply> {
+  private run<K extends string, A extends string>(script: RedisScript<K, A>, input: RunInput<K, A>): Promise<ScriptReply> {
     const now = this.clock === undefined ? "" : String(this.clock.now());
     return this.call(() => script.run(this.redis, { prefix: this.keys.prefix, now }, input));
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new StoreUnavailableError("The Redis store is closed");
+  /** Runs a Redis call with the store's error mapping (plain chaining: the hot path). */
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError("The Redis store is closed"));
     try {
-      return await fn();
+      return fn().catch((error: unknown) => {
+        throw toStoreError(error);
+      });
     } catch (error) {
-      throw toStoreError(error);
+      return Promise.reject(toStoreError(error));
     }
   }
 

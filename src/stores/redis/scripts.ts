@@ -67,23 +67,29 @@ export class RedisScript<K extends string, A extends string> {
     this.sha = createHash("sha1").update(this.source).digest("hex");
   }
 
-  /** Runs the script; `restKeys` and `rest` append variadic keys and arguments after the named ones. */
-  async run(
+  /**
+   * Runs the script; `restKeys` and `rest` append variadic keys and arguments after the named
+   * ones. (Plain promise chaining, not async/await: this is every store call's hot path.)
+   */
+  run(
     redis: RedisConnection,
     ctx: ScriptContext,
     input: { keys: Record<K, string>; argv: Record<A, ArgValue>; restKeys?: readonly string[]; rest?: readonly ArgValue[] },
   ): Promise<ScriptReply> {
-    const keys = this.keyNames.map((k) => input.keys[k]);
-    if (input.restKeys !== undefined) keys.push(...input.restKeys);
-    const args: ArgValue[] = [ctx.prefix, ctx.now, ...this.argNames.map((a) => input.argv[a]), ...(input.rest ?? [])];
-    let reply: unknown;
-    try {
-      reply = await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      reply = await redis.eval(this.source, keys.length, ...keys, ...args);
-    }
-    return this.check(reply);
+    const keys: string[] = [];
+    for (const k of this.keyNames) keys.push(input.keys[k]);
+    if (input.restKeys !== undefined) for (const k of input.restKeys) keys.push(k);
+    const args: ArgValue[] = [this.sha, keys.length, ...keys, ctx.prefix, ctx.now];
+    for (const a of this.argNames) args.push(input.argv[a]);
+    if (input.rest !== undefined) for (const value of input.rest) args.push(value);
+    return redis.evalsha(...(args as [string, number, ...ArgValue[]])).then(
+      (reply) => this.check(reply),
+      (error: unknown) => {
+        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+        args[0] = this.source;
+        return redis.eval(...(args as [string, number, ...ArgValue[]])).then((reply) => this.check(reply));
+      },
+    );
   }
 
   private check(reply: unknown): ScriptReply {
