@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 let lastTime = -1;
 let lastRandom: number[] = [];
+let lastTimeText = "";
 
 function encodeTime(ms: number): string {
   let out = "";
@@ -17,9 +18,19 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+// Random bytes are read 4 KiB at a time: one read per 256 ids instead of one per millisecond.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
 function freshRandom(): number[] {
-  const bytes = randomBytes(16);
-  return Array.from(bytes, (b) => b % 32);
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  const digits: number[] = [];
+  for (let i = 0; i < 16; i++) digits.push((pool[poolAt + i] ?? 0) % 32);
+  poolAt += 16;
+  return digits;
 }
 
 function increment(digits: number[]): number[] {
@@ -41,9 +52,12 @@ export function newJobId(nowMs: number = Date.now()): string {
     lastRandom = increment(lastRandom);
   } else {
     lastTime = nowMs;
+    lastTimeText = encodeTime(nowMs);
     lastRandom = freshRandom();
   }
-  return `job_${encodeTime(lastTime)}${lastRandom.map((d) => ALPHABET[d]).join("")}`;
+  let random = "";
+  for (const d of lastRandom) random += ALPHABET[d];
+  return `job_${lastTimeText}${random}`;
 }
 
 /** A random opaque token, used for leases and worker incarnations. */
