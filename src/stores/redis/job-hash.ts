@@ -26,25 +26,39 @@ function optsText(job: NewJob): string {
   return lastOptsText;
 }
 
-/** Appends the enqueue script's 14 arguments for one job to `out`. */
+/** What most jobs lack, sent as one JSON argument (names as enqueue.lua reads them). */
+interface EnqueueExtra {
+  m?: string;
+  p?: string;
+  u?: string;
+  k?: string;
+  h?: 1;
+  d?: number;
+  r?: number;
+}
+
+// Lone UTF-16 surrogates (Redis's JSON decoder refuses their escapes); they become U+FFFD, as
+// they do when a string is sent to Redis as UTF-8 on its own.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const wellFormed = (text: string): string => text.replace(LONE_SURROGATE, "\uFFFD");
+
+/** Appends the enqueue script's 8 arguments for one job to `out`. */
 export function enqueueArgs(job: NewJob, out: string[]): void {
-  const meta = job.metaText === "{}" ? "" : job.metaText;
-  out.push(
-    job.id,
-    job.task,
-    job.queue,
-    job.payloadText,
-    optsText(job),
-    meta,
-    job.meta.projectId ?? "",
-    job.meta.userId ?? "",
-    job.idempotencyKey ?? "",
-    job.hold ? "1" : "",
-    job.delayMs === null ? "" : String(job.delayMs),
-    job.runAt === null ? "" : String(job.runAt),
-    String(job.resultTtlSeconds),
-    String(job.failureTtlSeconds),
-  );
+  const extra: EnqueueExtra = {};
+  if (job.metaText !== "{}") extra.m = job.metaText;
+  if (job.meta.projectId !== undefined) extra.p = wellFormed(job.meta.projectId);
+  if (job.meta.userId !== undefined) extra.u = wellFormed(job.meta.userId);
+  if (job.idempotencyKey !== null) extra.k = wellFormed(job.idempotencyKey);
+  if (job.hold) extra.h = 1;
+  if (job.delayMs !== null) extra.d = job.delayMs;
+  if (job.runAt !== null) extra.r = job.runAt;
+  // Usually empty: then the argument is too.
+  let any = false;
+  for (const _ in extra) {
+    any = true;
+    break;
+  }
+  out.push(job.id, job.task, job.queue, job.payloadText, optsText(job), String(job.resultTtlSeconds), String(job.failureTtlSeconds), any ? JSON.stringify(extra) : "");
 }
 
 /** A hash as a field -> value map, from HGETALL's flat array. */

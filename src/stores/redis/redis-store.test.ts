@@ -82,6 +82,28 @@ describe.skipIf(!available)("redis store", () => {
     await b.close();
   });
 
+  it("keeps rarely set fields exact through the packed enqueue argument (quotes, unicode, lone surrogates)", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: "extras" });
+    try {
+      const meta = { projectId: 'p "1" é', userId: "u\\2 😀", note: "lone \uD800 and \uDC00", n: 1.5e-7 };
+      const key = 'k "\uD800" 😀';
+      const job = newJob({ meta, idempotencyKey: key, delayMs: 60_000 });
+      const [first] = await store.enqueue([job]);
+      expect(first).toMatchObject({ created: true, job: { status: "SCHEDULED", idempotencyKey: key } });
+      const stored = await store.getJob(job.id);
+      // Meta is stored as its JSON text, unchanged; keys and ids lose only unpaired surrogates.
+      expect(stored?.meta).toEqual(JSON.parse(JSON.stringify(meta)));
+      expect(stored?.idempotencyKey).toBe('k "\uFFFD" 😀');
+      expect(stored?.runAt).toBe((stored?.createdAt ?? 0) + 60_000);
+      const [again] = await store.enqueue([newJob({ idempotencyKey: key })]);
+      expect(again).toMatchObject({ created: false, job: { id: job.id } });
+      expect((await store.listJobs({ projectId: 'p "1" é' }, 10, null)).jobs.map((j) => j.id)).toEqual([job.id]);
+      expect((await store.listJobs({ userId: "u\\2 😀" }, 10, null)).jobs.map((j) => j.id)).toEqual([job.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("works as an ACL user limited to the documented commands and key pattern", async () => {
     const admin = new Redis(server.url);
     await admin.call("ACL", "SETUSER", "caudex", "reset", "on", ">s3cret", ...REDIS_ACL_RULES);

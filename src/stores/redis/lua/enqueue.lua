@@ -1,13 +1,15 @@
 -- enqueue: stores a batch of new jobs atomically (all or none), as QUEUED, SCHEDULED or PENDING.
 -- KEYS[1] idempotency hash (key -> job id)
--- ARGV[1] prefix, ARGV[2] now ('' = server TIME), ARGV[3] job count, then 14 fields per job:
---   id, task, queue, payload, opts, meta, project, user, idem, hold, delayMs, runAt, resultTtl, failureTtl
+-- ARGV[1] prefix, ARGV[2] now ('' = server TIME), ARGV[3] job count, then 8 fields per job:
+--   id, task, queue, payload, opts, resultTtl, failureTtl, extra
+-- where extra is '' or a JSON object of what most jobs lack: m (meta JSON text), p (project),
+-- u (user), k (idempotency key), h (1: hold as PENDING), d (delay ms), r (run at, ms).
 -- Returns 'OK|<now>|<job>|<job>...' when every job is new, each <job> its status letter
 -- (Q, S, P) and its run time if it has one; when an idempotency key names an existing job,
 -- {'OK', now, per job: {1, status, runAt} | {0, existingId, existingHash}}; or {'DUPLICATE', id}.
 -- Index, list and idempotency writes go out once per call (one variadic command per key).
 -- @include job
-local W = 14
+local W = 8
 -- Variadic writes go out in slices: Lua's unpack takes at most a few thousand values.
 local SLICE = 2000
 local function call_sliced(cmd, key, args)
@@ -15,6 +17,12 @@ local function call_sliced(cmd, key, args)
 end
 local n = tonumber(ARGV[3])
 local idem_key = KEYS[1]
+local NONE = {}
+local extras = {}
+for i = 0, n - 1 do
+  local text = ARGV[3 + i * W + 8]
+  extras[i] = text ~= '' and cjson.decode(text) or NONE
+end
 -- The job an idempotency key already names, per job of the batch (an earlier job of the same
 -- batch counts): read once here, used when storing below.
 local existing_for = {}
@@ -24,7 +32,7 @@ local new_keys = {}
 do
   local idems, wanted = {}, {}
   for i = 0, n - 1 do
-    local idem = ARGV[3 + i * W + 9]
+    local idem = extras[i].k or ''
     if idem ~= '' then idems[#idems + 1] = idem; wanted[#wanted + 1] = i end
   end
   local by_index = {}
@@ -34,7 +42,7 @@ do
   end
   for i = 0, n - 1 do
     local b = 3 + i * W
-    local id, idem = ARGV[b + 1], ARGV[b + 9]
+    local id, idem = ARGV[b + 1], extras[i].k or ''
     local known = idem ~= '' and (seen['k' .. idem] or by_index[i])
     existing_for[i] = known
     if known then
@@ -70,19 +78,20 @@ local scheduled, idem_pairs = {}, {}
 for i = 0, n - 1 do
   local b = 3 + i * W
   local id, task, queue = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
-  local idem = ARGV[b + 9]
+  local x = extras[i]
+  local idem = x.k or ''
   local existing = existing_for[i]
   if existing then
     out[#out + 1] = {0, existing, redis.call('HGETALL', job_key(existing))}
   else
-    local run_at = ARGV[b + 12] ~= '' and tonumber(ARGV[b + 12]) or nil
-    local delay = tonumber(ARGV[b + 11])
+    local run_at = x.r
+    local delay = x.d
     if not run_at and delay and delay > 0 then run_at = NOW + delay end
     local status = 'QUEUED'
-    if ARGV[b + 10] == '1' then status = 'PENDING' elseif run_at and run_at > NOW then status = 'SCHEDULED' end
+    if x.h == 1 then status = 'PENDING' elseif run_at and run_at > NOW then status = 'SCHEDULED' end
     local fields = {'task', task, 'queue', queue, 'payload', ARGV[b + 4], 'opts', ARGV[b + 5], 'created', NOW_S,
-      'status', status, 'rttl', ARGV[b + 13], 'fttl', ARGV[b + 14]}
-    local meta, project, user = ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
+      'status', status, 'rttl', ARGV[b + 6], 'fttl', ARGV[b + 7]}
+    local meta, project, user = x.m or '', x.p or '', x.u or ''
     if meta ~= '' then fields[#fields + 1] = 'meta'; fields[#fields + 1] = meta end
     if project ~= '' then fields[#fields + 1] = 'project'; fields[#fields + 1] = project end
     if user ~= '' then fields[#fields + 1] = 'user'; fields[#fields + 1] = user end
