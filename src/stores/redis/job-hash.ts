@@ -46,9 +46,10 @@ const wellFormed = (text: string): string => text.replace(LONE_SURROGATE, "\uFFF
 export function enqueueArgs(job: NewJob, out: string[]): void {
   const extra: EnqueueExtra = {};
   if (job.metaText !== "{}") extra.m = job.metaText;
-  if (job.meta.projectId !== undefined) extra.p = wellFormed(job.meta.projectId);
-  if (job.meta.userId !== undefined) extra.u = wellFormed(job.meta.userId);
-  if (job.idempotencyKey !== null) extra.k = wellFormed(job.idempotencyKey);
+  // Empty strings count as absent, as the script treats them.
+  if (job.meta.projectId) extra.p = wellFormed(job.meta.projectId);
+  if (job.meta.userId) extra.u = wellFormed(job.meta.userId);
+  if (job.idempotencyKey) extra.k = wellFormed(job.idempotencyKey);
   if (job.hold) extra.h = 1;
   if (job.delayMs !== null) extra.d = job.delayMs;
   if (job.runAt !== null) extra.r = job.runAt;
@@ -147,7 +148,7 @@ const STATUS_LETTERS: Record<string, JobStatus> = { Q: "QUEUED", S: "SCHEDULED",
 
 /**
  * One job's part of the enqueue script's reply: a status letter and run time ('Q', 'S1732…')
- * for a new job, or {1, status, runAt} | {0, existingId, existingHash} in the long form. A new
+ * for a new job, or {0, existingId, existingHash} for a job its idempotency key found. A new
  * job's record is built from the input instead of read back.
  */
 export function decodeEnqueued(job: NewJob, entry: unknown, now: number): EnqueueResult {
@@ -155,9 +156,8 @@ export function decodeEnqueued(job: NewJob, entry: unknown, now: number): Enqueu
     const status = STATUS_LETTERS[entry.charAt(0)] ?? "QUEUED";
     return { job: newJobRecord(job, status, now, entry.length > 1 ? Number(entry.slice(1)) : null), created: true };
   }
-  const [created, a, b] = entry as [number, string, unknown];
-  if (created === 1) return { job: newJobRecord(job, a as JobStatus, now, b === "" ? null : Number(b)), created: true };
-  return { job: decodeJob(a, hashFields(b)), created: false };
+  const [, id, hash] = entry as [0, string, unknown];
+  return { job: decodeJob(id, hashFields(hash)), created: false };
 }
 
 /** A job's first event, rebuilt from its hash (scripts do not store it, to keep waiting jobs small). */

@@ -6,51 +6,55 @@
 -- u (user), k (idempotency key), h (1: hold as PENDING), d (delay ms), r (run at, ms).
 -- Returns 'OK|<now>|<job>|<job>...' when every job is new, each <job> its status letter
 -- (Q, S, P) and its run time if it has one; when an idempotency key names an existing job,
--- {'OK', now, per job: {1, status, runAt} | {0, existingId, existingHash}}; or {'DUPLICATE', id}.
+-- {'OK', now, per job: its code | {0, existingId, existingHash}}; or {'DUPLICATE', id}.
 -- Index, list and idempotency writes go out once per call (one variadic command per key).
 -- @include job
 local W = 8
 -- Variadic writes go out in slices: Lua's unpack takes at most a few thousand values.
 local SLICE = 2000
+local NO_EXTRA = {}
 local function call_sliced(cmd, key, args)
   for i = 1, #args, SLICE do redis.call(cmd, key, unpack(args, i, math.min(i + SLICE - 1, #args))) end
 end
 local n = tonumber(ARGV[3])
 local idem_key = KEYS[1]
-local NONE = {}
-local extras = {}
+-- Per job: its decoded extra (false when empty), and the job its idempotency key already names
+-- (an earlier job of the same batch counts). Tables a batch does not need are never made: a
+-- single enqueue is mostly this script's fixed cost.
+local extras, existing_for = {}, {}
+local any_idem, any_existing = false, false
 for i = 0, n - 1 do
   local text = ARGV[3 + i * W + 8]
-  extras[i] = text ~= '' and cjson.decode(text) or NONE
+  local x = text ~= '' and cjson.decode(text)
+  extras[i] = x
+  if x and x.k then any_idem = true end
 end
--- The job an idempotency key already names, per job of the batch (an earlier job of the same
--- batch counts): read once here, used when storing below.
-local existing_for = {}
-local any_existing = false
-local seen = {}
 local new_keys = {}
 do
-  local idems, wanted = {}, {}
-  for i = 0, n - 1 do
-    local idem = extras[i].k or ''
-    if idem ~= '' then idems[#idems + 1] = idem; wanted[#wanted + 1] = i end
-  end
   local by_index = {}
-  for from = 1, #idems, SLICE do
-    local stored = redis.call('HMGET', idem_key, unpack(idems, from, math.min(from + SLICE - 1, #idems)))
-    for k = 1, #stored do by_index[wanted[from + k - 1]] = stored[k] end
+  if any_idem then
+    local idems, wanted = {}, {}
+    for i = 0, n - 1 do
+      local x = extras[i]
+      if x and x.k then idems[#idems + 1] = x.k; wanted[#wanted + 1] = i end
+    end
+    for from = 1, #idems, SLICE do
+      local stored = redis.call('HMGET', idem_key, unpack(idems, from, math.min(from + SLICE - 1, #idems)))
+      for k = 1, #stored do by_index[wanted[from + k - 1]] = stored[k] end
+    end
   end
+  local seen = {}
   for i = 0, n - 1 do
-    local b = 3 + i * W
-    local id, idem = ARGV[b + 1], extras[i].k or ''
-    local known = idem ~= '' and (seen['k' .. idem] or by_index[i])
+    local id, x = ARGV[3 + i * W + 1], extras[i]
+    local idem = x and x.k
+    local known = idem and (seen['k' .. idem] or by_index[i])
     existing_for[i] = known
     if known then
       any_existing = true
     else
       if seen[id] then return {'DUPLICATE', id} end
       seen[id] = true
-      if idem ~= '' then seen['k' .. idem] = id end
+      if idem then seen['k' .. idem] = id end
       new_keys[#new_keys + 1] = job_key(id)
     end
   end
@@ -70,41 +74,39 @@ if #new_keys > 0 then
     end
   end
 end
-local codes, out = {}, {'OK', NOW}
-local lists, list_order = {}, {}
-local by_status = {QUEUED = {}, SCHEDULED = {}, PENDING = {}}
-local counted, other_queues = {}, {}
-local scheduled, idem_pairs = {}, {}
+-- Per job: its code (status letter and run time) when new, {0, id, hash} when found.
+local out = {'OK', NOW}
+local lists, list_order, by_status, other = {}, {}, {}, nil
 for i = 0, n - 1 do
   local b = 3 + i * W
   local id, task, queue = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
-  local x = extras[i]
-  local idem = x.k or ''
+  local x = extras[i] or NO_EXTRA
   local existing = existing_for[i]
   if existing then
     out[#out + 1] = {0, existing, redis.call('HGETALL', job_key(existing))}
   else
     local run_at = x.r
-    local delay = x.d
-    if not run_at and delay and delay > 0 then run_at = NOW + delay end
+    if not run_at and x.d and x.d > 0 then run_at = NOW + x.d end
     local status = 'QUEUED'
     if x.h == 1 then status = 'PENDING' elseif run_at and run_at > NOW then status = 'SCHEDULED' end
     local fields = {'task', task, 'queue', queue, 'payload', ARGV[b + 4], 'opts', ARGV[b + 5], 'created', NOW_S,
       'status', status, 'rttl', ARGV[b + 6], 'fttl', ARGV[b + 7]}
-    local meta, project, user = x.m or '', x.p or '', x.u or ''
-    if meta ~= '' then fields[#fields + 1] = 'meta'; fields[#fields + 1] = meta end
-    if project ~= '' then fields[#fields + 1] = 'project'; fields[#fields + 1] = project end
-    if user ~= '' then fields[#fields + 1] = 'user'; fields[#fields + 1] = user end
-    if idem ~= '' then fields[#fields + 1] = 'idem'; fields[#fields + 1] = idem end
     if status ~= 'PENDING' then fields[#fields + 1] = 'enqueued'; fields[#fields + 1] = NOW_S end
-    if run_at then fields[#fields + 1] = 'runAt'; fields[#fields + 1] = run_at end
-    if status == 'PENDING' then
-      fields[#fields + 1] = 'init'; fields[#fields + 1] = 'job:created'
-    elseif status == 'SCHEDULED' then
-      fields[#fields + 1] = 'init'; fields[#fields + 1] = 'job:scheduled'
+    if x ~= NO_EXTRA then
+      if x.m then fields[#fields + 1] = 'meta'; fields[#fields + 1] = x.m end
+      if x.p and x.p ~= '' then fields[#fields + 1] = 'project'; fields[#fields + 1] = x.p end
+      if x.u and x.u ~= '' then fields[#fields + 1] = 'user'; fields[#fields + 1] = x.u end
+      if x.k then fields[#fields + 1] = 'idem'; fields[#fields + 1] = x.k end
+      if run_at then fields[#fields + 1] = 'runAt'; fields[#fields + 1] = run_at end
+      if status == 'PENDING' then
+        fields[#fields + 1] = 'init'; fields[#fields + 1] = 'job:created'
+      elseif status == 'SCHEDULED' then
+        fields[#fields + 1] = 'init'; fields[#fields + 1] = 'job:scheduled'
+      end
     end
     redis.call('HSET', job_key(id), unpack(fields))
     local members = by_status[status]
+    if not members then members = {}; by_status[status] = members end
     members[#members + 1] = 0
     members[#members + 1] = id
     if status == 'QUEUED' then
@@ -112,27 +114,34 @@ for i = 0, n - 1 do
       if not list then list = {}; lists[queue] = list; list_order[#list_order + 1] = queue end
       list[#list + 1] = id
     else
+      -- Counted per queue and status; scheduled jobs also go to `scheduled`.
+      other = other or {counted = {}, queues = {}, scheduled = {}}
       local field = queue .. '|' .. status
-      if not counted[field] then counted[field] = 0; counted[#counted + 1] = field end
-      counted[field] = counted[field] + 1
-      other_queues[queue] = true
-      if status == 'SCHEDULED' then scheduled[#scheduled + 1] = run_at; scheduled[#scheduled + 1] = id end
+      if not other.counted[field] then other.counted[field] = 0; other.counted[#other.counted + 1] = field end
+      other.counted[field] = other.counted[field] + 1
+      other.queues[queue] = true
+      if status == 'SCHEDULED' then
+        other.scheduled[#other.scheduled + 1] = run_at
+        other.scheduled[#other.scheduled + 1] = id
+      end
     end
-    if project ~= '' then redis.call('ZADD', P .. 'project:' .. project, 0, id) end
-    if user ~= '' then redis.call('ZADD', P .. 'user:' .. user, 0, id) end
-    if idem ~= '' then idem_pairs[#idem_pairs + 1] = idem; idem_pairs[#idem_pairs + 1] = id end
+    if x ~= NO_EXTRA then
+      if x.p and x.p ~= '' then redis.call('ZADD', P .. 'project:' .. x.p, 0, id) end
+      if x.u and x.u ~= '' then redis.call('ZADD', P .. 'user:' .. x.u, 0, id) end
+      if x.k then redis.call('HSET', idem_key, x.k, id) end
+    end
     if watching then
       local etype = (status == 'PENDING' and 'job:created') or (status == 'SCHEDULED' and 'job:scheduled') or 'job:enqueued'
       emit(id, {queue = queue, task = task}, etype, status, nil, true)
     end
-    codes[#codes + 1] = string.sub(status, 1, 1) .. (run_at or '')
-    out[#out + 1] = {1, status, run_at or ''}
+    out[#out + 1] = run_at and (string.sub(status, 1, 1) .. run_at) or string.sub(status, 1, 1)
   end
 end
 for status, members in pairs(by_status) do call_sliced('ZADD', P .. 'status:' .. status, members) end
-for _, field in ipairs(counted) do redis.call('HINCRBY', P .. 'counts', field, counted[field]) end
-call_sliced('ZADD', P .. 'scheduled', scheduled)
-call_sliced('HSET', idem_key, idem_pairs)
+if other then
+  for _, field in ipairs(other.counted) do redis.call('HINCRBY', P .. 'counts', field, other.counted[field]) end
+  call_sliced('ZADD', P .. 'scheduled', other.scheduled)
+end
 -- A queue list that already held jobs before this call is a known queue (every job in a list
 -- was enqueued here first): only a queue that was empty needs adding to `queues` (and a wake-up).
 for _, queue in ipairs(list_order) do
@@ -146,8 +155,10 @@ for _, queue in ipairs(list_order) do
     wake(queue, length, #ids)
   end
 end
-for queue in pairs(other_queues) do
-  if not lists[queue] then redis.call('SADD', P .. 'queues', queue) end
+if other then
+  for queue in pairs(other.queues) do
+    if not lists[queue] then redis.call('SADD', P .. 'queues', queue) end
+  end
 end
 if any_existing then return out end
-return 'OK|' .. NOW_S .. '|' .. table.concat(codes, '|')
+return 'OK|' .. NOW_S .. '|' .. table.concat(out, '|', 3)
