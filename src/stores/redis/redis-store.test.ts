@@ -82,6 +82,27 @@ describe.skipIf(!available)("redis store", () => {
     await b.close();
   });
 
+  it("stores a batch larger than one variadic command takes (sent in slices), in order", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: "big-batch" });
+    const admin = new Redis(server.url);
+    try {
+      const jobs = Array.from({ length: 4500 }, (_, i) => newJob({ payload: { i }, ...(i % 1000 === 0 ? { idempotencyKey: `k${i}` } : {}) }));
+      const results = await store.enqueue(jobs);
+      expect(results.every((r) => r.created && r.job.status === "QUEUED")).toBe(true);
+      expect(await admin.llen("caudex:{big-batch}:queue:default")).toBe(4500);
+      expect(await admin.zcard("caudex:{big-batch}:status:QUEUED")).toBe(4500);
+      expect((await store.stats())[0]?.counts.QUEUED).toBe(4500);
+      const claimed = await store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 3, leaseMs: 30_000 });
+      expect(claimed.map((j) => j.payload)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+      // A second batch repeating one id is refused whole.
+      await expect(store.enqueue([newJob(), newJob({ id: jobs[4499]?.id ?? "" })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+      expect(await admin.llen("caudex:{big-batch}:queue:default")).toBe(4497);
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
   it("keeps rarely set fields exact through the packed enqueue argument (quotes, unicode, lone surrogates)", async () => {
     const store = await RedisStore.connect({ url: server.url, namespace: "extras" });
     try {
