@@ -43,29 +43,31 @@ for qi = 10 + 3 * carried, #ARGV do
       local queue_json = cjson.encode(queue)
       for _, id in ipairs(ids) do
         local key = P .. 'job:' .. id
-        -- Read once before the update, in the record's order.
-        local v = redis.call('HMGET', key, 'task', 'payload', 'opts', 'meta', 'idem', 'attempt', 'created',
-          'enqueued', 'runAt', 'progress', 'error', 'stalls', 'rttl', 'fttl', 'sf')
+        -- Read once before the update: the whole hash in one pass (HMGET would search the
+        -- listpack once per field, and a field a waiting job lacks costs a full search).
+        local flat = redis.call('HGETALL', key)
+        local h = {}
+        for j = 1, #flat, 2 do h[flat[j]] = flat[j + 1] end
         -- Numbers become text once each (see NOW_S); a first attempt needs no conversion.
-        local attempt = v[6] and tostring(tonumber(v[6]) + 1) or '1'
+        local attempt = h.attempt and tostring(tonumber(h.attempt) + 1) or '1'
         -- The token's number is the record's position in the reply (the store rebuilds it).
         redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW_S, 'worker', worker,
           'inc', inc, 'token', token_base .. (#out - HEAD))
         -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
-        if v[15] then redis.call('HDEL', key, 'sf') end
+        if h.sf then redis.call('HDEL', key, 'sf') end
         lease_args[#lease_args + 1] = expires_s
         lease_args[#lease_args + 1] = id
         unqueued[#unqueued + 1] = id
         if is_watching() then
-          local job = {queue = queue, worker = worker, task = v[1], attempt = attempt}
-          emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(v[8]) or NOW)), true)
+          local job = {queue = queue, worker = worker, task = h.task, attempt = attempt}
+          emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(h.enqueued) or NOW)), true)
         end
         -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
-        out[#out + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(v[1]) .. ',' .. queue_json .. ',' ..
-          (v[2] or 'null') .. ',' .. (v[3] or '[]') .. ',' .. (v[4] or 'null') .. ',' ..
-          (v[5] and cjson.encode(v[5]) or 'null') .. ',' .. attempt .. ',' .. (v[7] or '0') .. ',' ..
-          (v[8] or 'null') .. ',' .. (v[9] or 'null') .. ',' .. (v[10] or 'null') .. ',' .. (v[11] or 'null') .. ',' ..
-          (v[12] or '0') .. ',' .. (v[13] or '0') .. ',' .. (v[14] or '0') .. ']'
+        out[#out + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(h.task) .. ',' .. queue_json .. ',' ..
+          (h.payload or 'null') .. ',' .. (h.opts or '[]') .. ',' .. (h.meta or 'null') .. ',' ..
+          (h.idem and cjson.encode(h.idem) or 'null') .. ',' .. attempt .. ',' .. (h.created or '0') .. ',' ..
+          (h.enqueued or 'null') .. ',' .. (h.runAt or 'null') .. ',' .. (h.progress or 'null') .. ',' .. (h.error or 'null') .. ',' ..
+          (h.stalls or '0') .. ',' .. (h.rttl or '0') .. ',' .. (h.fttl or '0') .. ']'
       end
       remaining = remaining - #ids
       incr_later(COUNTS, queue .. '|PROCESSING', #ids)
