@@ -43,18 +43,18 @@ do
       for k = 1, #stored do by_index[wanted[from + k - 1]] = stored[k] end
     end
   end
-  local seen = {}
+  local seen_ids, seen_keys = {}, {}
   for i = 0, n - 1 do
     local id, x = ARGV[3 + i * W + 1], extras[i]
     local idem = x and x.k
-    local known = idem and (seen['k' .. idem] or by_index[i])
+    local known = idem and (seen_keys[idem] or by_index[i])
     existing_for[i] = known
     if known then
       any_existing = true
     else
-      if seen[id] then return {'DUPLICATE', id} end
-      seen[id] = true
-      if idem then seen['k' .. idem] = id end
+      if seen_ids[id] then return {'DUPLICATE', id} end
+      seen_ids[id] = true
+      if idem then seen_keys[idem] = id end
       new_keys[#new_keys + 1] = job_key(id)
     end
   end
