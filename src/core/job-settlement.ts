@@ -37,7 +37,14 @@ export class JobSettlement {
         // Only a result the store cannot encode (encodeResult: a BigInt, a cycle) fails the job for
         // good; any other error is the store's, and the lease's expiry will run the job again.
         if (!(error instanceof CaudexError) || error.code !== "TASK_ERROR") return false;
-        const failure = this.store.fail({ ...lease, error: { code: "TASK_ERROR", message: error.message }, retryDelayMs: null });
+        // Called from a promise reaction: a store that throws instead of rejecting must still
+        // end up in report(), not in an unhandled rejection.
+        let failure: Promise<unknown>;
+        try {
+          failure = this.store.fail({ ...lease, error: { code: "TASK_ERROR", message: error.message }, retryDelayMs: null });
+        } catch (thrown) {
+          failure = Promise.reject(thrown);
+        }
         this.track(job.id, failure, () => (this.failed += 1));
         return true;
       },

@@ -1,6 +1,6 @@
 // Worker behaviour against a real (in-memory) SQLite store: running, retrying, timing out,
 // priorities, maxJobs, burst, graceful stop and cancellation.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { waitFor } from "../../test/support/wait-for.js";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
@@ -106,6 +106,33 @@ describe("Worker", () => {
     const tooLarge = await client.wait((await client.enqueue(huge, {}, { maxAttempts: 3 })).id, { timeoutMs: 5000 });
     expect(tooLarge).toMatchObject({ status: "FAILED", attempt: 1, error: { code: "TASK_ERROR" } });
     expect(tooLarge.error?.message).toContain("larger than 1048576 bytes");
+  });
+
+  it("reports a store whose fail() throws instead of rejecting, without an unhandled rejection", async () => {
+    const bigint = defineTask("bigint", () => ({ n: 10n }));
+    const { store, client, worker } = setup([bigint]);
+    // A store implementation that throws synchronously from fail(): the worker's recovery path
+    // for an unstorable result must still report it and finish its settlements.
+    const throwing = new Error("fail() threw");
+    const fail = vi.spyOn(store, "fail").mockImplementation(() => {
+      throw throwing;
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const errors: unknown[] = [];
+      worker.events.on("worker:error", ({ error }) => errors.push(error));
+      await worker.start();
+      await client.enqueue(bigint, {});
+      await waitFor(async () => errors.includes(throwing), { what: "the thrown error reported" });
+      expect(fail).toHaveBeenCalledTimes(1);
+      await worker.stop({ gracePeriodMs: 0 });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("fails a job of an unknown task with UNKNOWN_TASK and never retries it", async () => {
