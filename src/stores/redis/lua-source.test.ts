@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { assembleScript, splitBlocks } from "./lua-source.js";
+import { assembleScript, mentions, splitBlocks, withoutComments } from "./lua-source.js";
 import { scripts } from "./scripts.js";
 
 const INCLUDE = [
@@ -37,6 +37,13 @@ describe("assembleScript", () => {
     expect(source.indexOf("local function key")).toBeLessThan(source.indexOf("local function outer"));
   });
 
+  test("a concatenation without spaces and a `--` inside a string still count as uses", () => {
+    expect(assembleScript("-- @include inc\nreturn 'a' ..key('x')", () => INCLUDE)).toContain("local function key");
+    expect(assembleScript("-- @include inc\nreturn '--' .. key('x')", () => INCLUDE)).toContain("local function key");
+    expect(mentions("a ..NOW", "NOW")).toBe(true);
+    expect(mentions("a.NOW", "NOW")).toBe(false);
+  });
+
   test("a field or method of the same name is not a use", () => {
     const source = assembleScript("-- @include inc\nreturn job.key .. job:outer()", () => INCLUDE);
     expect(source).not.toContain("local function key");
@@ -48,10 +55,10 @@ describe("assembleScript", () => {
     const names = readdirSync(dir).flatMap((file) => splitBlocks(readFileSync(new URL(file, dir), "utf8")).flatMap((b) => b.names));
     expect(names).toEqual(expect.arrayContaining(["P", "NOW", "NOW_S", "job_key", "emit", "complete_range", "scan_index"]));
     for (const script of Object.values(scripts)) {
-      const code = script.source.replace(/--.*$/gm, "");
+      const code = withoutComments(script.source);
       for (const name of names) {
         // A name used but not defined would read a global, which Redis refuses only when that line runs.
-        if (!new RegExp(`(?<![\\w.:])${name}(?!\\w)`).test(code)) continue;
+        if (!mentions(code, name)) continue;
         expect(new RegExp(`^local (function )?([\\w, ]*, )?${name}\\b`, "m").test(code), `${script.name} defines ${name}`).toBe(true);
       }
     }

@@ -47,13 +47,25 @@ function definedNames(text: string): string[] {
   return vars?.[1]?.split(",").map((name) => name.trim()) ?? [];
 }
 
-/** The text without its `--` comments (no script puts `--` inside a string). */
-function code(text: string): string {
-  return text.replace(/--.*$/gm, "");
+/**
+ * The text without its `--` comments, for finding uses. A line whose `--` comes after an odd
+ * number of quotes (a `--` inside a string) is kept whole: reading too much only inlines more.
+ */
+export function withoutComments(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      const at = line.indexOf("--");
+      if (at < 0) return line;
+      const before = line.slice(0, at);
+      return (before.match(/['"]/g) ?? []).length % 2 === 0 ? before : line;
+    })
+    .join("\n");
 }
 
-function mentions(text: string, name: string): boolean {
-  return new RegExp(`(?<![\\w.:])${name}(?!\\w)`).test(text);
+/** Whether `text` uses `name` as a variable: not as a field (`x.name`) or method (`x:name`). */
+export function mentions(text: string, name: string): boolean {
+  return new RegExp(`(?<![\\w:])(?<!(?<!\\.)\\.)${name}(?!\\w)`).test(text);
 }
 
 /** The body with its `-- @include` lines replaced by the include definitions it reaches. */
@@ -64,13 +76,13 @@ export function assembleScript(body: string, readInclude: (name: string) => stri
     return "";
   });
   const used = new Set<Block>();
-  let reach = code(withoutIncludes);
+  let reach = withoutComments(withoutIncludes);
   for (let grew = true; grew; ) {
     grew = false;
     for (const block of blocks) {
       if (!used.has(block) && block.names.some((name) => mentions(reach, name))) {
         used.add(block);
-        reach += `\n${code(block.text)}`;
+        reach += `\n${withoutComments(block.text)}`;
         grew = true;
       }
     }
