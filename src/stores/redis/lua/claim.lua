@@ -1,6 +1,6 @@
 -- claim: promotes due SCHEDULED jobs, then takes up to `limit` QUEUED jobs from the queues in
 -- strict priority order (skipping paused ones), FIFO within a queue, and leases them. Index and
--- counter writes go out once per call (flush_later), not once per job.
+-- counter writes go out once per call (flush_counts), not once per job.
 -- KEYS[1] paused-queues set
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
 -- ARGV[7] promote limit, ARGV[8] token base, ARGV[9] n = completions carried,
@@ -26,7 +26,7 @@ complete_range(10, 9 + 3 * carried, settled)
 -- The completions are written in full before the claim part starts: Redis does not undo a
 -- script that fails, so a claim that errors must not leave them half-recorded.
 finish_completions()
-flush_later()
+flush_counts()
 promote_due(tonumber(ARGV[7]))
 local out = {'OK', settled, NOW_S, expires_s}
 local HEAD = #out
@@ -70,7 +70,7 @@ for qi = 10 + 3 * carried, #ARGV do
           (h.stalls or '0') .. ',' .. (h.rttl or '0') .. ',' .. (h.fttl or '0') .. ']'
       end
       remaining = remaining - #ids
-      incr_later(COUNTS, queue .. '|PROCESSING', #ids)
+      count_later(queue .. '|PROCESSING', #ids)
     end
   end
 end
@@ -78,5 +78,5 @@ if #unqueued > 0 then
   redis.call('ZADD', P .. 'leases', unpack(lease_args))
   redis.call('ZREM', P .. 'status:QUEUED', unpack(unqueued))
 end
-flush_later()
+flush_counts()
 return out

@@ -10,5 +10,5 @@
 local out = {'OK'}
 complete_range(3, #ARGV, out)
 finish_completions()
-flush_later()
+flush_counts()
 return out

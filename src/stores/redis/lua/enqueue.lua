@@ -115,10 +115,8 @@ for i = 0, n - 1 do
       list[#list + 1] = id
     else
       -- Counted per queue and status; scheduled jobs also go to `scheduled`.
-      other = other or {counted = {}, queues = {}, scheduled = {}}
-      local field = queue .. '|' .. status
-      if not other.counted[field] then other.counted[field] = 0; other.counted[#other.counted + 1] = field end
-      other.counted[field] = other.counted[field] + 1
+      other = other or {queues = {}, scheduled = {}}
+      count_later(queue .. '|' .. status, 1)
       other.queues[queue] = true
       if status == 'SCHEDULED' then
         other.scheduled[#other.scheduled + 1] = run_at
@@ -138,10 +136,8 @@ for i = 0, n - 1 do
   end
 end
 for status, members in pairs(by_status) do call_sliced('ZADD', P .. 'status:' .. status, members) end
-if other then
-  for _, field in ipairs(other.counted) do redis.call('HINCRBY', P .. 'counts', field, other.counted[field]) end
-  call_sliced('ZADD', P .. 'scheduled', other.scheduled)
-end
+flush_counts()
+if other then call_sliced('ZADD', P .. 'scheduled', other.scheduled) end
 -- A queue list that already held jobs before this call is a known queue (every job in a list
 -- was enqueued here first): only a queue that was empty needs adding to `queues` (and a wake-up).
 for _, queue in ipairs(list_order) do

@@ -1,7 +1,7 @@
 -- Completions, shared by complete (a batch on its own) and claim (the batch a worker's next
 -- claim carries). Each job is settled only under its current lease token; a stale token changes
 -- nothing for that job and does not affect the others. Index, counter and expiry writes go out
--- once per call: `finish_completions` (then flush_later) must run before the script returns.
+-- once per call: `finish_completions` (then flush_counts) must run before the script returns.
 local completed_per_queue = {}
 -- Completions that share a retention end share one `expiry` member: a list of their ids.
 local expiry_groups, expiry_order = {}, {}
@@ -46,7 +46,7 @@ local function complete_range(from, to, out)
   end
 end
 
--- Writes the expiry entries and finish counts of the completions (then flush_later, which the
+-- Writes the expiry entries and finish counts of the completions (then flush_counts, which the
 -- caller may share with its own batched writes).
 local function finish_completions()
   local expiry = P .. 'expiry'
@@ -66,8 +66,8 @@ local function finish_completions()
     redis.call('ZADD', P .. 'status:COMPLETED', unpack(completed_members))
   end
   for queue, count in pairs(completed_per_queue) do
-    incr_later(COUNTS, queue .. '|PROCESSING', -count)
-    incr_later(COUNTS, queue .. '|COMPLETED', count)
+    count_later(queue .. '|PROCESSING', -count)
+    count_later(queue .. '|COMPLETED', count)
     count_finish(queue, 'done', count)
   end
 end

@@ -34,62 +34,22 @@ local function set_status(id, queue, from, to)
   end
 end
 
--- Index and counter writes of a batch (claim, complete), gathered so that each key takes one
--- variadic command (each counter one HINCRBY) per script call instead of one per job.
--- `flush_later` sends them in the order first used; the script must call it before returning.
--- Hot path: per job these cost a table lookup and an append, no string building.
-local later_order, later_args, later_sums = {}, {}, {}
-local function later_slot(cmd, key)
-  local by_key = later_args[cmd]
-  if not by_key then by_key = {}; later_args[cmd] = by_key end
-  local args = by_key[key]
-  if not args then
-    args = {}
-    by_key[key] = args
-    later_order[#later_order + 1] = {cmd, key, args}
-  end
-  return args
-end
-
--- Queues `cmd key a` (one member of a variadic ZREM / one score-member pair with `b`).
-local function later(cmd, key, a, b)
-  local args = later_slot(cmd, key)
-  args[#args + 1] = a
-  if b ~= nil then args[#args + 1] = b end
-end
-
-local function incr_later(key, field, by)
-  local sums = later_sums[key]
-  if not sums then
-    sums = {}
-    later_sums[key] = sums
-    later_order[#later_order + 1] = {'HINCRBY', key, sums}
-  end
-  if not sums[field] then sums[#sums + 1] = field; sums[field] = 0 end
-  sums[field] = sums[field] + by
-end
-
-local function flush_later()
-  for _, entry in ipairs(later_order) do
-    local cmd, key, args = entry[1], entry[2], entry[3]
-    if cmd == 'HINCRBY' then
-      for _, field in ipairs(args) do
-        if args[field] ~= 0 then redis.call('HINCRBY', key, field, args[field]) end
-      end
-    else
-      redis.call(cmd, key, unpack(args))
-    end
-  end
-  later_order, later_args, later_sums = {}, {}, {}
-end
-
--- set_status for a batch: the same writes as set_status, sent by flush_later.
+-- Counter changes of a batch (enqueue, claim, complete), summed per field so that each field
+-- takes one HINCRBY per script call instead of one per job. Fields are `<queue>|<status>` of
+-- `counts`; `flush_counts` sends them in the order first used, and the script must call it
+-- before returning.
 local COUNTS = P .. 'counts'
-local function set_status_later(id, queue, from, to)
-  if indexed(from) then later('ZREM', P .. 'status:' .. from, id) end
-  if from ~= 'QUEUED' then incr_later(COUNTS, queue .. '|' .. from, -1) end
-  if indexed(to) then later('ZADD', P .. 'status:' .. to, 0, id) end
-  if to ~= 'QUEUED' then incr_later(COUNTS, queue .. '|' .. to, 1) end
+local count_fields, count_sums = {}, {}
+local function count_later(field, by)
+  if not count_sums[field] then count_fields[#count_fields + 1] = field; count_sums[field] = 0 end
+  count_sums[field] = count_sums[field] + by
+end
+
+local function flush_counts()
+  for _, field in ipairs(count_fields) do
+    if count_sums[field] ~= 0 then redis.call('HINCRBY', COUNTS, field, count_sums[field]) end
+  end
+  count_fields, count_sums = {}, {}
 end
 
 local function event_body(job, etype, status, extra, at)
