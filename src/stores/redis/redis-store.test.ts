@@ -103,6 +103,30 @@ describe.skipIf(!available)("redis store", () => {
     }
   });
 
+  it("refuses a repeated id whether or not someone watches events (one EXISTS answers both)", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: "dup-watch" });
+    const seen: JobEvent[] = [];
+    const unwatch = await store.watch((event) => seen.push(event));
+    try {
+      const a = newJob();
+      await store.enqueue([a]);
+      const b = newJob();
+      await expect(store.enqueue([b, newJob({ id: a.id })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+      expect(await store.getJob(b.id)).toBeNull();
+      const c = newJob();
+      await store.enqueue([c]);
+      await waitFor(async () => seen.some((e) => e.jobId === c.id && e.type === "job:enqueued"), { what: "c's enqueue event" });
+      expect(seen.some((e) => e.jobId === b.id)).toBe(false);
+    } finally {
+      await unwatch();
+    }
+    // Nobody watching: the same refusal.
+    const d = newJob();
+    await store.enqueue([d]);
+    await expect(store.enqueue([newJob(), newJob({ id: d.id })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    await store.close();
+  });
+
   it("keeps rarely set fields exact through the packed enqueue argument (quotes, unicode, lone surrogates)", async () => {
     const store = await RedisStore.connect({ url: server.url, namespace: "extras" });
     try {
