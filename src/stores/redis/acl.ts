@@ -9,9 +9,9 @@ export const REDIS_COMMANDS = [
   "evalsha", "eval",
   // job hashes, lists, sets, sorted sets (reads and script writes)
   "hget", "hmget", "hgetall", "hset", "hdel", "hincrby", "hlen", "hkeys", "exists", "del", "set",
-  "lpush", "rpush", "lpop", "lrem", "lindex", "llen", "lrange", "ltrim",
+  "lpush", "rpush", "lpop", "lset", "lpos", "lindex", "llen", "lrange", "ltrim",
   "sadd", "srem", "smembers", "sismember", "sunion",
-  "zadd", "zrem", "zscore", "zrangebyscore", "zrangebylex", "zrevrangebylex",
+  "zadd", "zrem", "zscore", "zcard", "zrange", "zrangebyscore", "zrangebylex", "zrevrangebylex",
   // events and wake-ups
   "xadd", "xread", "xrevrange", "publish", "subscribe", "unsubscribe",
 ] as const;

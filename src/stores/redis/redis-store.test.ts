@@ -90,7 +90,8 @@ describe.skipIf(!available)("redis store", () => {
       const results = await store.enqueue(jobs);
       expect(results.every((r) => r.created && r.job.status === "QUEUED")).toBe(true);
       expect(await admin.llen("caudex:{big-batch}:queue:default")).toBe(4500);
-      expect(await admin.zcard("caudex:{big-batch}:status:QUEUED")).toBe(4500);
+      // The five jobs with an idempotency key have a hash; the others wait packed in the list.
+      expect(await admin.keys("caudex:{big-batch}:job:*")).toHaveLength(5);
       expect((await store.stats())[0]?.counts.QUEUED).toBe(4500);
       const claimed = await store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 3, leaseMs: 30_000 });
       expect(claimed.map((j) => j.payload)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
@@ -173,6 +174,14 @@ describe.skipIf(!available)("redis store", () => {
     await store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 1, leaseMs: 1000 });
     await carried;
     expect(await store.prune(10)).toBe(0);
+    // Waiting jobs cancelled and removed (packed, and with a hash), listed and read back.
+    const waiting = [newJob(), newJob({ meta: { note: "hash" } }), newJob()];
+    await store.enqueue(waiting);
+    expect((await store.listJobs({ status: "QUEUED" }, 10, null)).jobs).toHaveLength(3);
+    await store.cancel(waiting[0]?.id ?? "");
+    await store.cancel(waiting[1]?.id ?? "");
+    await store.remove(waiting[2]?.id ?? "");
+    expect((await store.getJob(waiting[0]?.id ?? ""))?.status).toBe("CANCELED");
     expect((await store.health()).ok).toBe(true);
     await store.close();
   });

@@ -85,7 +85,29 @@ export class RedisStore implements Store {
       throw toStoreError(error);
     }
     for (const warning of report.warnings) log.warn(warning);
-    return new RedisStore(redis, keys, report, options.clock, log);
+    const store = new RedisStore(redis, keys, report, options.clock, log);
+    try {
+      const moved = await store.migrateQueuedIndex();
+      if (moved > 0) log.info(`Moved ${moved} waiting job ids of namespace "${keys.namespace}" from status:QUEUED to the current QUEUED index`);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /**
+   * Moves the ids of waiting jobs indexed the way earlier builds did (the sorted set
+   * `status:QUEUED`) to the current QUEUED index, 1,000 per script call; returns how many.
+   */
+  private async migrateQueuedIndex(): Promise<number> {
+    const oldIndex = this.keys.status("QUEUED");
+    const count = await this.call(() => this.redis.zcard(oldIndex));
+    for (let left = count; left > 0; ) {
+      const reply = await this.run(scripts.migrateQueuedIndex, { keys: { oldIndex }, argv: { limit: 1000 } });
+      left = Number(reply.data[0]);
+    }
+    return count;
   }
 
   async now(): Promise<number> {
@@ -214,9 +236,14 @@ export class RedisStore implements Store {
   }
 
   async getJob(jobId: string): Promise<Job | null> {
-    const hash = await this.call(() => this.redis.hgetall(this.keys.job(jobId)));
-    const fields = new Map(Object.entries(hash));
-    return fields.size === 0 ? null : decodeJob(jobId, fields);
+    const [flat] = await this.readJob(jobId, false);
+    return flat.length === 0 ? null : decodeJob(jobId, hashFields(flat));
+  }
+
+  /** A job's fields (flat, as HGETALL gives them; a packed waiting job's too) and timeline. */
+  private async readJob(jobId: string, withTimeline: boolean): Promise<[string[], string[]]> {
+    const reply = await this.run(scripts.get, { keys: { anchor: this.keys.queues() }, argv: { jobId, withTimeline: withTimeline ? "1" : "" } });
+    return reply.data as [string[], string[]];
   }
 
   async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
@@ -237,8 +264,8 @@ export class RedisStore implements Store {
   }
 
   async jobEvents(jobId: string): Promise<JobEvent[]> {
-    const [hash, bodies] = await this.call(() => Promise.all([this.redis.hgetall(this.keys.job(jobId)), this.redis.lrange(this.keys.timeline(jobId), 0, -1)]));
-    return jobEventsOf(jobId, hash, bodies);
+    const [flat, bodies] = await this.readJob(jobId, true);
+    return jobEventsOf(jobId, hashFields(flat), bodies);
   }
 
   async stats(): Promise<QueueStats[]> {

@@ -6,8 +6,7 @@ import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
 import { decodeEvent, decodeJob, firstEvent, hashFields, unstoredEvents } from "./job-hash.js";
 
 /** A job's events, oldest first: its first event and its latest attempt's are rebuilt from the hash. */
-export function jobEventsOf(jobId: string, hash: Record<string, string>, timeline: readonly string[]): JobEvent[] {
-  const fields = new Map(Object.entries(hash));
+export function jobEventsOf(jobId: string, fields: Map<string, string>, timeline: readonly string[]): JobEvent[] {
   if (fields.size === 0) return [];
   const queue = fields.get("queue") ?? "";
   const task = fields.get("task") ?? "";

@@ -8,8 +8,9 @@ local job = load(id, 'status', 'queue', 'task', 'attempt', 'worker', 'fttl', 'st
 if not job.status then return {'NOT_FOUND'} end
 local s = job.status
 if s ~= 'PENDING' and s ~= 'SCHEDULED' and s ~= 'QUEUED' and s ~= 'PROCESSING' then return {'INVALID', s} end
--- LREM walks the queue: cancelling a waiting job costs O(queue length), claims never do.
-if s == 'QUEUED' then redis.call('LREM', P .. 'queue:' .. job.queue, 1, id) end
+-- A waiting job that has a hash is found by LPOS, which walks the queue (O(queue length));
+-- claims never do. A packed one gets its hash here.
+if s == 'QUEUED' then unqueue(id, job, true) end
 if s == 'SCHEDULED' then redis.call('ZREM', P .. 'scheduled', id) end
 finish(id, job, 'CANCELED', job.fttl, {})
 emit(id, job, 'job:canceled', 'CANCELED')

@@ -34,49 +34,75 @@ local HEAD = #out
 -- QUEUED index for all jobs, and one counter change per queue.
 local lease_args, unqueued = {}, {}
 local token_base = ARGV[8] .. '.'
+-- Claims one list entry (a packed job or a job id); returns its record.
+local function take(entry, queue, queue_json)
+  local id, key, h, attempt
+  if string.byte(entry) == 0 then
+    -- A packed job: its hash is written now, in full.
+    h = unpack_entry(entry, queue)
+    id, key, attempt = h.id, P .. 'job:' .. h.id, '1'
+    redis.call('HSET', key, 'task', h.task, 'queue', queue, 'payload', h.payload, 'opts', h.opts, 'created', h.created,
+      'enqueued', h.created, 'rttl', h.rttl, 'fttl', h.fttl, 'status', 'PROCESSING', 'attempt', attempt,
+      'started', NOW_S, 'worker', worker, 'inc', inc, 'token', token_base .. (#out - HEAD))
+  else
+    id, key = entry, P .. 'job:' .. entry
+    -- Read once before the update: the whole hash in one pass (HMGET would search the
+    -- listpack once per field, and a field a waiting job lacks costs a full search).
+    local flat = redis.call('HGETALL', key)
+    h = {}
+    for j = 1, #flat, 2 do h[flat[j]] = flat[j + 1] end
+    -- Numbers become text once each (see NOW_S); a first attempt needs no conversion.
+    attempt = h.attempt and tostring(tonumber(h.attempt) + 1) or '1'
+    -- The token's number is the record's position in the reply (the store rebuilds it).
+    redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW_S, 'worker', worker,
+      'inc', inc, 'token', token_base .. (#out - HEAD))
+    -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
+    if h.sf then redis.call('HDEL', key, 'sf') end
+  end
+  lease_args[#lease_args + 1] = expires_s
+  lease_args[#lease_args + 1] = id
+  unqueued[#unqueued + 1] = id
+  if is_watching() then
+    local job = {queue = queue, worker = worker, task = h.task, attempt = attempt}
+    emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(h.enqueued) or NOW)), true)
+  end
+  -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
+  return '[' .. cjson.encode(id) .. ',' .. cjson.encode(h.task) .. ',' .. queue_json .. ',' ..
+    (h.payload or 'null') .. ',' .. (h.opts or '[]') .. ',' .. (h.meta or 'null') .. ',' ..
+    (h.idem and cjson.encode(h.idem) or 'null') .. ',' .. attempt .. ',' .. (h.created or '0') .. ',' ..
+    (h.enqueued or 'null') .. ',' .. (h.runAt or 'null') .. ',' .. (h.progress or 'null') .. ',' .. (h.error or 'null') .. ',' ..
+    (h.stalls or '0') .. ',' .. (h.rttl or '0') .. ',' .. (h.fttl or '0') .. ']'
+end
 for qi = 10 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
   if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
-    local ids = redis.call('LPOP', P .. 'queue:' .. queue, remaining)
-    if ids then
-      local queue_json = cjson.encode(queue)
-      for _, id in ipairs(ids) do
-        local key = P .. 'job:' .. id
-        -- Read once before the update: the whole hash in one pass (HMGET would search the
-        -- listpack once per field, and a field a waiting job lacks costs a full search).
-        local flat = redis.call('HGETALL', key)
-        local h = {}
-        for j = 1, #flat, 2 do h[flat[j]] = flat[j + 1] end
-        -- Numbers become text once each (see NOW_S); a first attempt needs no conversion.
-        local attempt = h.attempt and tostring(tonumber(h.attempt) + 1) or '1'
-        -- The token's number is the record's position in the reply (the store rebuilds it).
-        redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW_S, 'worker', worker,
-          'inc', inc, 'token', token_base .. (#out - HEAD))
-        -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
-        if h.sf then redis.call('HDEL', key, 'sf') end
-        lease_args[#lease_args + 1] = expires_s
-        lease_args[#lease_args + 1] = id
-        unqueued[#unqueued + 1] = id
-        if is_watching() then
-          local job = {queue = queue, worker = worker, task = h.task, attempt = attempt}
-          emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(h.enqueued) or NOW)), true)
+    local qkey = P .. 'queue:' .. queue
+    local queue_json = cjson.encode(queue)
+    local taken, gaps = 0, 0
+    -- Gaps (entries of removed jobs) are popped and skipped: pop again until enough jobs.
+    while remaining > 0 do
+      local entries = redis.call('LPOP', qkey, remaining)
+      if not entries then break end
+      for _, entry in ipairs(entries) do
+        if entry == '' then
+          gaps = gaps + 1
+        else
+          out[#out + 1] = take(entry, queue, queue_json)
+          taken = taken + 1
+          remaining = remaining - 1
         end
-        -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
-        out[#out + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(h.task) .. ',' .. queue_json .. ',' ..
-          (h.payload or 'null') .. ',' .. (h.opts or '[]') .. ',' .. (h.meta or 'null') .. ',' ..
-          (h.idem and cjson.encode(h.idem) or 'null') .. ',' .. attempt .. ',' .. (h.created or '0') .. ',' ..
-          (h.enqueued or 'null') .. ',' .. (h.runAt or 'null') .. ',' .. (h.progress or 'null') .. ',' .. (h.error or 'null') .. ',' ..
-          (h.stalls or '0') .. ',' .. (h.rttl or '0') .. ',' .. (h.fttl or '0') .. ']'
       end
-      remaining = remaining - #ids
-      count_later(queue .. '|PROCESSING', #ids)
+      redis.call('HINCRBY', P .. 'qhead', queue, #entries)
+      if remaining > 0 and gaps == 0 then break end
     end
+    if taken > 0 then count_later(queue .. '|PROCESSING', taken) end
+    if gaps > 0 then count_later(queue .. '|gaps', -gaps) end
   end
 end
 if #unqueued > 0 then
   redis.call('ZADD', P .. 'leases', unpack(lease_args))
-  redis.call('ZREM', P .. 'status:QUEUED', unpack(unqueued))
+  qindex_del(unqueued)
 end
 flush_counts()
 return out

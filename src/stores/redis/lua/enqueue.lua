@@ -73,10 +73,35 @@ if #new_keys > 0 then
       if not existing_for[i] and redis.call('EXISTS', job_key(id)) == 1 then return {'DUPLICATE', id} end
     end
   end
+  -- Packed waiting jobs have no hash: the QUEUED index knows their ids.
+  for i = 0, n - 1 do
+    local id = ARGV[3 + i * W + 1]
+    if not existing_for[i] and qindex_get(id) then return {'DUPLICATE', id} end
+  end
+end
+-- Writes the hash of a job that does not wait packed (fields from the job's arguments at `b`).
+local function write_hash(id, task, queue, b, status, x, run_at)
+  local fields = {'task', task, 'queue', queue, 'payload', ARGV[b + 4], 'opts', ARGV[b + 5], 'created', NOW_S,
+    'status', status, 'rttl', ARGV[b + 6], 'fttl', ARGV[b + 7]}
+  if status ~= 'PENDING' then fields[#fields + 1] = 'enqueued'; fields[#fields + 1] = NOW_S end
+  if x ~= NO_EXTRA then
+    if x.m then fields[#fields + 1] = 'meta'; fields[#fields + 1] = x.m end
+    if x.p and x.p ~= '' then fields[#fields + 1] = 'project'; fields[#fields + 1] = x.p end
+    if x.u and x.u ~= '' then fields[#fields + 1] = 'user'; fields[#fields + 1] = x.u end
+    if x.k then fields[#fields + 1] = 'idem'; fields[#fields + 1] = x.k end
+    if run_at then fields[#fields + 1] = 'runAt'; fields[#fields + 1] = run_at end
+    if status == 'PENDING' then
+      fields[#fields + 1] = 'init'; fields[#fields + 1] = 'job:created'
+    elseif status == 'SCHEDULED' then
+      fields[#fields + 1] = 'init'; fields[#fields + 1] = 'job:scheduled'
+    end
+  end
+  redis.call('HSET', job_key(id), unpack(fields))
 end
 -- Per job: its code (status letter and run time) when new, {0, id, hash} when found.
 local out = {'OK', NOW}
 local lists, list_order, by_status, other = {}, {}, {}, nil
+local created36 = nil
 for i = 0, n - 1 do
   local b = 3 + i * W
   local id, task, queue = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
@@ -89,31 +114,28 @@ for i = 0, n - 1 do
     if not run_at and x.d and x.d > 0 then run_at = NOW + x.d end
     local status = 'QUEUED'
     if x.h == 1 then status = 'PENDING' elseif run_at and run_at > NOW then status = 'SCHEDULED' end
-    local fields = {'task', task, 'queue', queue, 'payload', ARGV[b + 4], 'opts', ARGV[b + 5], 'created', NOW_S,
-      'status', status, 'rttl', ARGV[b + 6], 'fttl', ARGV[b + 7]}
-    if status ~= 'PENDING' then fields[#fields + 1] = 'enqueued'; fields[#fields + 1] = NOW_S end
-    if x ~= NO_EXTRA then
-      if x.m then fields[#fields + 1] = 'meta'; fields[#fields + 1] = x.m end
-      if x.p and x.p ~= '' then fields[#fields + 1] = 'project'; fields[#fields + 1] = x.p end
-      if x.u and x.u ~= '' then fields[#fields + 1] = 'user'; fields[#fields + 1] = x.u end
-      if x.k then fields[#fields + 1] = 'idem'; fields[#fields + 1] = x.k end
-      if run_at then fields[#fields + 1] = 'runAt'; fields[#fields + 1] = run_at end
-      if status == 'PENDING' then
-        fields[#fields + 1] = 'init'; fields[#fields + 1] = 'job:created'
-      elseif status == 'SCHEDULED' then
-        fields[#fields + 1] = 'init'; fields[#fields + 1] = 'job:scheduled'
-      end
+    -- A job with nothing but the usual fields waits packed in its queue list (no hash): see
+    -- the QUEUED notes in includes/job.lua.
+    local packed = status == 'QUEUED' and x == NO_EXTRA and not string.find(id .. task, '\0', 1, true)
+      and queue_number(queue) < QUEUE_NUMBERS
+    if packed then
+      local opts, rttl, fttl = ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
+      created36 = created36 or base36(tonumber(NOW_S))
+      packed = '\0' .. id .. '\0' .. task .. '\0' .. created36 .. '\0' .. (opts == PACKED_OPTS and '' or opts) .. '\0' ..
+        (rttl == PACKED_RTTL and '' or rttl) .. '\0' .. (fttl == PACKED_FTTL and '' or fttl) .. '\0' .. ARGV[b + 4]
+    else
+      write_hash(id, task, queue, b, status, x, run_at)
     end
-    redis.call('HSET', job_key(id), unpack(fields))
-    local members = by_status[status]
-    if not members then members = {}; by_status[status] = members end
-    members[#members + 1] = 0
-    members[#members + 1] = id
     if status == 'QUEUED' then
       local list = lists[queue]
-      if not list then list = {}; lists[queue] = list; list_order[#list_order + 1] = queue end
-      list[#list + 1] = id
+      if not list then list = {ids = {}}; lists[queue] = list; list_order[#list_order + 1] = queue end
+      list[#list + 1] = packed or id
+      list.ids[#list] = id
     else
+      local members = by_status[status]
+      if not members then members = {}; by_status[status] = members end
+      members[#members + 1] = 0
+      members[#members + 1] = id
       -- Counted per queue and status; scheduled jobs also go to `scheduled`.
       other = other or {queues = {}, scheduled = {}}
       count_later(queue .. '|' .. status, 1)
@@ -140,15 +162,22 @@ flush_counts()
 if other then call_sliced('ZADD', P .. 'scheduled', other.scheduled) end
 -- A queue list that already held jobs before this call is a known queue (every job in a list
 -- was enqueued here first): only a queue that was empty needs adding to `queues` (and a wake-up).
+-- Each new entry's position number (head + list index) goes into the QUEUED index with it.
 for _, queue in ipairs(list_order) do
-  local ids = lists[queue]
+  local entries = lists[queue]
   local length = 0
-  for from = 1, #ids, SLICE do
-    length = redis.call('RPUSH', P .. 'queue:' .. queue, unpack(ids, from, math.min(from + SLICE - 1, #ids)))
+  for from = 1, #entries, SLICE do
+    length = redis.call('RPUSH', P .. 'queue:' .. queue, unpack(entries, from, math.min(from + SLICE - 1, #entries)))
   end
-  if length == #ids then
+  local first = (tonumber(redis.call('HGET', P .. 'qhead', queue)) or 0) + length - #entries
+  local qn = queue_numbers[queue]
+  for k, entry in ipairs(entries) do
+    local id = entries.ids[k]
+    qindex_add(id, entry == id and '' or (first + k - 1) * QUEUE_NUMBERS + qn)
+  end
+  if length == #entries then
     redis.call('SADD', P .. 'queues', queue)
-    wake(queue, length, #ids)
+    wake(queue, length, #entries)
   end
 end
 if other then

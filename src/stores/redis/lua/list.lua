@@ -24,6 +24,7 @@ end
 -- once per call, however many passes the scan takes.
 local sorted_leases = nil
 local function page(key, after, chunk)
+  if key == P .. 'status:QUEUED' then return qindex_page(after, chunk) end
   if key ~= P .. 'leases' then
     return redis.call('ZREVRANGEBYLEX', key, after == '' and '+' or '(' .. after, '-', 'LIMIT', 0, chunk)
   end
@@ -69,6 +70,6 @@ while #found <= limit and scanned < budget do
   end
 end
 local out = {'OK', ''}
-for i = 1, math.min(limit, #found) do out[#out + 1] = {found[i], redis.call('HGETALL', job_key(found[i]))} end
+for i = 1, math.min(limit, #found) do out[#out + 1] = {found[i], read_job(found[i])} end
 if #found > limit then out[2] = found[limit] elseif scanned >= budget then out[2] = cursor end
 return out

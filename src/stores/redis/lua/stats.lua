@@ -12,9 +12,17 @@ for _, queue in ipairs(queues) do
   local fields = {}
   for i, s in ipairs(statuses) do fields[i] = queue .. '|' .. s end
   local counts = redis.call('HMGET', KEYS[2], unpack(fields))
-  counts[3] = redis.call('LLEN', P .. 'queue:' .. queue)
-  local head = redis.call('LINDEX', P .. 'queue:' .. queue, 0)
-  local oldest = head and redis.call('HGET', job_key(head), 'enqueued') or ''
+  local qkey = P .. 'queue:' .. queue
+  counts[3] = redis.call('LLEN', qkey) - (tonumber(redis.call('HGET', KEYS[2], queue .. '|gaps')) or 0)
+  -- The head entry (past a few gaps at most): a packed job carries its time, others have a hash.
+  local oldest = ''
+  for _, entry in ipairs(redis.call('LRANGE', qkey, 0, 15)) do
+    if entry ~= '' then
+      local packed = string.byte(entry) == 0 and unpack_entry(entry, queue)
+      oldest = packed and packed.enqueued or redis.call('HGET', job_key(entry), 'enqueued') or ''
+      break
+    end
+  end
   local names = {}
   for b = bucket - 6, bucket do names[#names + 1] = 'done:' .. b; names[#names + 1] = 'fail:' .. b end
   local rates = redis.call('HMGET', P .. 'rate:' .. queue, unpack(names))

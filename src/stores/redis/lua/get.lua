@@ -1,0 +1,9 @@
+-- get: a job's stored fields (and its timeline), whether it has a hash or waits packed in its
+-- queue list (see includes/job.lua).
+-- KEYS[1] any key of the namespace (routing only)
+-- ARGV[1] prefix, ARGV[2] now, ARGV[3] job id, ARGV[4] '1' to add the timeline
+-- Returns {'OK', flat fields (empty: no such job), timeline entries}.
+-- @include job
+local id = ARGV[3]
+local timeline = ARGV[4] == '1' and redis.call('LRANGE', P .. 'events:' .. id, 0, -1) or {}
+return {'OK', read_job(id), timeline}

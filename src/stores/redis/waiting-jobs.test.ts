@@ -1,0 +1,216 @@
+// Waiting jobs on Redis: plain jobs wait packed in their queue list (no hash of their own) and
+// are found by id through the bucketed QUEUED index. These checks read the key layout directly,
+// and drive every path that must find, list, count, remove or claim such a job.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { RedisServer, redisServerAvailable } from "../../../test/support/redis-server.js";
+import { newJob } from "../../../test/support/jobs.js";
+import { DEFAULT_BACKOFF } from "../../core/backoff.js";
+import type { NewJob } from "../../core/job.js";
+import { RedisStore } from "./redis-store.js";
+
+const available = redisServerAvailable();
+let server: RedisServer;
+let admin: Redis;
+let n = 0;
+
+/** A store on a namespace of its own, and that namespace's key prefix. */
+async function fresh(): Promise<{ store: RedisStore; prefix: string }> {
+  const store = await RedisStore.connect({ url: server.url, namespace: `waiting-${n++}` });
+  return { store, prefix: store.keys.prefix };
+}
+
+/** Sizes of every QUEUED index bucket, and how many buckets `qdir` names. */
+async function buckets(prefix: string): Promise<{ sizes: number[]; named: number }> {
+  const keys = await admin.keys(`${prefix}qi:*`);
+  const sizes = await Promise.all(keys.map((key) => admin.hlen(key)));
+  return { sizes, named: await admin.zcard(`${prefix}qdir`) };
+}
+
+const claimAll = (store: RedisStore, limit: number, queues = ["default"]) => store.claim({ queues, worker: "w", incarnation: "i", limit, leaseMs: 60_000 });
+
+/** `count` jobs with ids in random order (several producers' ids interleave like this). */
+function shuffledJobs(count: number, overrides: Partial<NewJob> = {}): NewJob[] {
+  const jobs = Array.from({ length: count }, (_, i) => newJob({ payload: { i }, ...overrides }));
+  for (let i = jobs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [jobs[i], jobs[j]] = [jobs[j] as NewJob, jobs[i] as NewJob];
+  }
+  return jobs;
+}
+
+describe.skipIf(!available)("redis waiting jobs", () => {
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await server.stop();
+  });
+
+  it("keeps a plain waiting job in its list entry only, and reads it back whole", async () => {
+    const { store, prefix } = await fresh();
+    try {
+      const defaults = newJob({ maxAttempts: 3, timeoutMs: 600_000, backoff: DEFAULT_BACKOFF, resultTtlSeconds: 86_400, failureTtlSeconds: 604_800, payload: { text: "héllo \u0000 \"quoted\"" } });
+      const custom = newJob({ task: "other.task", maxAttempts: 7, timeoutMs: 1234, retryOnTimeout: true, resultTtlSeconds: 5, failureTtlSeconds: 6 });
+      const withMeta = newJob({ meta: { note: "x" } });
+      const [a, b, c] = await store.enqueue([defaults, custom, withMeta]);
+      expect(await admin.exists(`${prefix}job:${defaults.id}`, `${prefix}job:${custom.id}`)).toBe(0);
+      expect(await admin.exists(`${prefix}job:${withMeta.id}`)).toBe(1);
+      const entries = await admin.lrange(`${prefix}queue:default`, 0, -1);
+      expect(entries[0]?.startsWith(`\u0000${defaults.id}\u0000`)).toBe(true);
+      expect(entries[2]).toBe(withMeta.id);
+      for (const [result, job] of [[a, defaults], [b, custom], [c, withMeta]] as const) {
+        const stored = await store.getJob(job.id);
+        expect(stored).toEqual(result?.job);
+        expect(stored).toMatchObject({ status: "QUEUED", task: job.task, payload: job.payload, maxAttempts: job.maxAttempts, timeoutMs: job.timeoutMs, retryOnTimeout: job.retryOnTimeout, resultTtlSeconds: job.resultTtlSeconds, failureTtlSeconds: job.failureTtlSeconds, attempt: 0 });
+      }
+      expect((await store.jobEvents(defaults.id)).map((e) => e.type)).toEqual(["job:enqueued"]);
+      // A claim gives the packed job its hash, with every field.
+      const claimed = await claimAll(store, 3);
+      expect(claimed.map((j) => j.id)).toEqual([defaults.id, custom.id, withMeta.id]);
+      expect(claimed[1]).toMatchObject({ task: "other.task", maxAttempts: 7, timeoutMs: 1234, retryOnTimeout: true, resultTtlSeconds: 5, failureTtlSeconds: 6, attempt: 1, status: "PROCESSING", createdAt: b?.job.createdAt, enqueuedAt: b?.job.enqueuedAt });
+      expect(await store.getJob(defaults.id)).toMatchObject({ status: "PROCESSING", payload: defaults.payload, createdAt: a?.job.createdAt });
+      await store.complete({ jobId: custom.id, token: claimed[1]?.leaseToken ?? "" }, { ok: true });
+      expect(await store.getJob(custom.id)).toMatchObject({ status: "COMPLETED", result: { ok: true } });
+      expect(await buckets(prefix)).toEqual({ sizes: [], named: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("finds, lists and claims thousands of jobs whose ids arrive out of order, in buckets that stay compact", async () => {
+    const { store, prefix } = await fresh();
+    try {
+      const jobs = [...shuffledJobs(1500), ...shuffledJobs(1000, { queue: "other" })];
+      for (let i = 0; i < jobs.length; i += 250) await store.enqueue(jobs.slice(i, i + 250));
+      const { sizes, named } = await buckets(prefix);
+      expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(2500);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(120);
+      expect(named).toBe(sizes.length);
+      for (const size of await Promise.all((await admin.keys(`${prefix}qi:*`)).map((key) => admin.object("ENCODING", key)))) expect(size).toBe("listpack");
+      // Every job is found by id.
+      const sample = jobs.filter((_, i) => i % 7 === 0);
+      const found = await Promise.all(sample.map((job) => store.getJob(job.id)));
+      expect(found.map((job) => job?.payload)).toEqual(sample.map((job) => job.payload));
+      // The QUEUED listing: every id once, newest first, across both queues.
+      const listed: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await store.listJobs({ status: "QUEUED" }, 100, cursor);
+        listed.push(...page.jobs.map((job) => job.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      expect(listed).toEqual(jobs.map((job) => job.id).sort().reverse());
+      expect((await store.listJobs({ status: "QUEUED", queue: "other" }, 5, null)).jobs.every((job) => job.queue === "other")).toBe(true);
+      // Claims go in list order and empty the index: only the first bucket's name is left.
+      const claimed = [...(await claimAll(store, 1500)), ...(await claimAll(store, 1000, ["other"]))];
+      expect(claimed.map((job) => job.id)).toEqual(jobs.map((job) => job.id));
+      expect(await buckets(prefix)).toEqual({ sizes: [], named: 1 });
+      expect(await store.getJob(jobs[0]?.id ?? "")).toMatchObject({ status: "PROCESSING" });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("cancels and removes packed jobs by leaving gaps: the jobs behind keep their place, counts and claims skip the gaps", async () => {
+    const { store, prefix } = await fresh();
+    try {
+      const jobs = Array.from({ length: 10 }, (_, i) => newJob({ payload: { i } }));
+      await store.enqueue(jobs);
+      const canceled = await store.cancel(jobs[2]?.id ?? "");
+      expect(canceled).toMatchObject({ status: "CANCELED", payload: { i: 2 }, task: "noop" });
+      await store.remove(jobs[5]?.id ?? "");
+      expect(await store.getJob(jobs[5]?.id ?? "")).toBeNull();
+      expect(await admin.llen(`${prefix}queue:default`)).toBe(10);
+      expect((await store.stats())[0]?.counts).toMatchObject({ QUEUED: 8, CANCELED: 1 });
+      // A job behind the gaps is still found where it is.
+      expect(await store.getJob(jobs[9]?.id ?? "")).toMatchObject({ status: "QUEUED", payload: { i: 9 } });
+      // A released job goes to the head: the packed jobs keep being found.
+      const [first] = await claimAll(store, 1);
+      await store.release({ jobId: first?.id ?? "", token: first?.leaseToken ?? "" });
+      expect(await store.getJob(jobs[9]?.id ?? "")).toMatchObject({ status: "QUEUED", payload: { i: 9 } });
+      expect(await store.getJob(jobs[0]?.id ?? "")).toMatchObject({ status: "QUEUED", attempt: 0 });
+      const claimed = await claimAll(store, 20);
+      expect(claimed.map((job) => (job.payload as { i: number }).i)).toEqual([0, 1, 3, 4, 6, 7, 8, 9]);
+      expect((await store.stats())[0]?.counts.QUEUED).toBe(0);
+      expect(await store.getJob(jobs[2]?.id ?? "")).toMatchObject({ status: "CANCELED" });
+      // The canceled job can be retried: it waits again, now with a hash.
+      expect(await store.retry(jobs[2]?.id ?? "")).toMatchObject({ status: "QUEUED" });
+      expect((await claimAll(store, 5)).map((job) => job.id)).toEqual([jobs[2]?.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("drops a list left with gaps only, so the next enqueue wakes a waiting worker", async () => {
+    const { store, prefix } = await fresh();
+    try {
+      const jobs = [newJob(), newJob(), newJob({ meta: { note: "has a hash" } })];
+      await store.enqueue(jobs);
+      for (const job of jobs) await store.cancel(job.id);
+      expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
+      expect(await admin.hget(`${prefix}counts`, "default|gaps")).toBeNull();
+      expect((await store.stats())[0]?.counts).toMatchObject({ QUEUED: 0, CANCELED: 3 });
+      const waiting = store.waitForWork(["default"], 5000, new AbortController().signal);
+      const started = Date.now();
+      const next = newJob();
+      await store.enqueue([next]);
+      await waiting;
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(await store.getJob(next.id)).toMatchObject({ status: "QUEUED" });
+      expect((await claimAll(store, 5)).map((job) => job.id)).toEqual([next.id]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses a repeated id of a packed job, and reports the oldest waiting time from a packed head", async () => {
+    const { store } = await fresh();
+    try {
+      const job = newJob();
+      await store.enqueue([job]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await expect(store.enqueue([newJob(), newJob({ id: job.id })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+      const [stats] = await store.stats();
+      expect(stats?.counts.QUEUED).toBe(1);
+      // Without a readable head time this would be null.
+      expect(stats?.oldestWaitingMs).toBeGreaterThanOrEqual(25);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("moves waiting jobs indexed by an earlier build (the sorted set status:QUEUED) to the current index at connect", async () => {
+    const namespace = `waiting-old-${n++}`;
+    const prefix = `caudex:{${namespace}}:`;
+    const ids = Array.from({ length: 1200 }, () => newJob().id).sort();
+    const write = admin.multi();
+    for (const id of ids) {
+      write.hset(`${prefix}job:${id}`, { task: "noop", queue: "default", payload: "{}", opts: "[3,600000,1000,3600000,2,0.2,0]", created: "1", enqueued: "1", status: "QUEUED", rttl: "60", fttl: "60" });
+      write.rpush(`${prefix}queue:default`, id);
+      write.zadd(`${prefix}status:QUEUED`, 0, id);
+    }
+    // A stale entry (the job finished) is dropped, not indexed.
+    write.hset(`${prefix}job:job_stale`, { task: "noop", queue: "default", payload: "{}", status: "COMPLETED", created: "1" });
+    write.zadd(`${prefix}status:QUEUED`, 0, "job_stale");
+    write.sadd(`${prefix}queues`, "default");
+    await write.exec();
+    const store = await RedisStore.connect({ url: server.url, namespace });
+    try {
+      expect(await admin.exists(`${prefix}status:QUEUED`)).toBe(0);
+      const { sizes } = await buckets(prefix);
+      expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(1200);
+      const page = await store.listJobs({ status: "QUEUED" }, 3, null);
+      expect(page.jobs.map((job) => job.id)).toEqual(ids.slice(-3).reverse());
+      expect((await store.stats())[0]?.counts.QUEUED).toBe(1200);
+      await store.cancel(ids[10] ?? "");
+      const claimed = await claimAll(store, 1200);
+      expect(claimed).toHaveLength(1199);
+      expect(await buckets(prefix)).toEqual({ sizes: [], named: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});
