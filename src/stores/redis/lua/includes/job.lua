@@ -69,18 +69,24 @@ local QDIR = P .. 'qdir'
 local QBUCKET_MAX = 120
 local qcache = nil
 -- The bucket that holds (or would hold) `id`: {key, low, high, member}, cached for the other ids
--- of the call in the same range.
+-- of the call in the same range (its upper end is looked up only when a second id asks).
 local function qbucket(id)
   local b = qcache
-  if b and id >= b.low and (not b.high or id < b.high) then return b end
+  if b and id >= b.low then
+    if b.first == id then return b end
+    if b.high == nil then
+      local above = redis.call('ZRANGEBYLEX', QDIR, '(' .. b.member, '+', 'LIMIT', 0, 1)[1]
+      b.high = above and string.match(above, '^(.-)%z') or false
+    end
+    if not b.high or id < b.high then return b end
+  end
   local member = redis.call('ZREVRANGEBYLEX', QDIR, '(' .. id .. '\1', '-', 'LIMIT', 0, 1)[1]
   if not member then
     member = '\0' .. redis.call('HINCRBY', P .. 'qnum', '#bucket', 1)
     redis.call('ZADD', QDIR, 0, member)
   end
   local low, n = string.match(member, '^(.-)%z(%d+)$')
-  local above = redis.call('ZRANGEBYLEX', QDIR, '(' .. member, '+', 'LIMIT', 0, 1)[1]
-  b = {key = P .. 'qi:' .. n, low = low, high = above and string.match(above, '^(.-)%z'), member = member}
+  b = {key = P .. 'qi:' .. n, low = low, member = member, first = id}
   qcache = b
   return b
 end
