@@ -128,10 +128,16 @@ export interface ClaimShared {
   tokenBase: string;
 }
 
-/** A claimed job, with its lease, from the claim script's `position`-th record (from 0). */
-export function decodeClaimed(text: string, position: number, shared: ClaimShared): ClaimedJob {
-  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl] =
-    JSON.parse(text) as ClaimRecord;
+/** The claimed jobs, with their leases, from the claim script's records (one JSON array text). */
+export function decodeClaimed(text: string, shared: ClaimShared): ClaimedJob[] {
+  const records = JSON.parse(text) as ClaimRecord[];
+  const jobs: ClaimedJob[] = new Array<ClaimedJob>(records.length);
+  for (let position = 0; position < records.length; position++) jobs[position] = claimedJob(records[position] as ClaimRecord, position, shared);
+  return jobs;
+}
+
+function claimedJob(record: ClaimRecord, position: number, shared: ClaimShared): ClaimedJob {
+  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl] = record;
   const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
   return {
     id, task, payload, queue, status: "PROCESSING", attempt, maxAttempts, timeoutMs,

@@ -149,12 +149,9 @@ export class RedisStore implements Store {
       CompletionBatch.settle(carried, { error });
       throw error;
     }
-    const [statuses, started, leaseExpiresAt] = reply.data as [unknown[], string, string];
+    const [statuses, started, leaseExpiresAt, records] = reply.data as [unknown[], string, string, string];
     CompletionBatch.settle(carried, { statuses });
-    const shared = { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, tokenBase };
-    const records: ClaimedJob[] = [];
-    for (let i = 3; i < reply.data.length; i++) records.push(decodeClaimed(String(reply.data[i]), i - 3, shared));
-    return records;
+    return decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, tokenBase });
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {

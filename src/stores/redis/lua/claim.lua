@@ -7,10 +7,10 @@
 -- ARGV[10 .. 9 + 3n] (job id, token, result JSON) per completion, then the queue names.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
 -- complete does (includes/completions.lua), and their writes are done before the claim starts.
--- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, record...}: each
--- record is one JSON array text, built here so the worker parses one string per job instead of a
--- flat hash (field order: ClaimRecord in job-hash.ts); what all jobs of the claim share (start
--- time, lease expiry, worker, token base) is sent once, not per record:
+-- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records}: records
+-- is one JSON array text with one array per job, built here so the worker parses one string per
+-- claim instead of flat hashes (field order: ClaimRecord in job-hash.ts); what all jobs of the
+-- claim share (start time, lease expiry, worker, token base) is sent once, not per record:
 -- [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress,
 --  error, stalls, rttl, fttl]; the lease token of the n-th record (from 0) is '<token base>.<n>'.
 -- Stored JSON values go in as is.
@@ -28,8 +28,8 @@ complete_range(10, 9 + 3 * carried, settled)
 finish_completions()
 flush_counts()
 promote_due(tonumber(ARGV[7]))
-local out = {'OK', settled, NOW_S, expires_s}
-local HEAD = #out
+-- The claimed jobs' records, in claim order.
+local records = {}
 -- The batch's index writes, sent after the loop: one ZADD to `leases` and one ZREM from the
 -- QUEUED index for all jobs, and one counter change per queue.
 local lease_args, unqueued = {}, {}
@@ -43,7 +43,7 @@ local function take(entry, queue, queue_json)
     id, key, attempt = h.id, P .. 'job:' .. h.id, '1'
     redis.call('HSET', key, 'task', h.task, 'queue', queue, 'payload', h.payload, 'opts', h.opts, 'created', h.created,
       'enqueued', h.created, 'rttl', h.rttl, 'fttl', h.fttl, 'status', 'PROCESSING', 'attempt', attempt,
-      'started', NOW_S, 'worker', worker, 'inc', inc, 'token', token_base .. (#out - HEAD))
+      'started', NOW_S, 'worker', worker, 'inc', inc, 'token', token_base .. #records)
   else
     id, key = entry, P .. 'job:' .. entry
     -- Read once before the update: the whole hash in one pass (HMGET would search the
@@ -55,7 +55,7 @@ local function take(entry, queue, queue_json)
     attempt = h.attempt and tostring(tonumber(h.attempt) + 1) or '1'
     -- The token's number is the record's position in the reply (the store rebuilds it).
     redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW_S, 'worker', worker,
-      'inc', inc, 'token', token_base .. (#out - HEAD))
+      'inc', inc, 'token', token_base .. #records)
     -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
     if h.sf then redis.call('HDEL', key, 'sf') end
   end
@@ -88,7 +88,7 @@ for qi = 10 + 3 * carried, #ARGV do
         if entry == '' then
           gaps = gaps + 1
         else
-          out[#out + 1] = take(entry, queue, queue_json)
+          records[#records + 1] = take(entry, queue, queue_json)
           taken = taken + 1
           remaining = remaining - 1
         end
@@ -105,4 +105,5 @@ if #unqueued > 0 then
   qindex_del(unqueued)
 end
 flush_counts()
-return out
+-- All records in one JSON array text: the worker decodes one string per claim.
+return {'OK', settled, NOW_S, expires_s, '[' .. table.concat(records, ',') .. ']'}
