@@ -44,6 +44,19 @@ describe("assembleScript", () => {
     expect(mentions("a.NOW", "NOW")).toBe(false);
   });
 
+  test("an include's own includes come first, and each include is inlined once", () => {
+    const files: Record<string, string> = {
+      base: "local P = ARGV[1]",
+      mid: "-- @include base\nlocal function key(id) return P .. id end",
+      top: "-- @include mid\n-- @include base\nlocal function outer(id) return key(id) end",
+    };
+    const source = assembleScript("-- @include top\n-- @include base\nreturn outer('x')", (name) => files[name] ?? "");
+    expect(source.match(/local P = ARGV\[1\]/g)).toHaveLength(1);
+    expect(source.indexOf("local P")).toBeLessThan(source.indexOf("local function key"));
+    expect(source.indexOf("local function key")).toBeLessThan(source.indexOf("local function outer"));
+    expect(source).not.toContain("@include");
+  });
+
   test("a field or method of the same name is not a use", () => {
     const source = assembleScript("-- @include inc\nreturn job.key .. job:outer()", () => INCLUDE);
     expect(source).not.toContain("local function key");

@@ -1,5 +1,6 @@
 // Assembles a script's source from its body and the shared includes (`-- @include <name>`
-// lines). Only the top-level definitions of the includes that the script reaches are inlined:
+// lines, also inside includes: an include's own includes come first, each include once). Only
+// the top-level definitions of the includes that the script reaches are inlined:
 // Redis runs a script's whole top level on every call, and creating closures the script never
 // calls cost more than the script's own work in the single-job enqueue.
 
@@ -68,11 +69,27 @@ export function mentions(text: string, name: string): boolean {
   return new RegExp(`(?<![\\w:])(?<!(?<!\\.)\\.)${name}(?!\\w)`).test(text);
 }
 
+const INCLUDE_LINE = /^-- @include (\S+)\n?/gm;
+
+/** The definitions of an include, after those of the includes it names (each include once). */
+function includeBlocks(name: string, readInclude: (name: string) => string, seen: Set<string>): Block[] {
+  if (seen.has(name)) return [];
+  seen.add(name);
+  const blocks: Block[] = [];
+  const own = readInclude(name).replace(INCLUDE_LINE, (_line, inner: string) => {
+    blocks.push(...includeBlocks(inner, readInclude, seen));
+    return "";
+  });
+  blocks.push(...splitBlocks(own));
+  return blocks;
+}
+
 /** The body with its `-- @include` lines replaced by the include definitions it reaches. */
 export function assembleScript(body: string, readInclude: (name: string) => string): string {
   const blocks: Block[] = [];
-  const withoutIncludes = body.replace(/^-- @include (\S+)\n?/gm, (_line, name: string) => {
-    blocks.push(...splitBlocks(readInclude(name)));
+  const seen = new Set<string>();
+  const withoutIncludes = body.replace(INCLUDE_LINE, (_line, name: string) => {
+    blocks.push(...includeBlocks(name, readInclude, seen));
     return "";
   });
   const used = new Set<Block>();

@@ -115,7 +115,7 @@ for i = 0, n - 1 do
     local status = 'QUEUED'
     if x.h == 1 then status = 'PENDING' elseif run_at and run_at > NOW then status = 'SCHEDULED' end
     -- A job with nothing but the usual fields waits packed in its queue list (no hash): see
-    -- the QUEUED notes in includes/job.lua.
+    -- the notes in includes/queued.lua.
     local packed = status == 'QUEUED' and x == NO_EXTRA and not string.find(id .. task, '\0', 1, true)
       and queue_number(queue) < QUEUE_NUMBERS
     if packed then

@@ -1,5 +1,5 @@
 -- get: a job's stored fields (and its timeline), whether it has a hash or waits packed in its
--- queue list (see includes/job.lua).
+-- queue list (see includes/queued.lua).
 -- KEYS[1] any key of the namespace (routing only)
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] job id, ARGV[4] '1' to add the timeline
 -- Returns {'OK', flat fields (empty: no such job), timeline entries}.

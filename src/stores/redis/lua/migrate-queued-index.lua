@@ -1,5 +1,5 @@
 -- migrateQueuedIndex: moves the waiting jobs of the QUEUED index that earlier builds kept (the
--- sorted set `status:QUEUED`) into the bucketed QUEUED index (includes/job.lua), a bounded step
+-- sorted set `status:QUEUED`) into the bucketed QUEUED index (includes/queued.lua), a bounded step
 -- per call; the store repeats it at connect until the old index is gone.
 -- KEYS[1] the old index
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] most ids per call

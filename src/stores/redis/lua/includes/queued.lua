@@ -1,0 +1,191 @@
+-- Waiting jobs: packed queue-list entries and the bucketed QUEUED index (see decision 0007).
+-- @include base
+-- Waiting (QUEUED) jobs. A queue is a list, head first, of three kinds of entries:
+--   a packed job, '\0' id '\0' task '\0' created '\0' opts '\0' rttl '\0' fttl '\0' payload, for a
+--     job enqueued straight to QUEUED with no meta, project, user or idempotency key: it has no
+--     hash until a worker claims it (created is in base 36; opts, rttl and fttl are '' when they
+--     are the PACKED_ values);
+--   a job id, for a waiting job that has a hash (retries, releases, jobs with meta, ...);
+--   '' (a gap), where a waiting job was cancelled or deleted: claims skip it.
+-- Entries keep a position number from push to pop: the entry at list index i has number
+-- head + i, head (`qhead`, per queue) moving with pops and head pushes. Removals leave gaps
+-- (counted in `counts` as `<queue>|gaps`) so that the entries behind them keep their numbers.
+local PACKED_OPTS, PACKED_RTTL, PACKED_FTTL = '[3,600000,1000,3600000,2,0.2,0]', '86400', '604800'
+
+-- A whole number >= 0 in base 36 (a packed job's creation time: 8 characters instead of 13).
+local function base36(n)
+  local digits, text = '0123456789abcdefghijklmnopqrstuvwxyz', ''
+  repeat
+    local d = n % 36
+    text = string.sub(digits, d + 1, d + 1) .. text
+    n = (n - d) / 36
+  until n == 0
+  return text
+end
+
+-- Queue numbers (for packed jobs' places): `qnum` maps a queue to its number, '#<n>' back to the
+-- queue and '#' to the last number given. Only queues numbered below 1024 hold packed jobs.
+local QUEUE_NUMBERS = 1024
+local queue_numbers = {}
+local function queue_number(queue)
+  local n = queue_numbers[queue]
+  if n then return n end
+  local key = P .. 'qnum'
+  n = tonumber(redis.call('HGET', key, queue))
+  if not n then
+    n = redis.call('HINCRBY', key, '#', 1)
+    redis.call('HSET', key, queue, n, '#' .. n, queue)
+  end
+  queue_numbers[queue] = n
+  return n
+end
+
+-- The QUEUED index: ids of waiting jobs in buckets of at most QBUCKET_MAX, each a small hash
+-- (kept in Redis's compact listpack encoding, about 40 bytes an id) mapping the id to '' (the job
+-- has a hash) or a packed job's place, position number * 1024 + queue number. The sorted set
+-- `qdir` (score 0) names each bucket by the lowest id it may hold, '<lowest id>\0<number>'; the
+-- first bucket's lowest id is '' and it stays named when empty. Buckets split in two when full
+-- (or, when ids come in order, the next one starts at the new id); an empty one is dropped.
+local QDIR = P .. 'qdir'
+local QBUCKET_MAX = 120
+local qcache = nil
+-- The bucket that holds (or would hold) `id`: {key, low, high, member}, cached for the other ids
+-- of the call in the same range (its upper end is looked up only when a second id asks).
+local function qbucket(id)
+  local b = qcache
+  if b and id >= b.low then
+    if b.first == id then return b end
+    if b.high == nil then
+      local above = redis.call('ZRANGEBYLEX', QDIR, '(' .. b.member, '+', 'LIMIT', 0, 1)[1]
+      b.high = above and string.match(above, '^(.-)%z') or false
+    end
+    if not b.high or id < b.high then return b end
+  end
+  local member = redis.call('ZREVRANGEBYLEX', QDIR, '(' .. id .. '\1', '-', 'LIMIT', 0, 1)[1]
+  if not member then
+    member = '\0' .. redis.call('HINCRBY', P .. 'qnum', '#bucket', 1)
+    redis.call('ZADD', QDIR, 0, member)
+  end
+  local low, n = string.match(member, '^(.-)%z(%d+)$')
+  b = {key = P .. 'qi:' .. n, low = low, member = member, first = id}
+  qcache = b
+  return b
+end
+
+local function qindex_get(id)
+  return redis.call('HGET', qbucket(id).key, id)
+end
+
+-- Removes ids from the index: one HDEL per bucket, and the bucket's name once it is empty.
+local function qindex_del(ids)
+  local groups, order = {}, {}
+  for _, id in ipairs(ids) do
+    local b = qbucket(id)
+    local group = groups[b.key]
+    if not group then group = {b = b}; groups[b.key] = group; order[#order + 1] = group end
+    group[#group + 1] = id
+  end
+  for _, group in ipairs(order) do
+    redis.call('HDEL', group.b.key, unpack(group))
+    if group.b.low ~= '' and redis.call('EXISTS', group.b.key) == 0 then
+      redis.call('ZREM', QDIR, group.b.member)
+      qcache = nil
+    end
+  end
+end
+
+-- Splits a full bucket before `id` goes in.
+local function qsplit(b, id)
+  local ids = redis.call('HKEYS', b.key)
+  local top = ids[1]
+  for i = 2, #ids do if ids[i] > top then top = ids[i] end end
+  local n = redis.call('HINCRBY', P .. 'qnum', '#bucket', 1)
+  local low = id
+  if id <= top then
+    table.sort(ids)
+    local moved = {}
+    for i = math.floor(#ids / 2) + 1, #ids do moved[#moved + 1] = ids[i] end
+    local values = redis.call('HMGET', b.key, unpack(moved))
+    local args = {}
+    for i = 1, #moved do args[#args + 1] = moved[i]; args[#args + 1] = values[i] end
+    redis.call('HSET', P .. 'qi:' .. n, unpack(args))
+    redis.call('HDEL', b.key, unpack(moved))
+    low = moved[1]
+  end
+  redis.call('ZADD', QDIR, 0, low .. '\0' .. n)
+  qcache = nil
+end
+
+local function qindex_add(id, value)
+  local b = qbucket(id)
+  if not b.len then b.len = redis.call('HLEN', b.key) end
+  if b.len >= QBUCKET_MAX then
+    qsplit(b, id)
+    b = qbucket(id)
+    b.len = redis.call('HLEN', b.key)
+  end
+  b.len = b.len + redis.call('HSET', b.key, id, value)
+end
+
+-- Up to `chunk` ids of the index below `after` ('' = from the newest), newest first.
+local function qindex_page(after, chunk)
+  local out = {}
+  local bound = after == '' and '+' or '(' .. after
+  while true do
+    local members = redis.call('ZREVRANGEBYLEX', QDIR, bound, '-', 'LIMIT', 0, 8)
+    for _, member in ipairs(members) do
+      local ids = redis.call('HKEYS', P .. 'qi:' .. string.match(member, '%z(%d+)$'))
+      table.sort(ids, function(a, b) return a > b end)
+      for _, id in ipairs(ids) do
+        if after == '' or id < after then
+          out[#out + 1] = id
+          if #out >= chunk then return out end
+        end
+      end
+      bound = '(' .. member
+    end
+    if #members < 8 then return out end
+  end
+end
+
+-- A packed list entry as the hash fields its job would have (QUEUED), or nil.
+local function unpack_entry(entry, queue)
+  local id, task, created, opts, rttl, fttl, payload =
+    string.match(entry, '^%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z(.*)$')
+  if not id then return nil end
+  created = string.format('%d', tonumber(created, 36))
+  return {id = id, task = task, queue = queue, payload = payload, opts = opts ~= '' and opts or PACKED_OPTS,
+    created = created, enqueued = created, status = 'QUEUED', rttl = rttl ~= '' and rttl or PACKED_RTTL,
+    fttl = fttl ~= '' and fttl or PACKED_FTTL}
+end
+
+-- The stored fields of a packed job, in HGETALL's flat form.
+local PACKED_FIELDS = {'task', 'queue', 'payload', 'opts', 'created', 'enqueued', 'status', 'rttl', 'fttl'}
+local function packed_flat(fields)
+  local flat = {}
+  for _, name in ipairs(PACKED_FIELDS) do flat[#flat + 1] = name; flat[#flat + 1] = fields[name] end
+  return flat
+end
+
+-- A waiting job that has no hash: its fields (see unpack_entry) and list index `at`, or nil.
+local function find_packed(id)
+  local place = tonumber(qindex_get(id))
+  if not place then return nil end
+  local qn = place % QUEUE_NUMBERS
+  local queue = redis.call('HGET', P .. 'qnum', '#' .. qn)
+  if not queue then return nil end
+  local at = (place - qn) / QUEUE_NUMBERS - (tonumber(redis.call('HGET', P .. 'qhead', queue)) or 0)
+  local entry = at >= 0 and redis.call('LINDEX', P .. 'queue:' .. queue, at)
+  local fields = entry and unpack_entry(entry, queue)
+  if not fields or fields.id ~= id then return nil end
+  fields.at = at
+  return fields
+end
+
+-- A job's stored fields in HGETALL's flat form (empty when there is no such job).
+local function read_job(id)
+  local flat = redis.call('HGETALL', job_key(id))
+  if #flat > 0 then return flat end
+  local fields = find_packed(id)
+  return fields and packed_flat(fields) or flat
+end
