@@ -13,6 +13,8 @@ export interface RedisServerOptions {
   appendfsync?: "always" | "everysec" | "no";
   /** Extra redis-server arguments, e.g. ["--cluster-enabled", "yes"]. */
   args?: string[];
+  /** Extra environment variables of the server process (e.g. a locale). */
+  env?: Record<string, string>;
 }
 
 /** True when redis-server is installed; under CI=true a missing server fails instead. */
@@ -102,7 +104,7 @@ export class RedisServer {
     const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--daemonize", "no"];
     if (this.options.appendfsync !== undefined) args.push("--appendonly", "yes", "--appendfsync", this.options.appendfsync);
     args.push(...(this.options.args ?? []));
-    const child = spawn("redis-server", args, { stdio: "ignore" });
+    const child = spawn("redis-server", args, { stdio: "ignore", env: { ...process.env, ...this.options.env } });
     this.process = child;
     await waitFor(
       async () => {

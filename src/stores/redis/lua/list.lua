@@ -30,11 +30,11 @@ local function page(key, after, chunk)
   end
   if not sorted_leases then
     sorted_leases = redis.call('ZRANGEBYSCORE', key, '-inf', '+inf')
-    table.sort(sorted_leases, function(a, b) return a > b end)
+    table.sort(sorted_leases, gt)
   end
   local ids = {}
   for _, id in ipairs(sorted_leases) do
-    if after == '' or id < after then
+    if after == '' or lt(id, after) then
       ids[#ids + 1] = id
       if #ids >= chunk then break end
     end
@@ -54,7 +54,7 @@ while #found <= limit and scanned < budget do
     for _, id in ipairs(page(key, cursor, chunk)) do merged[#merged + 1] = id end
   end
   if #merged == 0 then cursor = ''; break end
-  table.sort(merged, function(a, b) return a > b end)
+  table.sort(merged, gt)
   for i = 1, math.min(chunk, #merged) do
     local id = merged[i]
     -- An id read from two sources (a lease entry not yet cleaned up) is looked at once.

@@ -17,3 +17,21 @@ end
 local NOW_S = string.format('%d', NOW)
 
 local function job_key(id) return P .. 'job:' .. id end
+
+-- Byte order of two strings (ids), as Redis orders sorted-set members (ZRANGEBYLEX). Lua's `<`
+-- compares with the server's collation (strcoll): byte order in the C locale, but not under,
+-- say, en_US.UTF-8, where 'a' < 'B'. The probe picks Lua's `<` when it is byte order, else a
+-- comparison of the first differing byte (binary search for the common prefix).
+local BYTE_ORDER = ('B' < 'a') and ('Z' < '_') and ('_' < 'a') and ('-' < '0') and ('.' < '/') and ('9' < 'A')
+local function lt(a, b)
+  if BYTE_ORDER then return a < b end
+  local common, most = 0, math.min(#a, #b)
+  local hi = most
+  while common < hi do
+    local mid = math.floor((common + hi + 1) / 2)
+    if string.sub(a, 1, mid) == string.sub(b, 1, mid) then common = mid else hi = mid - 1 end
+  end
+  if common == most then return #a < #b end
+  return string.byte(a, common + 1) < string.byte(b, common + 1)
+end
+local function gt(a, b) return lt(b, a) end

@@ -53,13 +53,13 @@ local qcache = nil
 -- of the call in the same range (its upper end is looked up only when a second id asks).
 local function qbucket(id)
   local b = qcache
-  if b and id >= b.low then
+  if b and not lt(id, b.low) then
     if b.first == id then return b end
     if b.high == nil then
       local above = redis.call('ZRANGEBYLEX', QDIR, '(' .. b.member, '+', 'LIMIT', 0, 1)[1]
       b.high = above and string.match(above, '^(.-)%z') or false
     end
-    if not b.high or id < b.high then return b end
+    if not b.high or lt(id, b.high) then return b end
   end
   local member = redis.call('ZREVRANGEBYLEX', QDIR, '(' .. id .. '\1', '-', 'LIMIT', 0, 1)[1]
   if not member then
@@ -98,11 +98,11 @@ end
 local function qsplit(b, id)
   local ids = redis.call('HKEYS', b.key)
   local top = ids[1]
-  for i = 2, #ids do if ids[i] > top then top = ids[i] end end
+  for i = 2, #ids do if lt(top, ids[i]) then top = ids[i] end end
   local n = redis.call('HINCRBY', P .. 'qnum', '#bucket', 1)
   local low = id
-  if id <= top then
-    table.sort(ids)
+  if not lt(top, id) then
+    table.sort(ids, lt)
     local moved = {}
     for i = math.floor(#ids / 2) + 1, #ids do moved[#moved + 1] = ids[i] end
     local values = redis.call('HMGET', b.key, unpack(moved))
@@ -135,9 +135,9 @@ local function qindex_page(after, chunk)
     local members = redis.call('ZREVRANGEBYLEX', QDIR, bound, '-', 'LIMIT', 0, 8)
     for _, member in ipairs(members) do
       local ids = redis.call('HKEYS', P .. 'qi:' .. string.match(member, '%z(%d+)$'))
-      table.sort(ids, function(a, b) return a > b end)
+      table.sort(ids, gt)
       for _, id in ipairs(ids) do
-        if after == '' or id < after then
+        if after == '' or lt(id, after) then
           out[#out + 1] = id
           if #out >= chunk then return out end
         end
