@@ -119,7 +119,11 @@ export class RedisStore implements Store {
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
     const rest: string[] = [];
-    for (const job of jobs) enqueueArgs(job, rest);
+    for (const job of jobs) {
+      // An empty entry is a gap in a queue list, and one starting with NUL a packed job.
+      if (job.id === "" || job.id.includes("\0")) throw new InvalidOptionsError(`Invalid job id ${JSON.stringify(job.id)}: it must be non-empty and must not contain NUL`);
+      enqueueArgs(job, rest);
+    }
     const reply = await this.run(scripts.enqueue, { keys: { idempotency: this.keys.idempotency() }, argv: { count: jobs.length }, rest });
     if (reply.status === ScriptStatus.Duplicate) throw new InvalidOptionsError(`A job with id ${String(reply.data[0])} already exists`);
     const now = Number(reply.data[0]);

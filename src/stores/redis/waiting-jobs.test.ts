@@ -213,4 +213,48 @@ describe.skipIf(!available)("redis waiting jobs", () => {
       await store.close();
     }
   });
+
+  it("pops gaps at the head: a claim that leaves only gaps drops the list (the next enqueue wakes workers), and the head is a job", async () => {
+    const { store, prefix } = await fresh();
+    try {
+      const [a, b, c] = [newJob(), newJob(), newJob({ meta: { note: "hash" } })];
+      await store.enqueue([a, b, c]);
+      await store.cancel(b.id);
+      await store.cancel(c.id);
+      expect((await claimAll(store, 1)).map((job) => job.id)).toEqual([a.id]);
+      expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
+      expect(await admin.hget(`${prefix}counts`, "default|gaps")).toBeNull();
+      const waiting = store.waitForWork(["default"], 5000, new AbortController().signal);
+      const started = Date.now();
+      const next = newJob();
+      await store.enqueue([next]);
+      await waiting;
+      expect(Date.now() - started).toBeLessThan(2000);
+      // Cancelling the first 17 of 20: the list starts at the 18th, which stats read.
+      const jobs = Array.from({ length: 20 }, () => newJob());
+      await store.enqueue(jobs);
+      await store.cancel(next.id);
+      for (const job of jobs.slice(0, 17)) await store.cancel(job.id);
+      expect(await admin.llen(`${prefix}queue:default`)).toBe(3);
+      const [stats] = await store.stats();
+      expect(stats?.counts.QUEUED).toBe(3);
+      expect(stats?.oldestWaitingMs).not.toBeNull();
+      expect(await store.getJob(jobs[19]?.id ?? "")).toMatchObject({ status: "QUEUED" });
+      expect((await claimAll(store, 10)).map((job) => job.id)).toEqual(jobs.slice(17).map((job) => job.id));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses an empty id or one containing NUL (list entries use both as markers)", async () => {
+    const { store, prefix } = await fresh();
+    try {
+      for (const id of ["", "\u0000evil", "a\u0000b"]) {
+        await expect(store.enqueue([newJob(), newJob({ id, meta: { note: "hash" } })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+      }
+      expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
 });

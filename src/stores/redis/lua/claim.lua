@@ -98,6 +98,8 @@ for qi = 10 + 3 * carried, #ARGV do
     end
     if taken > 0 then count_later(queue .. '|PROCESSING', taken) end
     if gaps > 0 then count_later(queue .. '|gaps', -gaps) end
+    -- The list's new head may be a gap: pop it (and the gaps behind it).
+    if remaining == 0 then trim_gaps(queue) end
   end
 end
 if #unqueued > 0 then

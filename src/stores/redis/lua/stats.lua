@@ -14,14 +14,12 @@ for _, queue in ipairs(queues) do
   local counts = redis.call('HMGET', KEYS[2], unpack(fields))
   local qkey = P .. 'queue:' .. queue
   counts[3] = redis.call('LLEN', qkey) - (tonumber(redis.call('HGET', KEYS[2], queue .. '|gaps')) or 0)
-  -- The head entry (past a few gaps at most): a packed job carries its time, others have a hash.
+  -- The head entry (never a gap, see trim_gaps): a packed job carries its time, others a hash.
+  local head = redis.call('LINDEX', qkey, 0)
   local oldest = ''
-  for _, entry in ipairs(redis.call('LRANGE', qkey, 0, 15)) do
-    if entry ~= '' then
-      local packed = string.byte(entry) == 0 and unpack_entry(entry, queue)
-      oldest = packed and packed.enqueued or redis.call('HGET', job_key(entry), 'enqueued') or ''
-      break
-    end
+  if head then
+    local packed = string.byte(head) == 0 and unpack_entry(head, queue)
+    oldest = packed and packed.enqueued or redis.call('HGET', job_key(head), 'enqueued') or ''
   end
   local names = {}
   for b = bucket - 6, bucket do names[#names + 1] = 'done:' .. b; names[#names + 1] = 'fail:' .. b end

@@ -117,20 +117,15 @@ local function load(id, ...)
 end
 
 -- Takes a waiting job out of its queue list. Its entry becomes a gap, so the entries behind it
--- keep their position numbers; a list left with gaps only is deleted. A packed job that lives
--- on (`keep`: it is cancelled, not deleted) gets its hash first.
+-- keep their position numbers (a gap at the head is popped at once, see trim_gaps). A packed
+-- job that lives on (`keep`: it is cancelled, not deleted) gets its hash first.
 local function unqueue(id, job, keep)
   local qkey = P .. 'queue:' .. job.queue
   local at = job.packed and job.packed.at or redis.call('LPOS', qkey, id)
   if at then
     redis.call('LSET', qkey, at, '')
-    local gaps_field = job.queue .. '|gaps'
-    local length = redis.call('LLEN', qkey)
-    if redis.call('HINCRBY', P .. 'counts', gaps_field, 1) >= length then
-      redis.call('DEL', qkey)
-      redis.call('HDEL', P .. 'counts', gaps_field)
-      redis.call('HINCRBY', P .. 'qhead', job.queue, length)
-    end
+    redis.call('HINCRBY', P .. 'counts', job.queue .. '|gaps', 1)
+    if at == 0 then trim_gaps(job.queue) end
   end
   if keep and job.packed then redis.call('HSET', job_key(id), unpack(packed_flat(job.packed))) end
 end

@@ -148,6 +148,27 @@ local function qindex_page(after, chunk)
   end
 end
 
+-- Pops the gaps at the head of a queue's list, so that its head is always a waiting job or the
+-- list is gone: stats read the head, and only an empty list makes an enqueue wake the workers.
+-- Each gap is popped once, here or by a claim.
+local function trim_gaps(queue)
+  local qkey = P .. 'queue:' .. queue
+  local popped = 0
+  while redis.call('LINDEX', qkey, 0) == '' do
+    local head = redis.call('LRANGE', qkey, 0, 99)
+    local n = 0
+    while n < #head and head[n + 1] == '' do n = n + 1 end
+    redis.call('LPOP', qkey, n)
+    popped = popped + n
+  end
+  if popped > 0 then
+    redis.call('HINCRBY', P .. 'qhead', queue, popped)
+    -- Back to no gaps: the field goes (a claim's own gap count is still to come only when
+    -- the list holds more gaps, so it cannot be 0 then).
+    if redis.call('HINCRBY', P .. 'counts', queue .. '|gaps', -popped) == 0 then redis.call('HDEL', P .. 'counts', queue .. '|gaps') end
+  end
+end
+
 -- A packed list entry as the hash fields its job would have (QUEUED), or nil.
 local function unpack_entry(entry, queue)
   local id, task, created, opts, rttl, fttl, payload =
