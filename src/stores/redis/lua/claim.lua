@@ -103,7 +103,8 @@ for qi = 10 + 3 * carried, #ARGV do
   end
 end
 if #unqueued > 0 then
-  redis.call('ZADD', P .. 'leases', unpack(lease_args))
+  -- In slices: Lua's unpack takes a few thousand values at most (a claim of more than 1,000 jobs).
+  for i = 1, #lease_args, 2000 do redis.call('ZADD', P .. 'leases', unpack(lease_args, i, math.min(i + 1999, #lease_args))) end
   qindex_del(unqueued)
 end
 flush_counts()

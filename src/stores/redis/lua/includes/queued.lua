@@ -148,13 +148,16 @@ local function qindex_page(after, chunk)
   end
 end
 
--- Pops the gaps at the head of a queue's list, so that its head is always a waiting job or the
--- list is gone: stats read the head, and only an empty list makes an enqueue wake the workers.
--- Each gap is popped once, here or by a claim.
+-- Pops the gaps at the head of a queue's list, so that its head is a waiting job or the list
+-- is gone: stats read the head, and only an empty list makes an enqueue wake the workers. Each
+-- gap is popped once, here or by a claim; at most 10,000 per call (a longer run of cancelled
+-- jobs is popped over the next claims, and until then an enqueue into it wakes no one: idle
+-- workers still claim every 10 s).
 local function trim_gaps(queue)
   local qkey = P .. 'queue:' .. queue
   local popped = 0
-  while redis.call('LINDEX', qkey, 0) == '' do
+  for _ = 1, 100 do
+    if redis.call('LINDEX', qkey, 0) ~= '' then break end
     local head = redis.call('LRANGE', qkey, 0, 99)
     local n = 0
     while n < #head and head[n + 1] == '' do n = n + 1 end
