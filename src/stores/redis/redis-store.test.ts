@@ -179,7 +179,7 @@ describe.skipIf(!available)("redis store", () => {
     await carried;
     expect(await store.prune(10)).toBe(0);
     // Waiting jobs cancelled and removed (packed, and with a hash), listed and read back.
-    const waiting = [newJob(), newJob({ meta: { note: "hash" } }), newJob()];
+    const waiting = [newJob({ meta: { projectId: "p1" } }), newJob({ idempotencyKey: "acl-hash" }), newJob()];
     await store.enqueue(waiting);
     expect((await store.listJobs({ status: "QUEUED" }, 10, null)).jobs).toHaveLength(3);
     await store.cancel(waiting[0]?.id ?? "");

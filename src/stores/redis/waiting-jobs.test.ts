@@ -49,27 +49,34 @@ describe.skipIf(!available)("redis waiting jobs", () => {
     await server.stop();
   });
 
-  it("keeps a plain waiting job in its list entry only, and reads it back whole", async () => {
+  it("keeps a waiting job without an idempotency key in its list entry only, and reads it back whole", async () => {
     const { store, prefix } = await fresh();
     try {
       const defaults = newJob({ maxAttempts: 3, timeoutMs: 600_000, backoff: DEFAULT_BACKOFF, resultTtlSeconds: 86_400, failureTtlSeconds: 604_800, payload: { text: "héllo \u0000 \"quoted\"" } });
       const custom = newJob({ task: "other.task", maxAttempts: 7, timeoutMs: 1234, retryOnTimeout: true, resultTtlSeconds: 5, failureTtlSeconds: 6 });
-      const withMeta = newJob({ meta: { note: "x" } });
-      const [a, b, c] = await store.enqueue([defaults, custom, withMeta]);
-      expect(await admin.exists(`${prefix}job:${defaults.id}`, `${prefix}job:${custom.id}`)).toBe(0);
-      expect(await admin.exists(`${prefix}job:${withMeta.id}`)).toBe(1);
+      const withKey = newJob({ idempotencyKey: "k-1" });
+      const withMeta = newJob({ meta: { projectId: "p\"1", userId: "u-é", note: "x\u0000y" } });
+      const [a, b, c, d] = await store.enqueue([defaults, custom, withKey, withMeta]);
+      expect(await admin.exists(`${prefix}job:${defaults.id}`, `${prefix}job:${custom.id}`, `${prefix}job:${withMeta.id}`)).toBe(0);
+      expect(await admin.exists(`${prefix}job:${withKey.id}`)).toBe(1);
       const entries = await admin.lrange(`${prefix}queue:default`, 0, -1);
       expect(entries[0]?.startsWith(`\u0000${defaults.id}\u0000`)).toBe(true);
-      expect(entries[2]).toBe(withMeta.id);
-      for (const [result, job] of [[a, defaults], [b, custom], [c, withMeta]] as const) {
+      expect(entries[2]).toBe(withKey.id);
+      expect(entries[3]?.startsWith(`\u0000\u0000{`)).toBe(true);
+      // Meta, project and user wait packed too, and the project and user listings find the job.
+      expect((await store.listJobs({ projectId: 'p"1' }, 5, null)).jobs.map((job) => job.id)).toEqual([withMeta.id]);
+      expect((await store.listJobs({ userId: "u-é", status: "QUEUED" }, 5, null)).jobs.map((job) => job.meta)).toEqual([withMeta.meta]);
+      for (const [result, job] of [[a, defaults], [b, custom], [c, withKey], [d, withMeta]] as const) {
         const stored = await store.getJob(job.id);
         expect(stored).toEqual(result?.job);
         expect(stored).toMatchObject({ status: "QUEUED", task: job.task, payload: job.payload, maxAttempts: job.maxAttempts, timeoutMs: job.timeoutMs, retryOnTimeout: job.retryOnTimeout, resultTtlSeconds: job.resultTtlSeconds, failureTtlSeconds: job.failureTtlSeconds, attempt: 0 });
       }
       expect((await store.jobEvents(defaults.id)).map((e) => e.type)).toEqual(["job:enqueued"]);
       // A claim gives the packed job its hash, with every field.
-      const claimed = await claimAll(store, 3);
-      expect(claimed.map((j) => j.id)).toEqual([defaults.id, custom.id, withMeta.id]);
+      const claimed = await claimAll(store, 4);
+      expect(claimed.map((j) => j.id)).toEqual([defaults.id, custom.id, withKey.id, withMeta.id]);
+      expect(claimed[3]?.meta).toEqual(withMeta.meta);
+      expect(await admin.hmget(`${prefix}job:${withMeta.id}`, "project", "user")).toEqual(['p"1', "u-é"]);
       expect(claimed[1]).toMatchObject({ task: "other.task", maxAttempts: 7, timeoutMs: 1234, retryOnTimeout: true, resultTtlSeconds: 5, failureTtlSeconds: 6, attempt: 1, status: "PROCESSING", createdAt: b?.job.createdAt, enqueuedAt: b?.job.enqueuedAt });
       expect(await store.getJob(defaults.id)).toMatchObject({ status: "PROCESSING", payload: defaults.payload, createdAt: a?.job.createdAt });
       await store.complete({ jobId: custom.id, token: claimed[1]?.leaseToken ?? "" }, { ok: true });
@@ -117,12 +124,14 @@ describe.skipIf(!available)("redis waiting jobs", () => {
   it("cancels and removes packed jobs by leaving gaps: the jobs behind keep their place, counts and claims skip the gaps", async () => {
     const { store, prefix } = await fresh();
     try {
-      const jobs = Array.from({ length: 10 }, (_, i) => newJob({ payload: { i } }));
+      const jobs = Array.from({ length: 10 }, (_, i) => newJob({ payload: { i }, meta: i === 2 || i === 5 ? { projectId: `p${i}` } : {} }));
       await store.enqueue(jobs);
       const canceled = await store.cancel(jobs[2]?.id ?? "");
-      expect(canceled).toMatchObject({ status: "CANCELED", payload: { i: 2 }, task: "noop" });
+      expect(canceled).toMatchObject({ status: "CANCELED", payload: { i: 2 }, task: "noop", meta: { projectId: "p2" } });
+      expect((await store.listJobs({ projectId: "p2" }, 5, null)).jobs.map((job) => job.status)).toEqual(["CANCELED"]);
       await store.remove(jobs[5]?.id ?? "");
       expect(await store.getJob(jobs[5]?.id ?? "")).toBeNull();
+      expect(await admin.exists(`${prefix}project:p5`)).toBe(0);
       expect(await admin.llen(`${prefix}queue:default`)).toBe(10);
       expect((await store.stats())[0]?.counts).toMatchObject({ QUEUED: 8, CANCELED: 1 });
       // A job behind the gaps is still found where it is.
@@ -147,7 +156,7 @@ describe.skipIf(!available)("redis waiting jobs", () => {
   it("drops a list left with gaps only, so the next enqueue wakes a waiting worker", async () => {
     const { store, prefix } = await fresh();
     try {
-      const jobs = [newJob(), newJob(), newJob({ meta: { note: "has a hash" } })];
+      const jobs = [newJob(), newJob(), newJob({ idempotencyKey: "has-a-hash" })];
       await store.enqueue(jobs);
       for (const job of jobs) await store.cancel(job.id);
       expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
@@ -217,7 +226,7 @@ describe.skipIf(!available)("redis waiting jobs", () => {
   it("pops gaps at the head: a claim that leaves only gaps drops the list (the next enqueue wakes workers), and the head is a job", async () => {
     const { store, prefix } = await fresh();
     try {
-      const [a, b, c] = [newJob(), newJob(), newJob({ meta: { note: "hash" } })];
+      const [a, b, c] = [newJob(), newJob(), newJob({ idempotencyKey: "hash" })];
       await store.enqueue([a, b, c]);
       await store.cancel(b.id);
       await store.cancel(c.id);
@@ -250,7 +259,7 @@ describe.skipIf(!available)("redis waiting jobs", () => {
     const { store, prefix } = await fresh();
     try {
       for (const id of ["", "\u0000evil", "a\u0000b"]) {
-        await expect(store.enqueue([newJob(), newJob({ id, meta: { note: "hash" } })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+        await expect(store.enqueue([newJob(), newJob({ id, idempotencyKey: "hash" })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
       }
       expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
     } finally {

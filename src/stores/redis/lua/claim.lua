@@ -44,6 +44,10 @@ local function take(entry, queue, queue_json)
     redis.call('HSET', key, 'task', h.task, 'queue', queue, 'payload', h.payload, 'opts', h.opts, 'created', h.created,
       'enqueued', h.created, 'rttl', h.rttl, 'fttl', h.fttl, 'status', 'PROCESSING', 'attempt', attempt,
       'started', NOW_S, 'worker', worker, 'inc', inc, 'token', token_base .. #records)
+    -- Meta, project and user (less usual): their own write.
+    if h.meta then redis.call('HSET', key, 'meta', h.meta) end
+    if h.project then redis.call('HSET', key, 'project', h.project) end
+    if h.user then redis.call('HSET', key, 'user', h.user) end
   else
     id, key = entry, P .. 'job:' .. entry
     -- Read once before the update: the whole hash in one pass (HMGET would search the

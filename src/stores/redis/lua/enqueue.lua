@@ -116,13 +116,15 @@ for i = 0, n - 1 do
     if x.h == 1 then status = 'PENDING' elseif run_at and run_at > NOW then status = 'SCHEDULED' end
     -- A job with nothing but the usual fields waits packed in its queue list (no hash): see
     -- the notes in includes/queued.lua.
-    local packed = status == 'QUEUED' and x == NO_EXTRA and not string.find(id .. task, '\0', 1, true)
-      and queue_number(queue) < QUEUE_NUMBERS
+    -- (Its extra, if any, holds only meta, project and user: kept as sent, JSON text.)
+    local packed = status == 'QUEUED' and (x == NO_EXTRA or not (x.k or x.h or x.d or x.r))
+      and not string.find(id .. task, '\0', 1, true) and queue_number(queue) < QUEUE_NUMBERS
     if packed then
       local opts, rttl, fttl = ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
       created36 = created36 or base36(tonumber(NOW_S))
-      packed = '\0' .. id .. '\0' .. task .. '\0' .. created36 .. '\0' .. (opts == PACKED_OPTS and '' or opts) .. '\0' ..
-        (rttl == PACKED_RTTL and '' or rttl) .. '\0' .. (fttl == PACKED_FTTL and '' or fttl) .. '\0' .. ARGV[b + 4]
+      packed = (x == NO_EXTRA and '' or '\0\0' .. ARGV[b + 8]) .. '\0' .. id .. '\0' .. task .. '\0' .. created36 .. '\0' ..
+        (opts == PACKED_OPTS and '' or opts) .. '\0' .. (rttl == PACKED_RTTL and '' or rttl) .. '\0' ..
+        (fttl == PACKED_FTTL and '' or fttl) .. '\0' .. ARGV[b + 4]
     else
       write_hash(id, task, queue, b, status, x, run_at)
     end

@@ -2,9 +2,10 @@
 -- @include base
 -- Waiting (QUEUED) jobs. A queue is a list, head first, of three kinds of entries:
 --   a packed job, '\0' id '\0' task '\0' created '\0' opts '\0' rttl '\0' fttl '\0' payload, for a
---     job enqueued straight to QUEUED with no meta, project, user or idempotency key: it has no
---     hash until a worker claims it (created is in base 36; opts, rttl and fttl are '' when they
---     are the PACKED_ values);
+--     job enqueued straight to QUEUED without an idempotency key: it has no hash until a worker
+--     claims it (created is in base 36; opts, rttl and fttl are '' when they are the PACKED_
+--     values). A job with meta, project or user has '\0\0' extra in front, extra being the
+--     enqueue argument's JSON of them (m, p, u); ids are never empty, so '\0\0' tells it apart;
 --   a job id, for a waiting job that has a hash (retries, releases, jobs with meta, ...);
 --   '' (a gap), where a waiting job was cancelled or deleted: claims skip it.
 -- Entries keep a position number from push to pop: the entry at list index i has number
@@ -174,20 +175,30 @@ end
 
 -- A packed list entry as the hash fields its job would have (QUEUED), or nil.
 local function unpack_entry(entry, queue)
+  local extra = ''
+  if string.byte(entry, 2) == 0 then extra, entry = string.match(entry, '^%z%z([^%z]*)(%z.*)$') end
+  if not entry then return nil end
   local id, task, created, opts, rttl, fttl, payload =
     string.match(entry, '^%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z(.*)$')
   if not id then return nil end
   created = string.format('%d', tonumber(created, 36))
-  return {id = id, task = task, queue = queue, payload = payload, opts = opts ~= '' and opts or PACKED_OPTS,
+  local fields = {id = id, task = task, queue = queue, payload = payload, opts = opts ~= '' and opts or PACKED_OPTS,
     created = created, enqueued = created, status = 'QUEUED', rttl = rttl ~= '' and rttl or PACKED_RTTL,
     fttl = fttl ~= '' and fttl or PACKED_FTTL}
+  if extra ~= '' then
+    local x = cjson.decode(extra)
+    fields.meta, fields.project, fields.user = x.m, x.p, x.u
+  end
+  return fields
 end
 
 -- The stored fields of a packed job, in HGETALL's flat form.
-local PACKED_FIELDS = {'task', 'queue', 'payload', 'opts', 'created', 'enqueued', 'status', 'rttl', 'fttl'}
+local PACKED_FIELDS = {'task', 'queue', 'payload', 'opts', 'created', 'enqueued', 'status', 'rttl', 'fttl', 'meta', 'project', 'user'}
 local function packed_flat(fields)
   local flat = {}
-  for _, name in ipairs(PACKED_FIELDS) do flat[#flat + 1] = name; flat[#flat + 1] = fields[name] end
+  for _, name in ipairs(PACKED_FIELDS) do
+    if fields[name] then flat[#flat + 1] = name; flat[#flat + 1] = fields[name] end
+  end
   return flat
 end
 
