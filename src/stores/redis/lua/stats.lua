@@ -11,9 +11,10 @@ local queues = redis.call('SUNION', KEYS[1], KEYS[3])
 for _, queue in ipairs(queues) do
   local fields = {}
   for i, s in ipairs(statuses) do fields[i] = queue .. '|' .. s end
+  fields[#fields + 1] = queue .. '|gaps'
   local counts = redis.call('HMGET', KEYS[2], unpack(fields))
   local qkey = P .. 'queue:' .. queue
-  counts[3] = redis.call('LLEN', qkey) - (tonumber(redis.call('HGET', KEYS[2], queue .. '|gaps')) or 0)
+  counts[3] = redis.call('LLEN', qkey) - (tonumber(counts[#fields]) or 0)
   -- The head entry (never a gap, see trim_gaps): a packed job carries its time, others a hash.
   local head = redis.call('LINDEX', qkey, 0)
   local oldest = ''
