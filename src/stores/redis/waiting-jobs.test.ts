@@ -27,6 +27,17 @@ async function buckets(prefix: string): Promise<{ sizes: number[]; named: number
   return { sizes, named: await admin.zcard(`${prefix}qdir`) };
 }
 
+/** Enqueues one job while a worker waits for work, and checks that the enqueue woke it. */
+async function enqueueWakes(store: RedisStore): Promise<NewJob> {
+  const waiting = store.waitForWork(["default"], 5000, new AbortController().signal);
+  const started = Date.now();
+  const job = newJob();
+  await store.enqueue([job]);
+  await waiting;
+  expect(Date.now() - started).toBeLessThan(2000);
+  return job;
+}
+
 const claimAll = (store: RedisStore, limit: number, queues = ["default"]) => store.claim({ queues, worker: "w", incarnation: "i", limit, leaseMs: 60_000 });
 
 /** `count` jobs with ids in random order (several producers' ids interleave like this). */
@@ -162,12 +173,7 @@ describe.skipIf(!available)("redis waiting jobs", () => {
       expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
       expect(await admin.hget(`${prefix}counts`, "default|gaps")).toBeNull();
       expect((await store.stats())[0]?.counts).toMatchObject({ QUEUED: 0, CANCELED: 3 });
-      const waiting = store.waitForWork(["default"], 5000, new AbortController().signal);
-      const started = Date.now();
-      const next = newJob();
-      await store.enqueue([next]);
-      await waiting;
-      expect(Date.now() - started).toBeLessThan(2000);
+      const next = await enqueueWakes(store);
       expect(await store.getJob(next.id)).toMatchObject({ status: "QUEUED" });
       expect((await claimAll(store, 5)).map((job) => job.id)).toEqual([next.id]);
     } finally {
@@ -233,12 +239,7 @@ describe.skipIf(!available)("redis waiting jobs", () => {
       expect((await claimAll(store, 1)).map((job) => job.id)).toEqual([a.id]);
       expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
       expect(await admin.hget(`${prefix}counts`, "default|gaps")).toBeNull();
-      const waiting = store.waitForWork(["default"], 5000, new AbortController().signal);
-      const started = Date.now();
-      const next = newJob();
-      await store.enqueue([next]);
-      await waiting;
-      expect(Date.now() - started).toBeLessThan(2000);
+      const next = await enqueueWakes(store);
       // Cancelling the first 17 of 20: the list starts at the 18th, which stats read.
       const jobs = Array.from({ length: 20 }, () => newJob());
       await store.enqueue(jobs);
@@ -262,6 +263,22 @@ describe.skipIf(!available)("redis waiting jobs", () => {
         await expect(store.enqueue([newJob(), newJob({ id, idempotencyKey: "hash" })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
       }
       expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps jobs of queues numbered 1,024 and up in hashes (a packed job's place holds a queue number below 1,024)", async () => {
+    const { store, prefix } = await fresh();
+    try {
+      const jobs = Array.from({ length: 1030 }, (_, i) => newJob({ queue: `q${i}`, payload: { i } }));
+      await store.enqueue(jobs);
+      expect(await admin.exists(`${prefix}job:${jobs[1022]?.id ?? ""}`)).toBe(0);
+      expect(await admin.exists(`${prefix}job:${jobs[1023]?.id ?? ""}`)).toBe(1);
+      const found = await Promise.all(jobs.map((job) => store.getJob(job.id)));
+      expect(found.map((job) => [job?.queue, job?.payload])).toEqual(jobs.map((job) => [job.queue, job.payload]));
+      const claimed = await claimAll(store, 2, ["q1029", "q5"]);
+      expect(claimed.map((job) => job.id)).toEqual([jobs[1029]?.id, jobs[5]?.id]);
     } finally {
       await store.close();
     }
