@@ -145,20 +145,16 @@ const memory: Scenario = {
     const probe = bed.probe;
     if (probe === null) return {};
     const count = Math.min(MEMORY_JOBS, jobs);
-    const target = await bed.fresh();
-    const producer = await openProducer(target);
-    let before: number;
-    try {
-      // One job first: what the system sets up once (its scripts, a queue's own keys) is not
-      // memory per job.
+    // One job first: what the system sets up once (its scripts, a queue's own keys) is not
+    // memory per job. The final reading comes once the producer has gone (withProducer closes
+    // it): its connection's buffers (a bulk call's query buffer, hundreds of kilobytes) are
+    // Redis memory of the client, not of the stored jobs.
+    const before = await withProducer(bed, async (producer) => {
       await producer.enqueueBulk([PAYLOAD]);
-      before = await probe.usedMemory();
+      const reading = await probe.usedMemory();
       await fill(producer, count);
-    } finally {
-      // Read once the producer has gone: its connection's buffers (a bulk call's query buffer,
-      // hundreds of kilobytes) are Redis memory of the client, not of the stored jobs.
-      await producer.close();
-    }
+      return reading;
+    });
     // Let Redis finish growing its key table (its incremental rehash keeps the old table
     // until done, in steps per command and per 100 ms cron tick): steady-state memory only.
     await sleep(MEMORY_SETTLE_MS);
