@@ -240,6 +240,7 @@ export class Client {
     const metaText = options.meta === undefined ? "{}" : encodeJson(meta, "Meta", META_JSON_LIMITS);
     const job: NewJob = {
       id: newJobId(),
+      freshId: true,
       task: name,
       payload: payload as Json,
       payloadText,

@@ -92,6 +92,11 @@ export interface NewJob {
   delayMs: number | null;
   /** Run no earlier than this absolute time. */
   runAt: number | null;
+  /**
+   * The id was made by `newJobId` for this job (it carries 80 random bits), so a store need not
+   * check it against existing jobs. Absent for ids chosen by a caller.
+   */
+  freshId?: boolean;
 }
 
 /** A live or recently seen worker. */

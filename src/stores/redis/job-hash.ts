@@ -62,6 +62,27 @@ export function enqueueArgs(job: NewJob, out: string[]): void {
   out.push(job.id, job.task, job.queue, job.payloadText, optsText(job), String(job.resultTtlSeconds), String(job.failureTtlSeconds), any ? JSON.stringify(extra) : "");
 }
 
+// A packed entry leaves out the values most jobs have (see includes/queued.lua, which names the
+// same values PACKED_OPTS, PACKED_RTTL and PACKED_FTTL).
+export const PACKED_DEFAULTS = { opts: "[3,600000,1000,3600000,2,0.2,0]", rttl: "86400", fttl: "604800" } as const;
+
+/**
+ * Whether enqueue-plain.lua can store the job: an id the client made, straight to QUEUED, and
+ * nothing that needs an index or a hash of its own (idempotency key, project, user, delay).
+ */
+export function isPlain(job: NewJob): boolean {
+  return job.freshId === true && !job.idempotencyKey && !job.hold && job.delayMs === null && job.runAt === null && !job.meta.projectId && !job.meta.userId;
+}
+
+/** Appends enqueue-plain.lua's 5 arguments for one plain job to `out`: the entry but its creation time. */
+export function plainEnqueueArgs(job: NewJob, out: string[]): void {
+  const opts = optsText(job);
+  const rttl = String(job.resultTtlSeconds);
+  const fttl = String(job.failureTtlSeconds);
+  const tail = `\0${opts === PACKED_DEFAULTS.opts ? "" : opts}\0${rttl === PACKED_DEFAULTS.rttl ? "" : rttl}\0${fttl === PACKED_DEFAULTS.fttl ? "" : fttl}\0${job.payloadText}`;
+  out.push(job.id, job.task, job.queue, job.metaText === "{}" ? "" : `\0\0${JSON.stringify({ m: job.metaText })}`, tail);
+}
+
 /** A hash as a field -> value map, from HGETALL's flat array. */
 export function hashFields(flat: unknown): Map<string, string> {
   const fields = new Map<string, string>();
@@ -128,12 +149,41 @@ export interface ClaimShared {
   tokenBase: string;
 }
 
-/** The claimed jobs, with their leases, from the claim script's records (one JSON array text). */
-export function decodeClaimed(text: string, shared: ClaimShared): ClaimedJob[] {
-  const records = JSON.parse(text) as ClaimRecord[];
-  const jobs: ClaimedJob[] = new Array<ClaimedJob>(records.length);
-  for (let position = 0; position < records.length; position++) jobs[position] = claimedJob(records[position] as ClaimRecord, position, shared);
+/**
+ * The claimed jobs, with their leases, from the claim script's records: per job a packed list
+ * entry (after '\x01' and the name of the queue it came from) or a JSON ClaimRecord; see claim.lua.
+ */
+export function decodeClaimed(records: readonly string[], shared: ClaimShared): ClaimedJob[] {
+  const jobs: ClaimedJob[] = [];
+  let queue = "";
+  for (const text of records) {
+    const kind = text.charCodeAt(0);
+    if (kind === 1) queue = text.slice(1);
+    else jobs.push(claimedJob(kind === 0 ? packedRecord(text, queue) : (JSON.parse(text) as ClaimRecord), jobs.length, shared));
+  }
   return jobs;
+}
+
+/**
+ * A packed entry ('\0' id '\0' task '\0' created '\0' opts '\0' rttl '\0' fttl '\0' payload, with
+ * '\0\0' extra JSON in front when the job has meta, project or user) as the record of its first
+ * attempt; empty opts, rttl and fttl stand for PACKED_DEFAULTS.
+ */
+function packedRecord(entry: string, queue: string): ClaimRecord {
+  const parts = entry.split("\0");
+  // parts[0] is ''; with an extra, parts[1] is '' too and parts[2] the extra.
+  const at = parts[1] === "" ? 3 : 1;
+  const extra = at === 3 ? (JSON.parse(parts[2] ?? "{}") as { m?: string }) : null;
+  const created = Number(parts[at + 2]);
+  const field = (i: number, fallback: string): string => {
+    const value = parts[at + i] ?? "";
+    return value === "" ? fallback : value;
+  };
+  return [
+    parts[at] ?? "", parts[at + 1] ?? "", queue, JSON.parse(parts.slice(at + 6).join("\0")) as Json,
+    JSON.parse(field(3, PACKED_DEFAULTS.opts)) as JobOpts, extra?.m === undefined ? null : (JSON.parse(extra.m) as JobMeta), null,
+    1, created, created, null, null, null, 0, Number(field(4, PACKED_DEFAULTS.rttl)), Number(field(5, PACKED_DEFAULTS.fttl)),
+  ];
 }
 
 function claimedJob(record: ClaimRecord, position: number, shared: ClaimShared): ClaimedJob {

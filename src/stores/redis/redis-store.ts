@@ -7,13 +7,14 @@ import type { JobEvent } from "../../core/events.js";
 import { TokenSequence } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { gatherFinishes } from "../../core/finishes.js";
+import { newJobRecord } from "../../core/job-record.js";
 import { encodeProgress } from "../../core/json.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
-import { decodeClaimed, decodeEnqueued, decodeJob, enqueueArgs, hashFields } from "./job-hash.js";
+import { decodeClaimed, decodeEnqueued, decodeJob, enqueueArgs, hashFields, isPlain, plainEnqueueArgs } from "./job-hash.js";
 import { RedisKeys } from "./keys.js";
 import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.js";
 import { decodeJobPage, decodeStats, jobEventsOf } from "./replies.js";
@@ -118,6 +119,15 @@ export class RedisStore implements Store {
 
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    if (jobs.every(isPlain)) {
+      const rest: string[] = [];
+      for (const job of jobs) plainEnqueueArgs(job, rest);
+      const reply = await this.run(scripts.enqueuePlain, { keys: { queues: this.keys.queues() }, argv: {}, rest });
+      if (reply.status === ScriptStatus.Ok) {
+        const now = Number(reply.data[0]);
+        return jobs.map((job) => ({ job: newJobRecord(job, "QUEUED", now, null), created: true }));
+      }
+    }
     const rest: string[] = [];
     for (const job of jobs) {
       // An empty entry is a gap in a queue list, and one starting with NUL a packed job.
@@ -153,7 +163,7 @@ export class RedisStore implements Store {
       CompletionBatch.settle(carried, { error });
       throw error;
     }
-    const [statuses, started, leaseExpiresAt, records] = reply.data as [unknown[], string, string, string];
+    const [statuses, started, leaseExpiresAt, records] = reply.data as [unknown[], string, string, string[]];
     CompletionBatch.settle(carried, { statuses });
     return decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, tokenBase });
   }

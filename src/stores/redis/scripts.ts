@@ -19,6 +19,8 @@ export const ScriptStatus = {
   Invalid: "INVALID",
   Duplicate: "DUPLICATE",
   Superseded: "SUPERSEDED",
+  /** enqueue-plain stored nothing: the batch needs the general enqueue script. */
+  General: "GENERAL",
 } as const;
 
 /** One of the status words. */
@@ -112,6 +114,7 @@ const job = ["job"] as const;
 /** Every script of the store, declared once. */
 export const scripts = {
   enqueue: new RedisScript("enqueue", ["idempotency"], ["count"]),
+  enqueuePlain: new RedisScript("enqueue-plain", ["queues"], []),
   enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
   claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "tokenBase", "completions"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),

@@ -83,11 +83,15 @@ describe.skipIf(!available)("redis waiting jobs", () => {
         expect(stored).toMatchObject({ status: "QUEUED", task: job.task, payload: job.payload, maxAttempts: job.maxAttempts, timeoutMs: job.timeoutMs, retryOnTimeout: job.retryOnTimeout, resultTtlSeconds: job.resultTtlSeconds, failureTtlSeconds: job.failureTtlSeconds, attempt: 0 });
       }
       expect((await store.jobEvents(defaults.id)).map((e) => e.type)).toEqual(["job:enqueued"]);
-      // A claim gives the packed job its hash, with every field.
+      // A claim gives the packed job a short hash that keeps its entry ('pk'); its fields still
+      // read back whole, and the project and user listings still find it.
       const claimed = await claimAll(store, 4);
       expect(claimed.map((j) => j.id)).toEqual([defaults.id, custom.id, withKey.id, withMeta.id]);
       expect(claimed[3]?.meta).toEqual(withMeta.meta);
-      expect(await admin.hmget(`${prefix}job:${withMeta.id}`, "project", "user")).toEqual(['p"1', "u-é"]);
+      expect(await admin.hget(`${prefix}job:${withMeta.id}`, "pk")).toBe(entries[3]);
+      expect(await admin.hmget(`${prefix}job:${withMeta.id}`, "task", "payload", "project", "user")).toEqual([null, null, null, null]);
+      expect((await store.listJobs({ projectId: 'p"1', status: "PROCESSING" }, 5, null)).jobs.map((job) => job.meta)).toEqual([withMeta.meta]);
+      expect(await store.getJob(withMeta.id)).toMatchObject({ status: "PROCESSING", task: withMeta.task, payload: withMeta.payload, meta: withMeta.meta, createdAt: d?.job.createdAt, enqueuedAt: d?.job.enqueuedAt });
       expect(claimed[1]).toMatchObject({ task: "other.task", maxAttempts: 7, timeoutMs: 1234, retryOnTimeout: true, resultTtlSeconds: 5, failureTtlSeconds: 6, attempt: 1, status: "PROCESSING", createdAt: b?.job.createdAt, enqueuedAt: b?.job.enqueuedAt });
       expect(await store.getJob(defaults.id)).toMatchObject({ status: "PROCESSING", payload: defaults.payload, createdAt: a?.job.createdAt });
       await store.complete({ jobId: custom.id, token: claimed[1]?.leaseToken ?? "" }, { ok: true });

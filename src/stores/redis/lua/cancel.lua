@@ -14,4 +14,4 @@ if s == 'QUEUED' then unqueue(id, job, true) end
 if s == 'SCHEDULED' then redis.call('ZREM', P .. 'scheduled', id) end
 finish(id, job, 'CANCELED', job.fttl, {})
 emit(id, job, 'job:canceled', 'CANCELED')
-return {'OK', redis.call('HGETALL', KEYS[1])}
+return {'OK', expand_flat(redis.call('HGETALL', KEYS[1]))}

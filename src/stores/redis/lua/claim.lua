@@ -7,13 +7,15 @@
 -- ARGV[10 .. 9 + 3n] (job id, token, result JSON) per completion, then the queue names.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
 -- complete does (includes/completions.lua), and their writes are done before the claim starts.
--- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records}: records
--- is one JSON array text with one array per job, built here so the worker parses one string per
--- claim instead of flat hashes (field order: ClaimRecord in job-hash.ts); what all jobs of the
--- claim share (start time, lease expiry, worker, token base) is sent once, not per record:
--- [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress,
---  error, stalls, rttl, fttl]; the lease token of the n-th record (from 0) is '<token base>.<n>'.
--- Stored JSON values go in as is.
+-- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records}; what all
+-- jobs of the claim share (start time, lease expiry, worker, token base) is sent once. records
+-- holds one text per job, in claim order, and the names of the queues that packed jobs came from:
+--   a packed job's list entry as it is (it starts with NUL; the worker splits it), the first
+--     from each queue after '\1' .. queue (the entry does not name its queue);
+--   for a job that has a hash, one JSON array (field order: ClaimRecord in job-hash.ts):
+--     [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress,
+--      error, stalls, rttl, fttl], stored JSON values in it as they are.
+-- The lease token of the n-th job (from 0) is '<token base>.<n>'.
 -- @include job
 -- @include completions
 local worker, inc = ARGV[3], ARGV[4]
@@ -34,33 +36,57 @@ local records = {}
 -- QUEUED index for all jobs, and one counter change per queue.
 local lease_args, unqueued = {}, {}
 local token_base = ARGV[8] .. '.'
--- Claims one list entry (a packed job or a job id); returns its record.
+-- The queue whose name the records gave last (see above), and the number of jobs taken.
+local records_queue, taken_count = nil, 0
+-- Claims one list entry (a packed job or a job id); appends its record.
 local function take(entry, queue, queue_json)
   local id, key, h, attempt
+  local token = token_base .. taken_count
+  taken_count = taken_count + 1
   if string.byte(entry) == 0 then
-    -- A packed job: its hash is written now, in full. The fields are listed here rather than
-    -- built with packed_flat: that table costs about 1.4 µs per claimed job.
-    h = unpack_entry(entry, queue)
-    id, key, attempt = h.id, P .. 'job:' .. h.id, '1'
-    redis.call('HSET', key, 'task', h.task, 'queue', queue, 'payload', h.payload, 'opts', h.opts, 'created', h.created,
-      'enqueued', h.created, 'rttl', h.rttl, 'fttl', h.fttl, 'status', 'PROCESSING', 'attempt', attempt,
-      'started', NOW_S, 'worker', worker, 'inc', inc, 'token', token_base .. #records)
-    -- Meta, project and user (less usual): their own write.
-    if h.meta then redis.call('HSET', key, 'meta', h.meta) end
-    if h.project then redis.call('HSET', key, 'project', h.project) end
-    if h.user then redis.call('HSET', key, 'user', h.user) end
+    -- A packed job: its hash is written now, with the entry as one field, 'pk' (see PK_FIELDS),
+    -- and its own 'rttl' only when the entry's is not the usual one (completions read it). The
+    -- fields completions look up come first: a hash is searched from the front.
+    local rttl
+    if string.byte(entry, 2) == 0 then
+      id, rttl = string.match(entry, '^%z%z[^%z]*%z([^%z]*)%z[^%z]*%z[^%z]*%z[^%z]*%z([^%z]*)')
+    else
+      id, rttl = string.match(entry, '^%z([^%z]*)%z[^%z]*%z[^%z]*%z[^%z]*%z([^%z]*)')
+    end
+    key, attempt = P .. 'job:' .. id, '1'
+    if rttl == '' then
+      redis.call('HSET', key, 'status', 'PROCESSING', 'token', token, 'queue', queue, 'attempt', attempt, 'started', NOW_S,
+        'worker', worker, 'inc', inc, 'pk', entry)
+    else
+      redis.call('HSET', key, 'status', 'PROCESSING', 'token', token, 'queue', queue, 'rttl', rttl, 'attempt', attempt,
+        'started', NOW_S, 'worker', worker, 'inc', inc, 'pk', entry)
+    end
+    lease_args[#lease_args + 1] = expires_s
+    lease_args[#lease_args + 1] = id
+    unqueued[#unqueued + 1] = id
+    if is_watching() then
+      h = unpack_entry(entry, queue)
+      emit(id, {queue = queue, worker = worker, task = h.task, attempt = attempt}, 'job:started', 'PROCESSING',
+        '"durationMs":' .. (NOW - tonumber(h.enqueued)), true)
+    end
+    if records_queue ~= queue then
+      records[#records + 1] = '\1' .. queue
+      records_queue = queue
+    end
+    records[#records + 1] = entry
+    return
   else
     id, key = entry, P .. 'job:' .. entry
     -- Read once before the update: the whole hash in one pass (HMGET would search the
     -- listpack once per field, and a field a waiting job lacks costs a full search).
-    local flat = redis.call('HGETALL', key)
+    local flat = expand_flat(redis.call('HGETALL', key))
     h = {}
     for j = 1, #flat, 2 do h[flat[j]] = flat[j + 1] end
     -- Numbers become text once each (see NOW_S); a first attempt needs no conversion.
     attempt = h.attempt and tostring(tonumber(h.attempt) + 1) or '1'
     -- The token's number is the record's position in the reply (the store rebuilds it).
     redis.call('HSET', key, 'status', 'PROCESSING', 'attempt', attempt, 'started', NOW_S, 'worker', worker,
-      'inc', inc, 'token', token_base .. #records)
+      'inc', inc, 'token', token)
     -- A mark left by progress in an earlier attempt (rare): this attempt's start is not written yet.
     if h.sf then redis.call('HDEL', key, 'sf') end
   end
@@ -72,7 +98,7 @@ local function take(entry, queue, queue_json)
     emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(h.enqueued) or NOW)), true)
   end
   -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
-  return '[' .. cjson.encode(id) .. ',' .. cjson.encode(h.task) .. ',' .. queue_json .. ',' ..
+  records[#records + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(h.task) .. ',' .. queue_json .. ',' ..
     (h.payload or 'null') .. ',' .. (h.opts or '[]') .. ',' .. (h.meta or 'null') .. ',' ..
     (h.idem and cjson.encode(h.idem) or 'null') .. ',' .. attempt .. ',' .. (h.created or '0') .. ',' ..
     (h.enqueued or 'null') .. ',' .. (h.runAt or 'null') .. ',' .. (h.progress or 'null') .. ',' .. (h.error or 'null') .. ',' ..
@@ -93,12 +119,12 @@ for qi = 10 + 3 * carried, #ARGV do
         if entry == '' then
           gaps = gaps + 1
         else
-          records[#records + 1] = take(entry, queue, queue_json)
+          take(entry, queue, queue_json)
           taken = taken + 1
           remaining = remaining - 1
         end
       end
-      redis.call('HINCRBY', P .. 'qhead', queue, #entries)
+      move_head(queue, #entries)
       if remaining > 0 and gaps == 0 then break end
     end
     if taken > 0 then count_later(queue .. '|PROCESSING', taken) end
@@ -113,5 +139,4 @@ if #unqueued > 0 then
   qindex_del(unqueued)
 end
 flush_counts()
--- All records in one JSON array text: the worker decodes one string per claim.
-return {'OK', settled, NOW_S, expires_s, '[' .. table.concat(records, ',') .. ']'}
+return {'OK', settled, NOW_S, expires_s, records}

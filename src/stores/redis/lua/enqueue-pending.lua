@@ -18,4 +18,4 @@ else
   to_queue(id, job, 'PENDING', false)
   emit(id, job, 'job:enqueued', 'QUEUED')
 end
-return {'OK', redis.call('HGETALL', KEYS[1])}
+return {'OK', expand_flat(redis.call('HGETALL', KEYS[1]))}

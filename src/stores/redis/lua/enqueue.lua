@@ -101,14 +101,13 @@ end
 -- Per job: its code (status letter and run time) when new, {0, id, hash} when found.
 local out = {'OK', NOW}
 local lists, list_order, by_status, other = {}, {}, {}, nil
-local created36 = nil
 for i = 0, n - 1 do
   local b = 3 + i * W
   local id, task, queue = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local x = extras[i] or NO_EXTRA
   local existing = existing_for[i]
   if existing then
-    out[#out + 1] = {0, existing, redis.call('HGETALL', job_key(existing))}
+    out[#out + 1] = {0, existing, read_job(existing)}
   else
     local run_at = x.r
     if not run_at and x.d and x.d > 0 then run_at = NOW + x.d end
@@ -121,8 +120,7 @@ for i = 0, n - 1 do
       and not string.find(id .. task, '\0', 1, true) and queue_number(queue) < QUEUE_NUMBERS
     if packed then
       local opts, rttl, fttl = ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
-      created36 = created36 or base36(tonumber(NOW_S))
-      packed = (x == NO_EXTRA and '' or '\0\0' .. ARGV[b + 8]) .. '\0' .. id .. '\0' .. task .. '\0' .. created36 .. '\0' ..
+      packed = (x == NO_EXTRA and '' or '\0\0' .. ARGV[b + 8]) .. '\0' .. id .. '\0' .. task .. '\0' .. NOW_S .. '\0' ..
         (opts == PACKED_OPTS and '' or opts) .. '\0' .. (rttl == PACKED_RTTL and '' or rttl) .. '\0' ..
         (fttl == PACKED_FTTL and '' or fttl) .. '\0' .. ARGV[b + 4]
     else
@@ -171,7 +169,7 @@ for _, queue in ipairs(list_order) do
   for from = 1, #entries, SLICE do
     length = redis.call('RPUSH', P .. 'queue:' .. queue, unpack(entries, from, math.min(from + SLICE - 1, #entries)))
   end
-  local first = (tonumber(redis.call('HGET', P .. 'qhead', queue)) or 0) + length - #entries
+  local first = queue_head(queue) + length - #entries
   local qn = queue_numbers[queue]
   for k, entry in ipairs(entries) do
     local id = entries.ids[k]

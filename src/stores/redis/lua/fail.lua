@@ -25,4 +25,4 @@ else
     emit(id, job, 'job:retrying', 'SCHEDULED', extra)
   end
 end
-return {'OK', redis.call('HGETALL', KEYS[1])}
+return {'OK', expand_flat(redis.call('HGETALL', KEYS[1]))}

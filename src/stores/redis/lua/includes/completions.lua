@@ -26,7 +26,8 @@ local function complete_range(from, to, out)
       unleased[#unleased + 1] = id
       completed_members[#completed_members + 1] = 0
       completed_members[#completed_members + 1] = id
-      local at = NOW + tonumber(v[4]) * 1000
+      -- (A claimed packed job has its own 'rttl' only when it is not the usual one.)
+      local at = NOW + tonumber(v[4] or PACKED_RTTL) * 1000
       local group = expiry_groups[at]
       if not group then group = {}; expiry_groups[at] = group; expiry_order[#expiry_order + 1] = at end
       group[#group + 1] = id

@@ -90,7 +90,7 @@ local function to_queue(id, job, from, head)
   local length
   if head then
     length = redis.call('LPUSH', qkey, id)
-    redis.call('HINCRBY', P .. 'qhead', job.queue, -1)
+    move_head(job.queue, -1)
   else
     length = redis.call('RPUSH', qkey, id)
   end
@@ -102,10 +102,22 @@ end
 -- come from its list entry, and `job.packed` holds all its fields and list index (`at`).
 local function load(id, ...)
   local names = {...}
+  local n = #names
+  -- (and 'pk', the entry a claimed packed job keeps: see PK_FIELDS)
+  names[n + 1] = 'pk'
   local values = redis.call('HMGET', job_key(id), unpack(names))
   local job, any = {}, false
-  for i, name in ipairs(names) do
-    if values[i] then job[name] = values[i]; any = true end
+  for i = 1, n do
+    if values[i] then job[names[i]] = values[i]; any = true end
+  end
+  local pk = values[n + 1]
+  if pk then
+    local fields = unpack_entry(pk, '') or {}
+    for i = 1, n do
+      local name = names[i]
+      if job[name] == nil and PK_FIELDS[name] then job[name] = fields[name] end
+    end
+    return job
   end
   if any then return job end
   local packed = find_packed(id)

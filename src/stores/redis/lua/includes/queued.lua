@@ -3,35 +3,28 @@
 -- Waiting (QUEUED) jobs. A queue is a list, head first, of three kinds of entries:
 --   a packed job, '\0' id '\0' task '\0' created '\0' opts '\0' rttl '\0' fttl '\0' payload, for a
 --     job enqueued straight to QUEUED without an idempotency key: it has no hash until a worker
---     claims it (created is in base 36; opts, rttl and fttl are '' when they are the PACKED_
+--     claims it (created is the time in ms; opts, rttl and fttl are '' when they are the PACKED_
 --     values). A job with meta, project or user has '\0\0' extra in front, extra being the
 --     enqueue argument's JSON of them (m, p, u); ids are never empty, so '\0\0' tells it apart;
 --   a job id, for a waiting job that has a hash (retries, releases, jobs with meta, ...);
 --   '' (a gap), where a waiting job was cancelled or deleted: claims skip it.
 -- Entries keep a position number from push to pop: the entry at list index i has number
--- head + i, head (`qhead`, per queue) moving with pops and head pushes. Removals leave gaps
+-- head + i, head ('^<queue>' in `qnum`) moving with pops and head pushes. Removals leave gaps
 -- (counted in `counts` as `<queue>|gaps`) so that the entries behind them keep their numbers.
 local PACKED_OPTS, PACKED_RTTL, PACKED_FTTL = '[3,600000,1000,3600000,2,0.2,0]', '86400', '604800'
 
--- A whole number >= 0 in base 36 (a packed job's creation time: 8 characters instead of 13).
-local function base36(n)
-  local digits, text = '0123456789abcdefghijklmnopqrstuvwxyz', ''
-  repeat
-    local d = n % 36
-    text = string.sub(digits, d + 1, d + 1) .. text
-    n = (n - d) / 36
-  until n == 0
-  return text
-end
-
 -- Queue numbers (for packed jobs' places): `qnum` maps a queue to its number, '#<n>' back to the
 -- queue and '#' to the last number given. Only queues numbered below 1024 hold packed jobs.
+-- `qnum` also keeps each queue's head position number ('^<queue>', see below) and the QUEUED
+-- index's last bucket ('#ll', '#ln', see qlast_update), so that one HMGET serves an enqueue.
+-- (Queue names start with a letter or digit: they never clash with these fields.)
+local QNUM = P .. 'qnum'
 local QUEUE_NUMBERS = 1024
 local queue_numbers = {}
 local function queue_number(queue)
   local n = queue_numbers[queue]
   if n then return n end
-  local key = P .. 'qnum'
+  local key = QNUM
   n = tonumber(redis.call('HGET', key, queue))
   if not n then
     n = redis.call('HINCRBY', key, '#', 1)
@@ -50,6 +43,31 @@ end
 local QDIR = P .. 'qdir'
 local QBUCKET_MAX = 120
 local qcache = nil
+
+-- The head position number of a queue's list (0 until its first pop), and a change of it.
+local function queue_head(queue) return tonumber(redis.call('HGET', QNUM, '^' .. queue)) or 0 end
+local function move_head(queue, by) redis.call('HINCRBY', QNUM, '^' .. queue, by) end
+
+-- Records the last bucket of `qdir` in `qnum` ('#ll' its lowest id, '#ln' its number): ids
+-- made by clients mostly come in order, so an enqueue's id usually belongs there, and one HMGET
+-- (with the queue's number and head) finds it instead of a search of `qdir`. Every change of
+-- `qdir` calls this.
+local function qlast_update()
+  local last = redis.call('ZRANGE', QDIR, -1, -1)[1]
+  if last then
+    local low, n = string.match(last, '^(.-)%z(%d+)$')
+    redis.call('HSET', QNUM, '#ll', low, '#ln', n)
+  else
+    redis.call('HDEL', QNUM, '#ll', '#ln')
+  end
+end
+
+-- Takes the last bucket as the bucket of `id` when `id` is not below its lowest id (`low` and
+-- `n` as read from '#ll' and '#ln'; false when unknown).
+local function qbucket_last(id, low, n)
+  if not low or not n or lt(id, low) then return end
+  qcache = {key = P .. 'qi:' .. n, low = low, member = low .. '\0' .. n, high = false, first = id}
+end
 -- The bucket that holds (or would hold) `id`: {key, low, high, member}, cached for the other ids
 -- of the call in the same range (its upper end is looked up only when a second id asks).
 local function qbucket(id)
@@ -64,8 +82,9 @@ local function qbucket(id)
   end
   local member = redis.call('ZREVRANGEBYLEX', QDIR, '(' .. id .. '\1', '-', 'LIMIT', 0, 1)[1]
   if not member then
-    member = '\0' .. redis.call('HINCRBY', P .. 'qnum', '#bucket', 1)
+    member = '\0' .. redis.call('HINCRBY', QNUM, '#bucket', 1)
     redis.call('ZADD', QDIR, 0, member)
+    qlast_update()
   end
   local low, n = string.match(member, '^(.-)%z(%d+)$')
   b = {key = P .. 'qi:' .. n, low = low, member = member, first = id}
@@ -90,6 +109,7 @@ local function qindex_del(ids)
     redis.call('HDEL', group.b.key, unpack(group))
     if group.b.low ~= '' and redis.call('EXISTS', group.b.key) == 0 then
       redis.call('ZREM', QDIR, group.b.member)
+      qlast_update()
       qcache = nil
     end
   end
@@ -100,7 +120,7 @@ local function qsplit(b, id)
   local ids = redis.call('HKEYS', b.key)
   local top = ids[1]
   for i = 2, #ids do if lt(top, ids[i]) then top = ids[i] end end
-  local n = redis.call('HINCRBY', P .. 'qnum', '#bucket', 1)
+  local n = redis.call('HINCRBY', QNUM, '#bucket', 1)
   local low = id
   if not lt(top, id) then
     table.sort(ids, lt)
@@ -114,6 +134,7 @@ local function qsplit(b, id)
     low = moved[1]
   end
   redis.call('ZADD', QDIR, 0, low .. '\0' .. n)
+  qlast_update()
   qcache = nil
 end
 
@@ -166,7 +187,7 @@ local function trim_gaps(queue)
     popped = popped + n
   end
   if popped > 0 then
-    redis.call('HINCRBY', P .. 'qhead', queue, popped)
+    move_head(queue, popped)
     -- Back to no gaps: the field goes (a claim's own gap count is still to come only when
     -- the list holds more gaps, so it cannot be 0 then).
     if redis.call('HINCRBY', P .. 'counts', queue .. '|gaps', -popped) == 0 then redis.call('HDEL', P .. 'counts', queue .. '|gaps') end
@@ -181,7 +202,6 @@ local function unpack_entry(entry, queue)
   local id, task, created, opts, rttl, fttl, payload =
     string.match(entry, '^%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z(.*)$')
   if not id then return nil end
-  created = string.format('%d', tonumber(created, 36))
   local fields = {id = id, task = task, queue = queue, payload = payload, opts = opts ~= '' and opts or PACKED_OPTS,
     created = created, enqueued = created, status = 'QUEUED', rttl = rttl ~= '' and rttl or PACKED_RTTL,
     fttl = fttl ~= '' and fttl or PACKED_FTTL}
@@ -207,9 +227,9 @@ local function find_packed(id)
   local place = tonumber(qindex_get(id))
   if not place then return nil end
   local qn = place % QUEUE_NUMBERS
-  local queue = redis.call('HGET', P .. 'qnum', '#' .. qn)
+  local queue = redis.call('HGET', QNUM, '#' .. qn)
   if not queue then return nil end
-  local at = (place - qn) / QUEUE_NUMBERS - (tonumber(redis.call('HGET', P .. 'qhead', queue)) or 0)
+  local at = (place - qn) / QUEUE_NUMBERS - queue_head(queue)
   local entry = at >= 0 and redis.call('LINDEX', P .. 'queue:' .. queue, at)
   local fields = entry and unpack_entry(entry, queue)
   if not fields or fields.id ~= id then return nil end
@@ -217,10 +237,36 @@ local function find_packed(id)
   return fields
 end
 
+-- A claimed packed job keeps its list entry in its hash as one field, 'pk', instead of the
+-- fields the entry holds (a short hash is much cheaper to write and search): those fields are
+-- read from 'pk' unless the hash has its own (a requeue writes its own 'enqueued', say).
+local PK_FIELDS = {task = true, payload = true, opts = true, created = true, enqueued = true, rttl = true, fttl = true,
+  meta = true, project = true, user = true}
+
+-- A job hash in HGETALL's flat form with 'pk' replaced by the fields it holds.
+local function expand_flat(flat)
+  local at, have = nil, {}
+  for i = 1, #flat, 2 do
+    if flat[i] == 'pk' then at = i else have[flat[i]] = true end
+  end
+  if not at then return flat end
+  local out = {}
+  for i = 1, #flat, 2 do
+    if i ~= at then out[#out + 1] = flat[i]; out[#out + 1] = flat[i + 1] end
+  end
+  local fields = unpack_entry(flat[at + 1], '')
+  if fields then
+    for _, name in ipairs(PACKED_FIELDS) do
+      if PK_FIELDS[name] and not have[name] and fields[name] then out[#out + 1] = name; out[#out + 1] = fields[name] end
+    end
+  end
+  return out
+end
+
 -- A job's stored fields in HGETALL's flat form (empty when there is no such job).
 local function read_job(id)
   local flat = redis.call('HGETALL', job_key(id))
-  if #flat > 0 then return flat end
+  if #flat > 0 then return expand_flat(flat) end
   local fields = find_packed(id)
   return fields and packed_flat(fields) or flat
 end
