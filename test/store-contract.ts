@@ -105,6 +105,23 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect(await store.getJob(b.id)).toBeNull();
     });
 
+    test("refuses an id that a job already has, waiting, running or finished, with INVALID_OPTIONS", async () => {
+      const running = newJob();
+      const waiting = newJob();
+      await store.enqueue([running, waiting]);
+      const job = await claimOne();
+      const refused = { code: "INVALID_OPTIONS" };
+      await expect(store.enqueue([newJob({ id: waiting.id })])).rejects.toMatchObject(refused);
+      await expect(store.enqueue([newJob({ id: running.id })])).rejects.toMatchObject(refused);
+      await store.complete({ jobId: job.id, token: job.leaseToken }, null);
+      await expect(store.enqueue([newJob({ id: running.id, queue: "other" })])).rejects.toMatchObject(refused);
+      // Twice in one batch: neither is stored.
+      const twice = newJob({ id: "job_twice" });
+      await expect(store.enqueue([twice, { ...twice }])).rejects.toMatchObject(refused);
+      expect(await store.getJob("job_twice")).toBeNull();
+      expect(await store.getJob(waiting.id)).toMatchObject({ status: "QUEUED", payload: waiting.payload });
+    });
+
     test("returns the existing job for a repeated idempotency key and stores nothing new", async () => {
       const first = newJob({ idempotencyKey: "wiki-42" });
       const second = newJob({ idempotencyKey: "wiki-42", payload: { other: true } });

@@ -23,6 +23,8 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
     hold: false,
     delayMs: null,
     runAt: null,
+    // As the client's own ids are (a caller's id is checked against existing jobs).
+    freshId: overrides.id === undefined,
     ...overrides,
     metaText: JSON.stringify(overrides.meta ?? {}),
   };

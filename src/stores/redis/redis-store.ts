@@ -122,7 +122,7 @@ export class RedisStore implements Store {
     if (jobs.every(isPlain)) {
       const rest: string[] = [];
       for (const job of jobs) plainEnqueueArgs(job, rest);
-      const reply = await this.run(scripts.enqueuePlain, { keys: { queues: this.keys.queues() }, argv: {}, rest });
+      const reply = await this.run(scripts.enqueuePlain, { keys: { queues: this.keys.queues(), watching: this.keys.watching() }, argv: {}, rest });
       if (reply.status === ScriptStatus.Ok) {
         const now = Number(reply.data[0]);
         return jobs.map((job) => ({ job: newJobRecord(job, "QUEUED", now, null), created: true }));

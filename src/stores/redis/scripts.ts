@@ -114,7 +114,7 @@ const job = ["job"] as const;
 /** Every script of the store, declared once. */
 export const scripts = {
   enqueue: new RedisScript("enqueue", ["idempotency"], ["count"]),
-  enqueuePlain: new RedisScript("enqueue-plain", ["queues"], []),
+  enqueuePlain: new RedisScript("enqueue-plain", ["queues", "watching"], []),
   enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
   claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "tokenBase", "completions"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),

@@ -1,7 +1,7 @@
 // Row-level steps of the SQLite store's transitions: inserting jobs, queue positions,
 // promotion, stalls, retries, deletion and the event log. Each runs inside a transaction the
 // store opened; none opens one itself.
-import { JobNotFoundError } from "../../core/errors.js";
+import { InvalidOptionsError, JobNotFoundError } from "../../core/errors.js";
 import type { JobEvent, JobEventType } from "../../core/events.js";
 import { newToken } from "../../core/ids.js";
 import type { ClaimedJob, JobError, NewJob, WorkerInfo } from "../../core/job.js";
@@ -48,7 +48,13 @@ export class JobRows {
       failure_ttl_s: job.failureTtlSeconds,
       position,
     };
-    this.st.insertJob.run(row);
+    try {
+      this.st.insertJob.run(row);
+    } catch (error) {
+      // A caller's id that a job already has (the transaction then stores none of the batch).
+      if ((error as { code?: unknown }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw new InvalidOptionsError(`A job with id ${job.id} already exists`);
+      throw error;
+    }
     const type: JobEventType = status === "PENDING" ? "job:created" : status === "SCHEDULED" ? "job:scheduled" : "job:enqueued";
     this.st.insertEvent.run(now, type, job.id, job.queue, job.task, status, 0, null, null);
     return { job: newJobRecord(job, status, now, runAt), created: true };

@@ -3,14 +3,15 @@
 -- carries 80 random bits), goes straight to QUEUED and has no idempotency key, project, user or
 -- delay; every other job goes through enqueue.lua. This is the single-job enqueue's hot path,
 -- so the client builds the parts of each entry it knows, and the script adds the creation time.
--- KEYS[1] the known-queues set (also routes the call in a Cluster)
+-- KEYS[1] the known-queues set (also routes the call in a Cluster), KEYS[2] the key that exists while
+-- someone watches events (then each job's job:enqueued event goes to the stream, as emit() writes it)
 -- ARGV[1] prefix, ARGV[2] now ('' = server TIME), then 5 per job: id, task, queue, head, tail,
 -- where head is '' or '\0\0' .. the extra JSON of the job's meta (as enqueue.lua stores it) and
 -- tail is '\0' opts '\0' rttl '\0' fttl '\0' payload (each of the first three '' when it is the
 -- PACKED_ value).
 -- Returns 'OK|<now>'; or 'GENERAL', with nothing stored, when a queue's number is too high for
 -- packed places (the store then sends the batch to enqueue.lua).
--- @include job
+-- @include queued
 local W = 5
 local lists, order = {}, {}
 for b = 2, #ARGV - 1, W do
@@ -45,10 +46,13 @@ for _, queue in ipairs(order) do
   -- A list that was empty: a queue to know of, and workers to wake.
   if length == #entries then
     redis.call('SADD', KEYS[1], queue)
-    wake(queue, length, #entries)
+    redis.call('PUBLISH', P .. 'wake', queue)
   end
-  if is_watching() then
-    for _, b in ipairs(list) do emit(ARGV[b + 1], {queue = queue, task = ARGV[b + 2]}, 'job:enqueued', 'QUEUED', nil, true) end
+  if redis.call('EXISTS', KEYS[2]) == 1 then
+    local body = '{"type":"job:enqueued","at":' .. NOW_S .. ',"status":"QUEUED","attempt":0}'
+    for _, b in ipairs(list) do
+      redis.call('XADD', P .. 'stream', 'MAXLEN', '~', 10000, '*', 'j', ARGV[b + 1], 'q', queue, 't', ARGV[b + 2], 'e', body)
+    end
   end
 end
 return 'OK|' .. NOW_S
