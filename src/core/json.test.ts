@@ -21,4 +21,22 @@ describe("encodeJson", () => {
     expect(() => encodeJson("😀".repeat(pairs), "Payload")).not.toThrow();
     expect(() => encodeJson("😀".repeat(pairs + 1), "Payload")).toThrow(/larger than/);
   });
+
+  it("refuses nesting past the depth limit, however deep, without overflowing the stack", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = i % 2 === 0 ? [deep] : { a: deep };
+    expect(() => encodeJson(deep, "Payload")).toThrow(/nesting deeper than 32 levels/);
+    let ok: unknown = 1;
+    for (let i = 0; i < 32; i++) ok = { a: ok };
+    expect(encodeJson(ok, "Payload")).toContain('{"a":1}');
+    expect(() => encodeJson({ a: ok }, "Payload")).toThrow(/nesting deeper/);
+  });
+
+  it("refuses values that are not plain JSON, wherever they sit", () => {
+    expect(() => encodeJson({ a: [1, { b: Number.NaN }] }, "Payload")).toThrow(/finite/);
+    expect(() => encodeJson([1n], "Payload")).toThrow(/bigint is not JSON/);
+    expect(() => encodeJson({ when: new Date(0) }, "Payload")).toThrow(/only plain objects/);
+    expect(() => encodeJson({ f: () => 1 }, "Payload")).toThrow(/function is not JSON/);
+    expect(encodeJson(Object.assign(Object.create(null) as object, { a: [null, true, "x"] }), "Payload")).toBe('{"a":[null,true,"x"]}');
+  });
 });

@@ -11,29 +11,35 @@ export interface JsonLimits {
 /** 1 MiB and 32 levels: generous for job arguments, small enough to keep stores healthy. */
 export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 1024 * 1024, maxDepth: 32 };
 
-function depthProblem(value: unknown, maxDepth: number): string | null {
-  // Iterative walk: a hostile, deeply nested value must not overflow the stack.
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (current === null || typeof current !== "object") {
-      if (typeof current === "number" && !Number.isFinite(current)) return "numbers must be finite";
-      if (typeof current === "bigint" || typeof current === "function" || typeof current === "symbol")
-        return `${typeof current} is not JSON`;
-      continue;
+function depthProblem(value: unknown, depth: number, maxDepth: number): string | null {
+  // Recursive, but never deeper than maxDepth (32 by default): a hostile, deeply nested value
+  // stops at the limit instead of overflowing the stack. No allocations: this runs per enqueue.
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "number" && !Number.isFinite(value)) return "numbers must be finite";
+    if (typeof value === "bigint" || typeof value === "function" || typeof value === "symbol") return `${typeof value} is not JSON`;
+    return null;
+  }
+  if (depth >= maxDepth) return `nesting deeper than ${maxDepth} levels`;
+  if (Array.isArray(value)) {
+    for (const child of value) {
+      const problem = depthProblem(child, depth + 1, maxDepth);
+      if (problem !== null) return problem;
     }
-    if (depth >= maxDepth) return `nesting deeper than ${maxDepth} levels`;
-    const proto = Object.getPrototypeOf(current) as unknown;
-    if (!Array.isArray(current) && proto !== Object.prototype && proto !== null)
-      return "only plain objects, arrays, strings, numbers, booleans and null are allowed";
-    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push([child, depth + 1]);
+    return null;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return "only plain objects, arrays, strings, numbers, booleans and null are allowed";
+  // A plain object's prototype has no enumerable properties: for...in sees its own ones only.
+  for (const key in value) {
+    const problem = depthProblem((value as Record<string, unknown>)[key], depth + 1, maxDepth);
+    if (problem !== null) return problem;
   }
   return null;
 }
 
 /** Encodes `value` as JSON once, checking it is plain JSON within the limits. */
 export function encodeJson(value: unknown, what: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): string {
-  const problem = depthProblem(value, limits.maxDepth);
+  const problem = depthProblem(value, 0, limits.maxDepth);
   if (problem !== null) throw new InvalidPayloadError(`${what} is not valid JSON: ${problem}`);
   const text = JSON.stringify(value === undefined ? null : value);
   // A UTF-16 unit is at most 3 UTF-8 bytes: most texts need no byte count.
