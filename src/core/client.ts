@@ -88,17 +88,13 @@ export class Client {
   }
 
   /** Stores a job and returns it (QUEUED, or SCHEDULED when delayed). */
-  async enqueue<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<Job> {
-    const job = this.prepare(task, payload, options, false);
-    const [result] = await this.store.enqueue([job instanceof Promise ? await job : job]);
-    return (result as EnqueueResult).job;
+  enqueue<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<Job> {
+    return this.storeOne(task, payload, options, false).then((results) => (results[0] as EnqueueResult).job);
   }
 
   /** Like `enqueue`, and tells whether the job was created or found by its idempotency key. */
-  async enqueueWithResult<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<EnqueueResult> {
-    const job = this.prepare(task, payload, options, false);
-    const [result] = await this.store.enqueue([job instanceof Promise ? await job : job]);
-    return result as EnqueueResult;
+  enqueueWithResult<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<EnqueueResult> {
+    return this.storeOne(task, payload, options, false).then((results) => results[0] as EnqueueResult);
   }
 
   /** Stores many jobs in one atomic store operation; all are valid or none is stored. */
@@ -115,10 +111,8 @@ export class Client {
   }
 
   /** Creates a job record in PENDING; it runs only after `enqueuePending(id)`. */
-  async create<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<Job> {
-    const job = this.prepare(task, payload, options, true);
-    const [result] = await this.store.enqueue([job instanceof Promise ? await job : job]);
-    return (result as EnqueueResult).job;
+  create<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<Job> {
+    return this.storeOne(task, payload, options, true).then((results) => (results[0] as EnqueueResult).job);
   }
 
   /** Queues a job created with `create`. */
@@ -217,6 +211,19 @@ export class Client {
 
   close(): Promise<void> {
     return this.store.close();
+  }
+
+  /**
+   * Prepares one job and stores it, chained without async layers (a single awaited enqueue is
+   * mostly round trip); a problem with the job rejects, it never throws.
+   */
+  private storeOne<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions, hold: boolean): Promise<EnqueueResult[]> {
+    try {
+      const job = this.prepare(task, payload, options, hold);
+      return job instanceof Promise ? job.then((ready) => this.store.enqueue([ready])) : this.store.enqueue([job]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** The job to store; a promise only when the task's schema has to check the payload first. */

@@ -50,6 +50,8 @@ export class RedisStore implements Store {
   private readonly window: MaintenanceWindow | null;
   private readonly workers: RedisWorkers;
 
+  // The plain enqueue's keys, made once.
+  private readonly plainKeys: { queues: string; watching: string };
   private constructor(
     private readonly redis: RedisConnection,
     readonly keys: RedisKeys,
@@ -63,6 +65,7 @@ export class RedisStore implements Store {
       clock === undefined ? new MaintenanceWindow(async () => (await this.call(() => redis.set(keys.maintenanceTick(), "1", "PX", MAINTENANCE_WINDOW_MS, "NX"))) !== null) : null;
     this.workers = new RedisWorkers({ redis, keys, run: (script, input) => this.run(script, input), call: (fn) => this.call(fn), now: () => this.now() });
     this.completions = new CompletionBatch((rest) => this.run(scripts.complete, { keys: { leases: keys.leases() }, argv: {}, rest }));
+    this.plainKeys = { queues: keys.queues(), watching: keys.watching() };
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
 
@@ -117,17 +120,22 @@ export class RedisStore implements Store {
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
-  async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+  enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    // Plain jobs (the usual case) take one short script call, chained without async layers: a
+    // single awaited enqueue is mostly round trip. Others, or a queue numbered too high for
+    // packed places (the script then stores nothing), take the general script.
+    if (jobs.length === 0 || !jobs.every(isPlain)) return this.enqueueGeneral(jobs);
+    const rest: string[] = [];
+    for (const job of jobs) plainEnqueueArgs(job, rest);
+    return this.run(scripts.enqueuePlain, { keys: this.plainKeys, argv: {}, rest }).then((reply) => {
+      if (reply.status !== ScriptStatus.Ok) return this.enqueueGeneral(jobs);
+      const now = Number(reply.data[0]);
+      return jobs.map((job) => ({ job: newJobRecord(job, "QUEUED", now, null), created: true }));
+    });
+  }
+
+  private async enqueueGeneral(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
-    if (jobs.every(isPlain)) {
-      const rest: string[] = [];
-      for (const job of jobs) plainEnqueueArgs(job, rest);
-      const reply = await this.run(scripts.enqueuePlain, { keys: { queues: this.keys.queues(), watching: this.keys.watching() }, argv: {}, rest });
-      if (reply.status === ScriptStatus.Ok) {
-        const now = Number(reply.data[0]);
-        return jobs.map((job) => ({ job: newJobRecord(job, "QUEUED", now, null), created: true }));
-      }
-    }
     const rest: string[] = [];
     for (const job of jobs) {
       // An empty entry is a gap in a queue list, and one starting with NUL a packed job.
@@ -346,8 +354,13 @@ export class RedisStore implements Store {
   }
 
   private run<K extends string, A extends string>(script: RedisScript<K, A>, input: RunInput<K, A>): Promise<ScriptReply> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError("The Redis store is closed"));
     const now = this.clock === undefined ? "" : String(this.clock.now());
-    return this.call(() => script.run(this.redis, { prefix: this.keys.prefix, now }, input));
+    try {
+      return script.run(this.redis, { prefix: this.keys.prefix, now }, input, toStoreError);
+    } catch (error) {
+      return Promise.reject(toStoreError(error));
+    }
   }
 
   /** Runs a Redis call with the store's error mapping (plain chaining: the hot path). */

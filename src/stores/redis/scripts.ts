@@ -71,12 +71,15 @@ export class RedisScript<K extends string, A extends string> {
 
   /**
    * Runs the script; `restKeys` and `rest` append variadic keys and arguments after the named
-   * ones. (Plain promise chaining, not async/await: this is every store call's hot path.)
+   * ones, and `mapError` turns a failure into the error callers see (a bad reply's
+   * UnexpectedReplyError passes through). (Plain promise chaining, not async/await, and one
+   * handler for both outcomes: this is every store call's hot path.)
    */
   run(
     redis: RedisConnection,
     ctx: ScriptContext,
     input: { keys: Record<K, string>; argv: Record<A, ArgValue>; restKeys?: readonly string[]; rest?: readonly ArgValue[] },
+    mapError: (error: unknown) => unknown = (error) => error,
   ): Promise<ScriptReply> {
     const keys: string[] = [];
     for (const k of this.keyNames) keys.push(input.keys[k]);
@@ -87,9 +90,14 @@ export class RedisScript<K extends string, A extends string> {
     return redis.evalsha(...(args as [string, number, ...ArgValue[]])).then(
       (reply) => this.check(reply),
       (error: unknown) => {
-        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw mapError(error);
         args[0] = this.source;
-        return redis.eval(...(args as [string, number, ...ArgValue[]])).then((reply) => this.check(reply));
+        return redis.eval(...(args as [string, number, ...ArgValue[]])).then(
+          (reply) => this.check(reply),
+          (failure: unknown) => {
+            throw mapError(failure);
+          },
+        );
       },
     );
   }

@@ -2,19 +2,21 @@
 -- in ms, or '' for the server's TIME). Per-job keys are built from the prefix; they share the
 -- namespace hash tag, so they live in the same Cluster slot as the declared KEYS.
 local P = ARGV[1]
-local NOW
+-- NOW is also kept as text, NOW_S, made once: Lua turns a number into text with sprintf (about
+-- 1 µs a time on a slow core), and hot paths would otherwise do it per job and per argument.
+local NOW, NOW_S
 do
   if ARGV[2] ~= nil and ARGV[2] ~= '' then
     NOW = tonumber(ARGV[2])
+    NOW_S = string.format('%d', NOW)
   else
+    -- TIME gives seconds and microseconds as text; the milliseconds are the first three digits
+    -- of the microseconds padded to six, so the text needs no number formatting.
     local t = redis.call('TIME')
-    NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    NOW_S = t[1] .. string.sub('00000' .. t[2], -6, -4)
+    NOW = tonumber(NOW_S)
   end
 end
-
--- NOW as text, made once: Lua turns a number into text with sprintf (about 1 µs a time on a
--- slow core), and hot paths would otherwise do it per job and per argument.
-local NOW_S = string.format('%d', NOW)
 
 local function job_key(id) return P .. 'job:' .. id end
 
