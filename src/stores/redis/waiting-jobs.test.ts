@@ -88,6 +88,9 @@ describe.skipIf(!available)("redis waiting jobs", () => {
       const claimed = await claimAll(store, 4);
       expect(claimed.map((j) => j.id)).toEqual([defaults.id, custom.id, withKey.id, withMeta.id]);
       expect(claimed[3]?.meta).toEqual(withMeta.meta);
+      // Four leases, in the skiplist encoding (see LEASES_ANCHOR); the anchor is no running job.
+      expect(await admin.object("ENCODING", `${prefix}leases`)).toBe("skiplist");
+      expect((await store.listJobs({ status: "PROCESSING" }, 10, null)).jobs.map((j) => j.id).sort()).toEqual(claimed.map((j) => j.id).sort());
       expect(await admin.hget(`${prefix}job:${withMeta.id}`, "pk")).toBe(entries[3]);
       expect(await admin.hmget(`${prefix}job:${withMeta.id}`, "task", "payload", "project", "user")).toEqual([null, null, null, null]);
       expect((await store.listJobs({ projectId: 'p"1', status: "PROCESSING" }, 5, null)).jobs.map((job) => job.meta)).toEqual([withMeta.meta]);

@@ -135,6 +135,8 @@ for qi = 10 + 3 * carried, #ARGV do
 end
 if #unqueued > 0 then
   -- In slices: Lua's unpack takes a few thousand values at most (a claim of more than 1,000 jobs).
+  lease_args[#lease_args + 1] = '+inf'
+  lease_args[#lease_args + 1] = LEASES_ANCHOR
   for i = 1, #lease_args, 2000 do redis.call('ZADD', P .. 'leases', unpack(lease_args, i, math.min(i + 1999, #lease_args))) end
   qindex_del(unqueued)
 end

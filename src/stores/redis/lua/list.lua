@@ -29,7 +29,8 @@ local function page(key, after, chunk)
     return redis.call('ZREVRANGEBYLEX', key, after == '' and '+' or '(' .. after, '-', 'LIMIT', 0, chunk)
   end
   if not sorted_leases then
-    sorted_leases = redis.call('ZRANGEBYSCORE', key, '-inf', '+inf')
+    -- Up to +inf, excluded: the anchor member (see LEASES_ANCHOR) is no job.
+    sorted_leases = redis.call('ZRANGEBYSCORE', key, '-inf', '(+inf')
     table.sort(sorted_leases, gt)
   end
   local ids = {}

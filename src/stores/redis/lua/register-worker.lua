@@ -11,7 +11,8 @@ local name, inc = ARGV[3], ARGV[4]
 redis.call('HSET', KEYS[1], name, ARGV[5])
 redis.call('ZADD', KEYS[2], NOW, name)
 local requeued = 0
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'leases', '-inf', '+inf')) do
+-- Up to +inf, excluded: the anchor member (see LEASES_ANCHOR) is no job.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'leases', '-inf', '(+inf')) do
   local job = load(id, 'status', 'worker', 'inc')
   if job.status == 'PROCESSING' and job.worker == name and job.inc ~= inc
     and stall(id, tonumber(ARGV[6]), 'its worker restarted') == 'requeued' then
