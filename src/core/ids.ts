@@ -66,7 +66,7 @@ export function newToken(bytes = 12): string {
 }
 
 /**
- * Lease token bases for one store: a random part made once, then a counter. Unique across
+ * Lease tokens for one store (one per claim, shared by its jobs): a random part made once, then a counter. Unique across
  * processes and claims like fresh random tokens, without reading random bytes on every claim.
  * (A lease token fences out stale workers; it is not a secret.)
  */

@@ -146,7 +146,8 @@ export interface ClaimShared {
   started: number;
   leaseExpiresAt: number;
   worker: string;
-  tokenBase: string;
+  /** The claim's lease token, which every job of the claim carries. */
+  token: string;
 }
 
 /**
@@ -159,7 +160,7 @@ export function decodeClaimed(records: readonly string[], shared: ClaimShared): 
   for (const text of records) {
     const kind = text.charCodeAt(0);
     if (kind === 1) queue = text.slice(1);
-    else jobs.push(kind === 0 ? packedJob(text, queue, jobs.length, shared) : claimedJob(JSON.parse(text) as ClaimRecord, jobs.length, shared));
+    else jobs.push(kind === 0 ? packedJob(text, queue, shared) : claimedJob(JSON.parse(text) as ClaimRecord, shared));
   }
   return jobs;
 }
@@ -173,7 +174,7 @@ let defaultOpts: JobOpts | null = null;
  * first attempt; empty opts, rttl and fttl stand for PACKED_DEFAULTS. (Built directly, without a
  * ClaimRecord: this is the drain's hot path.)
  */
-function packedJob(entry: string, queue: string, position: number, shared: ClaimShared): ClaimedJob {
+function packedJob(entry: string, queue: string, shared: ClaimShared): ClaimedJob {
   const parts = entry.split("\0");
   // parts[0] is ''; with an extra, parts[1] is '' too and parts[2] the extra. The payload is
   // JSON text, which never holds a NUL, so it is the last part whole.
@@ -192,11 +193,11 @@ function packedJob(entry: string, queue: string, position: number, shared: Claim
     progress: null, result: null, error: null, worker: shared.worker, meta: meta === undefined ? {} : (JSON.parse(meta) as JobMeta),
     idempotencyKey: null, stalls: 0,
     resultTtlSeconds: Number(rttl === "" ? PACKED_DEFAULTS.rttl : rttl), failureTtlSeconds: Number(fttl === "" ? PACKED_DEFAULTS.fttl : fttl),
-    leaseToken: `${shared.tokenBase}.${position}`, leaseExpiresAt: shared.leaseExpiresAt,
+    leaseToken: shared.token, leaseExpiresAt: shared.leaseExpiresAt,
   };
 }
 
-function claimedJob(record: ClaimRecord, position: number, shared: ClaimShared): ClaimedJob {
+function claimedJob(record: ClaimRecord, shared: ClaimShared): ClaimedJob {
   const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl] = record;
   const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
   return {
@@ -206,7 +207,7 @@ function claimedJob(record: ClaimRecord, position: number, shared: ClaimShared):
     createdAt: created, enqueuedAt: enqueued, startedAt: shared.started, completedAt: null, runAt,
     progress, result: null, error, worker: shared.worker, meta: meta ?? {}, idempotencyKey: idem, stalls,
     resultTtlSeconds: rttl, failureTtlSeconds: fttl,
-    leaseToken: `${shared.tokenBase}.${position}`, leaseExpiresAt: shared.leaseExpiresAt,
+    leaseToken: shared.token, leaseExpiresAt: shared.leaseExpiresAt,
   };
 }
 

@@ -159,12 +159,12 @@ export class RedisStore implements Store {
     this.lastRealClaim = Date.now();
     // Completions waiting for their own call ride along with the claim (settled first).
     const carried = this.completions.take();
-    const tokenBase = this.tokens.next();
+    const token = this.tokens.next();
     let reply: ScriptReply;
     try {
       reply = await this.run(scripts.claim, {
         keys: { paused: this.keys.paused() },
-        argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, tokenBase, completions: carried.length },
+        argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, token, completions: carried.length },
         rest: [...CompletionBatch.args(carried), ...request.queues],
       });
     } catch (error) {
@@ -173,7 +173,7 @@ export class RedisStore implements Store {
     }
     const [statuses, started, leaseExpiresAt, records] = reply.data as [unknown[], string, string, string[]];
     CompletionBatch.settle(carried, { statuses });
-    return decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, tokenBase });
+    return decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {

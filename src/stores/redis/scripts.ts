@@ -124,7 +124,7 @@ export const scripts = {
   enqueue: new RedisScript("enqueue", ["idempotency"], ["count"]),
   enqueuePlain: new RedisScript("enqueue-plain", ["queues", "watching"], []),
   enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
-  claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "tokenBase", "completions"]),
+  claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "token", "completions"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),
   complete: new RedisScript("complete", ["leases"], []),
   fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs"]),
