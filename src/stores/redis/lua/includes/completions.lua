@@ -3,7 +3,8 @@
 -- nothing for that job and does not affect the others. Index, counter and expiry writes go out
 -- once per call: `finish_completions` (then flush_counts) must run before the script returns.
 local completed_per_queue = {}
--- Completions that share a retention end share one `expiry` member: a list of their ids.
+-- Completions that share a retention end share one `expiry` member: a list of their ids
+-- (groups by rttl text, each {at = its end, ids...}).
 local expiry_groups, expiry_order = {}, {}
 -- The jobs to take out of `leases` and add to the COMPLETED index (one command each).
 local unleased, completed_members = {}, {}
@@ -24,12 +25,18 @@ local function complete_range(from, to, out)
       -- As finish() does, one job at a time; the token field stays, the status check fences it.
       redis.call('HSET', key, 'status', 'COMPLETED', 'completed', NOW_S, 'result', ARGV[i + 2])
       unleased[#unleased + 1] = id
-      completed_members[#completed_members + 1] = 0
+      -- (Scores as text: a number argument is formatted with sprintf on every use.)
+      completed_members[#completed_members + 1] = '0'
       completed_members[#completed_members + 1] = id
-      -- (A claimed packed job has its own 'rttl' only when it is not the usual one.)
-      local at = NOW + tonumber(v[4] or PACKED_RTTL) * 1000
-      local group = expiry_groups[at]
-      if not group then group = {}; expiry_groups[at] = group; expiry_order[#expiry_order + 1] = at end
+      -- (A claimed packed job has its own 'rttl' only when it is not the usual one.) One group
+      -- per retention: jobs of a batch mostly share theirs, parsed once.
+      local rttl = v[4] or PACKED_RTTL
+      local group = expiry_groups[rttl]
+      if not group then
+        group = {at = NOW + tonumber(rttl) * 1000}
+        expiry_groups[rttl] = group
+        expiry_order[#expiry_order + 1] = group
+      end
       group[#group + 1] = id
       completed_per_queue[queue] = (completed_per_queue[queue] or 0) + 1
       -- An attempt that wrote nothing to the timeline yet (no progress) stores nothing now
@@ -51,15 +58,14 @@ end
 -- caller may share with its own batched writes).
 local function finish_completions()
   local expiry = P .. 'expiry'
-  for _, at in ipairs(expiry_order) do
-    local ids = expiry_groups[at]
-    if #ids == 1 then
-      redis.call('ZADD', expiry, at, ids[1])
+  for _, group in ipairs(expiry_order) do
+    if #group == 1 then
+      redis.call('ZADD', expiry, group.at, group[1])
     else
       -- One member for the group; its ids wait in a list named after it (prune checks each).
-      local member = '#' .. NOW_S .. '.' .. ids[1]
-      redis.call('RPUSH', P .. 'expiry:' .. member, unpack(ids))
-      redis.call('ZADD', expiry, at, member)
+      local member = '#' .. NOW_S .. '.' .. group[1]
+      redis.call('RPUSH', P .. 'expiry:' .. member, unpack(group))
+      redis.call('ZADD', expiry, group.at, member)
     end
   end
   if #unleased > 0 then
