@@ -2,21 +2,21 @@
 -- in ms, or '' for the server's TIME). Per-job keys are built from the prefix; they share the
 -- namespace hash tag, so they live in the same Cluster slot as the declared KEYS.
 local P = ARGV[1]
--- NOW is also kept as text, NOW_S, made once: Lua turns a number into text with sprintf (about
+-- The time in ms as text, NOW_S, made once: Lua turns a number into text with sprintf (about
 -- 1 µs a time on a slow core), and hot paths would otherwise do it per job and per argument.
-local NOW, NOW_S
+local NOW_S
 do
   if ARGV[2] ~= nil and ARGV[2] ~= '' then
-    NOW = tonumber(ARGV[2])
-    NOW_S = string.format('%d', NOW)
+    NOW_S = string.format('%d', tonumber(ARGV[2]))
   else
     -- TIME gives seconds and microseconds as text; the milliseconds are the first three digits
     -- of the microseconds padded to six, so the text needs no number formatting.
     local t = redis.call('TIME')
     NOW_S = t[1] .. string.sub('00000' .. t[2], -6, -4)
-    NOW = tonumber(NOW_S)
   end
 end
+-- The time as a number (only scripts that compute with it define it).
+local NOW = tonumber(NOW_S)
 
 local function job_key(id) return P .. 'job:' .. id end
 

@@ -63,10 +63,11 @@ local function qlast_update()
 end
 
 -- Takes the last bucket as the bucket of `id` when `id` is not below its lowest id (`low` and
--- `n` as read from '#ll' and '#ln'; false when unknown).
+-- `n` as read from '#ll' and '#ln'; false when unknown). Its `qdir` member is made only if
+-- needed (`low .. '\0' .. n`).
 local function qbucket_last(id, low, n)
   if not low or not n or lt(id, low) then return end
-  qcache = {key = P .. 'qi:' .. n, low = low, member = low .. '\0' .. n, high = false, first = id}
+  qcache = {key = P .. 'qi:' .. n, low = low, n = n, high = false, first = id}
 end
 -- The bucket that holds (or would hold) `id`: {key, low, high, member}, cached for the other ids
 -- of the call in the same range (its upper end is looked up only when a second id asks).
@@ -75,7 +76,7 @@ local function qbucket(id)
   if b and not lt(id, b.low) then
     if b.first == id then return b end
     if b.high == nil then
-      local above = redis.call('ZRANGEBYLEX', QDIR, '(' .. b.member, '+', 'LIMIT', 0, 1)[1]
+      local above = redis.call('ZRANGEBYLEX', QDIR, '(' .. (b.member or b.low .. '\0' .. b.n), '+', 'LIMIT', 0, 1)[1]
       b.high = above and string.match(above, '^(.-)%z') or false
     end
     if not b.high or lt(id, b.high) then return b end
@@ -108,7 +109,7 @@ local function qindex_del(ids)
   for _, group in ipairs(order) do
     redis.call('HDEL', group.b.key, unpack(group))
     if group.b.low ~= '' and redis.call('EXISTS', group.b.key) == 0 then
-      redis.call('ZREM', QDIR, group.b.member)
+      redis.call('ZREM', QDIR, group.b.member or group.b.low .. '\0' .. group.b.n)
       qlast_update()
       qcache = nil
     end
