@@ -123,6 +123,7 @@ const job = ["job"] as const;
 export const scripts = {
   enqueue: new RedisScript("enqueue", ["idempotency"], ["count"]),
   enqueuePlain: new RedisScript("enqueue-plain", ["queues", "watching"], []),
+  enqueueOne: new RedisScript("enqueue-one", ["queues", "watching"], []),
   enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
   claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "token", "completions"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),

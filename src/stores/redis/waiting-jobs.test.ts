@@ -290,4 +290,34 @@ describe.skipIf(!available)("redis waiting jobs", () => {
       await store.close();
     }
   });
+
+  it("stores single jobs the same way on the short path and off it (first job, full bucket, an id from behind, a new queue)", async () => {
+    const { store, prefix } = await fresh();
+    try {
+      // 130 single enqueues: the first finds no bucket, the 121st a full one; each goes on.
+      const jobs: NewJob[] = [];
+      for (let i = 0; i < 130; i++) {
+        const job = newJob({ payload: { i }, queue: i === 125 ? "other" : "default" });
+        jobs.push(job);
+        await store.enqueue([job]);
+      }
+      expect((await buckets(prefix)).sizes.sort((a, b) => a - b)).toEqual([10, 120]);
+      // A producer whose clock is behind: its id falls below the last bucket's lowest id, into
+      // the first bucket, which is full (it splits).
+      const behind = newJob({ id: `${(jobs[60]?.id ?? "").slice(0, 14)}${"0".repeat(16)}`, freshId: true, payload: { behind: true } });
+      expect(behind.id < (jobs[60]?.id ?? "")).toBe(true);
+      await store.enqueue([behind]);
+      const sizes = (await buckets(prefix)).sizes;
+      expect([sizes.reduce((a, b) => a + b, 0), sizes.length]).toEqual([131, 3]);
+      const entries = await admin.lrange(`${prefix}queue:default`, 0, -1);
+      expect(entries).toHaveLength(130);
+      expect(entries.every((entry) => entry.startsWith("\u0000job_"))).toBe(true);
+      for (const job of [...jobs, behind]) expect(await store.getJob(job.id)).toMatchObject({ status: "QUEUED", queue: job.queue, payload: job.payload });
+      const claimed = await claimAll(store, 200, ["default", "other"]);
+      expect(claimed.map((job) => job.id)).toEqual([...jobs.filter((job) => job.queue === "default"), behind, ...jobs.filter((job) => job.queue === "other")].map((job) => job.id));
+      expect(await buckets(prefix)).toEqual({ sizes: [], named: 1 });
+    } finally {
+      await store.close();
+    }
+  });
 });
