@@ -346,8 +346,12 @@ export function describeStoreContract(factory: StoreFactory): void {
       const running = newJob();
       await store.enqueue([running, queued]);
       const job = await claimOne();
-      expect((await store.cancel(queued.id)).status).toBe("CANCELED");
-      expect((await store.cancel(job.id)).status).toBe("CANCELED");
+      const canceledWaiting = await store.cancel(queued.id);
+      expect(canceledWaiting).toMatchObject({ status: "CANCELED", task: "noop", payload: queued.payload });
+      expect(canceledWaiting).toEqual(await store.getJob(queued.id));
+      const canceledRunning = await store.cancel(job.id);
+      expect(canceledRunning).toMatchObject({ status: "CANCELED", task: "noop", payload: running.payload, attempt: 1 });
+      expect(canceledRunning).toEqual(await store.getJob(job.id));
       await rejectsWith(store.complete({ jobId: job.id, token: job.leaseToken }, 1), "LEASE_LOST");
       await rejectsWith(store.cancel(job.id), "INVALID_TRANSITION");
       await rejectsWith(store.cancel("job_missing"), "JOB_NOT_FOUND");
@@ -359,7 +363,9 @@ export function describeStoreContract(factory: StoreFactory): void {
       const job = await claimOne();
       await store.fail({ jobId: job.id, token: job.leaseToken, error: { code: "TASK_ERROR", message: "x" }, retryDelayMs: null });
       const retried = await store.retry(job.id);
-      expect(retried).toMatchObject({ status: "QUEUED", attempt: 0, error: null });
+      expect(retried).toMatchObject({ status: "QUEUED", attempt: 0, error: null, task: "noop", payload: job.payload, maxAttempts: 1 });
+      // The job a transition returns is the stored one, whole.
+      expect(retried).toEqual(await store.getJob(job.id));
       await rejectsWith(store.retry(job.id), "INVALID_TRANSITION");
       const again = await claimOne();
       await store.complete({ jobId: again.id, token: again.leaseToken }, null);

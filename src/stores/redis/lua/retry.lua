@@ -8,4 +8,4 @@ local job = load(id, 'status', 'queue', 'task', 'worker')
 if not job.status then return {'NOT_FOUND'} end
 if job.status ~= 'FAILED' and job.status ~= 'CANCELED' then return {'INVALID', job.status} end
 retry_job(id, job)
-return {'OK', redis.call('HGETALL', KEYS[1])}
+return {'OK', expand_flat(redis.call('HGETALL', KEYS[1]))}
