@@ -124,29 +124,30 @@ export class RedisStore implements Store {
     // Plain jobs (the usual case) take one short script call, chained without async layers: a
     // single awaited enqueue is mostly round trip. Others, or a queue numbered too high for
     // packed places (the script then stores nothing), take the general script.
-    if (jobs.length === 0 || !jobs.every(isPlain)) return this.enqueueGeneral(jobs);
-    const rest: string[] = [];
-    for (const job of jobs) plainEnqueueArgs(job, rest);
-    const records = (reply: ScriptReply): Promise<EnqueueResult[]> | EnqueueResult[] => {
-      // enqueue-plain answers GENERAL for a queue numbered too high: the general script stores the batch.
-      if (reply.status !== ScriptStatus.Ok) return this.enqueueGeneral(jobs);
-      const now = Number(reply.data[0]);
-      return jobs.map((job) => ({ job: newJobRecord(job, "QUEUED", now, null), created: true }));
-    };
-    const plain = (): Promise<EnqueueResult[]> => this.run(scripts.enqueuePlain, { keys: this.plainKeys, argv: {}, rest }).then(records);
-    if (jobs.length > 1) return plain();
-    // One job takes the shortest script first; off its usual path that stores nothing (GENERAL).
-    return this.run(scripts.enqueueOne, { keys: this.plainKeys, argv: {}, rest }).then((reply) => (reply.status === ScriptStatus.Ok ? records(reply) : plain()));
+    try {
+      for (const job of jobs) checkStorable(job);
+      if (jobs.length === 0 || !jobs.every(isPlain)) return this.enqueueGeneral(jobs);
+      const rest: string[] = [];
+      for (const job of jobs) plainEnqueueArgs(job, rest);
+      const records = (reply: ScriptReply): Promise<EnqueueResult[]> | EnqueueResult[] => {
+        // enqueue-plain answers GENERAL for a queue numbered too high: the general script stores the batch.
+        if (reply.status !== ScriptStatus.Ok) return this.enqueueGeneral(jobs);
+        const now = Number(reply.data[0]);
+        return jobs.map((job) => ({ job: newJobRecord(job, "QUEUED", now, null), created: true }));
+      };
+      const plain = (): Promise<EnqueueResult[]> => this.run(scripts.enqueuePlain, { keys: this.plainKeys, argv: {}, rest }).then(records);
+      if (jobs.length > 1) return plain();
+      // One job takes the shortest script first; off its usual path that stores nothing (GENERAL).
+      return this.run(scripts.enqueueOne, { keys: this.plainKeys, argv: {}, rest }).then((reply) => (reply.status === ScriptStatus.Ok ? records(reply) : plain()));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private async enqueueGeneral(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
     const rest: string[] = [];
-    for (const job of jobs) {
-      // An empty entry is a gap in a queue list, and one starting with NUL a packed job.
-      if (job.id === "" || job.id.includes("\0")) throw new InvalidOptionsError(`Invalid job id ${JSON.stringify(job.id)}: it must be non-empty and must not contain NUL`);
-      enqueueArgs(job, rest);
-    }
+    for (const job of jobs) enqueueArgs(job, rest);
     const reply = await this.run(scripts.enqueue, { keys: { idempotency: this.keys.idempotency() }, argv: { count: jobs.length }, rest });
     if (reply.status === ScriptStatus.Duplicate) throw new InvalidOptionsError(`A job with id ${String(reply.data[0])} already exists`);
     const now = Number(reply.data[0]);
@@ -389,4 +390,17 @@ export class RedisStore implements Store {
     this.checkFound(jobId, action, reply);
     return decodeJob(jobId, hashFields(reply.data[0]));
   }
+}
+
+/**
+ * Refuses what the Redis layout cannot hold, whoever calls the store (the client's own ids,
+ * task and queue names always pass): an empty entry is a gap in a queue list and one starting
+ * with NUL a packed job, so ids must be non-empty and NUL-free, and task names NUL-free; queue
+ * names are fields of `qnum`, whose own fields start with '#' or '^'.
+ */
+function checkStorable(job: NewJob): void {
+  if (job.id === "" || job.id.includes("\0")) throw new InvalidOptionsError(`Invalid job id ${JSON.stringify(job.id)}: it must be non-empty and must not contain NUL`);
+  if (job.task.includes("\0")) throw new InvalidOptionsError(`Invalid task name ${JSON.stringify(job.task)}: it must not contain NUL`);
+  const first = job.queue.charAt(0);
+  if (first === "" || first === "#" || first === "^") throw new InvalidOptionsError(`Invalid queue name ${JSON.stringify(job.queue)}: it must be non-empty and must not start with # or ^`);
 }

@@ -263,12 +263,23 @@ describe.skipIf(!available)("redis waiting jobs", () => {
     }
   });
 
-  it("refuses an empty id or one containing NUL (list entries use both as markers)", async () => {
+  it("refuses an empty id or one containing NUL (list entries use both as markers), and names the layout cannot hold", async () => {
     const { store, prefix } = await fresh();
     try {
       for (const id of ["", "\u0000evil", "a\u0000b"]) {
         await expect(store.enqueue([newJob(), newJob({ id, idempotencyKey: "hash" })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+        // Also when the caller claims the id is a fresh one (the short scripts do not check ids).
+        await expect(store.enqueue([newJob({ id, freshId: true })])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
       }
+      // Task names hold no NUL either, and queue names are fields of `qnum`, whose own start with # or ^.
+      for (const bad of [{ task: "a\u0000b" }, { queue: "" }, { queue: "#ll" }, { queue: "^x" }]) {
+        await expect(store.enqueue([newJob(bad)])).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+      }
+      // A malformed job rejects; it never throws.
+      const broken = { ...newJob(), backoff: undefined } as unknown as NewJob;
+      const outcome = store.enqueue([broken]);
+      expect(outcome).toBeInstanceOf(Promise);
+      await expect(outcome).rejects.toBeInstanceOf(TypeError);
       expect(await admin.exists(`${prefix}queue:default`)).toBe(0);
     } finally {
       await store.close();
