@@ -2,19 +2,19 @@
 // transition is one Lua script (scripts.ts) run on the server's clock; this class encodes
 // arguments, decodes replies, and maps script statuses to the error catalogue.
 import type { Clock } from "../../core/clock.js";
-import { InvalidOptionsError, InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError } from "../../core/errors.js";
+import { InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import { TokenSequence } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { gatherFinishes } from "../../core/finishes.js";
-import { newJobRecord } from "../../core/job-record.js";
 import { encodeProgress } from "../../core/json.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
-import { decodeClaimed, decodeEnqueued, decodeJob, enqueueArgs, hashFields, isPlain, plainEnqueueArgs } from "./job-hash.js";
+import { decodeClaimed, decodeJob, hashFields } from "./job-hash.js";
+import { RedisEnqueuer } from "./redis-enqueue.js";
 import { RedisKeys } from "./keys.js";
 import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.js";
 import { decodeJobPage, decodeStats, jobEventsOf } from "./replies.js";
@@ -50,8 +50,7 @@ export class RedisStore implements Store {
   private readonly window: MaintenanceWindow | null;
   private readonly workers: RedisWorkers;
 
-  // The plain enqueue's keys, made once.
-  private readonly plainKeys: { queues: string; watching: string };
+  private readonly enqueuer: RedisEnqueuer;
   private constructor(
     private readonly redis: RedisConnection,
     readonly keys: RedisKeys,
@@ -65,7 +64,7 @@ export class RedisStore implements Store {
       clock === undefined ? new MaintenanceWindow(async () => (await this.call(() => redis.set(keys.maintenanceTick(), "1", "PX", MAINTENANCE_WINDOW_MS, "NX"))) !== null) : null;
     this.workers = new RedisWorkers({ redis, keys, run: (script, input) => this.run(script, input), call: (fn) => this.call(fn), now: () => this.now() });
     this.completions = new CompletionBatch((rest) => this.run(scripts.complete, { keys: { leases: keys.leases() }, argv: {}, rest }));
-    this.plainKeys = { queues: keys.queues(), watching: keys.watching() };
+    this.enqueuer = new RedisEnqueuer(keys, (script, input) => this.run(script, input));
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
 
@@ -121,37 +120,7 @@ export class RedisStore implements Store {
   }
 
   enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
-    // Plain jobs (the usual case) take one short script call, chained without async layers: a
-    // single awaited enqueue is mostly round trip. Others, or a queue numbered too high for
-    // packed places (the script then stores nothing), take the general script.
-    try {
-      for (const job of jobs) checkStorable(job);
-      if (jobs.length === 0 || !jobs.every(isPlain)) return this.enqueueGeneral(jobs);
-      const rest: string[] = [];
-      for (const job of jobs) plainEnqueueArgs(job, rest);
-      const records = (reply: ScriptReply): Promise<EnqueueResult[]> | EnqueueResult[] => {
-        // enqueue-plain answers GENERAL for a queue numbered too high: the general script stores the batch.
-        if (reply.status !== ScriptStatus.Ok) return this.enqueueGeneral(jobs);
-        const now = Number(reply.data[0]);
-        return jobs.map((job) => ({ job: newJobRecord(job, "QUEUED", now, null), created: true }));
-      };
-      const plain = (): Promise<EnqueueResult[]> => this.run(scripts.enqueuePlain, { keys: this.plainKeys, argv: {}, rest }).then(records);
-      if (jobs.length > 1) return plain();
-      // One job takes the shortest script first; off its usual path that stores nothing (GENERAL).
-      return this.run(scripts.enqueueOne, { keys: this.plainKeys, argv: {}, rest }).then((reply) => (reply.status === ScriptStatus.Ok ? records(reply) : plain()));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  private async enqueueGeneral(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
-    if (jobs.length === 0) return [];
-    const rest: string[] = [];
-    for (const job of jobs) enqueueArgs(job, rest);
-    const reply = await this.run(scripts.enqueue, { keys: { idempotency: this.keys.idempotency() }, argv: { count: jobs.length }, rest });
-    if (reply.status === ScriptStatus.Duplicate) throw new InvalidOptionsError(`A job with id ${String(reply.data[0])} already exists`);
-    const now = Number(reply.data[0]);
-    return jobs.map((job, i) => decodeEnqueued(job, reply.data[i + 1], now));
+    return this.enqueuer.enqueue(jobs);
   }
 
   async enqueuePending(jobId: string): Promise<Job> {
@@ -390,17 +359,4 @@ export class RedisStore implements Store {
     this.checkFound(jobId, action, reply);
     return decodeJob(jobId, hashFields(reply.data[0]));
   }
-}
-
-/**
- * Refuses what the Redis layout cannot hold, whoever calls the store (the client's own ids,
- * task and queue names always pass): an empty entry is a gap in a queue list and one starting
- * with NUL a packed job, so ids must be non-empty and NUL-free, and task names NUL-free; queue
- * names are fields of `qnum`, whose own fields start with '#' or '^'.
- */
-function checkStorable(job: NewJob): void {
-  if (job.id === "" || job.id.includes("\0")) throw new InvalidOptionsError(`Invalid job id ${JSON.stringify(job.id)}: it must be non-empty and must not contain NUL`);
-  if (job.task.includes("\0")) throw new InvalidOptionsError(`Invalid task name ${JSON.stringify(job.task)}: it must not contain NUL`);
-  const first = job.queue.charAt(0);
-  if (first === "" || first === "#" || first === "^") throw new InvalidOptionsError(`Invalid queue name ${JSON.stringify(job.queue)}: it must be non-empty and must not start with # or ^`);
 }
