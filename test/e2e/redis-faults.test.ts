@@ -60,7 +60,13 @@ describe.skipIf(!redisServerAvailable())("Redis with real worker processes", () 
         const n = await completed(store);
         return n >= 0 ? n + 1 : 0;
       }, { what: "the test's own store to reconnect" });
-      await waitFor(async () => (await completed(store)) >= before, { timeoutMs: 20_000, what: "workers to resume" });
+      try {
+        await waitFor(async () => (await completed(store)) >= before, { timeoutMs: 20_000, what: "workers to resume" });
+      } catch (error) {
+        // What the workers said (claim and settlement errors, with times), to see why they stalled.
+        const said = children.map((child, i) => `drain-${i}:\n${child.output().split("\n").filter((line) => line.startsWith("error")).slice(-20).join("\n")}`);
+        throw new Error(`${String(error)}; Redis back at ${new Date(back).toISOString()}\n${said.join("\n")}`, { cause: error });
+      }
       resumeMs.push(Date.now() - back);
     }
     await waitFor(async () => (await completed(store)) === ids.length, { timeoutMs: 60_000, what: "every job completed" });
