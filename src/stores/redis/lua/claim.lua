@@ -37,17 +37,18 @@ local records = {}
 -- QUEUED index for all jobs, and one counter change per queue.
 local lease_args, unqueued = {}, {}
 local token = ARGV[8]
--- The queue whose name the records gave last (see above), and the number of jobs taken.
+-- The queue whose name the records gave last (see above).
 local records_queue = nil
 -- Claims one list entry (a packed job or a job id); appends its record.
 local function take(entry, queue, queue_json)
   local id, key, h, attempt
-  if string.byte(entry) == 0 then
+  local packed = string.byte(entry) == 0
+  if packed then
     -- A packed job: its hash is written now, with the entry as one field, 'pk' (see PK_FIELDS),
     -- and its own 'rttl' only when the entry's is not the usual one (completions read it). The
-    -- fields completions look up come first: a hash is searched from the front.
-    -- The id and rttl fields, found with plain searches for NUL (a pattern with character
-    -- classes costs several times more per byte).
+    -- fields completions look up come first: a hash is searched from the front. The id and
+    -- rttl are cut out with plain searches for NUL (a pattern with character classes costs
+    -- several times more per byte).
     local from = 2
     if string.byte(entry, 2) == 0 then from = string.find(entry, '\0', 3, true) + 1 end
     local id_end = string.find(entry, '\0', from, true)
@@ -64,20 +65,6 @@ local function take(entry, queue, queue_json)
       redis.call('HSET', key, 'status', 'PROCESSING', 'token', token, 'queue', queue, 'rttl', rttl, 'attempt', attempt,
         'started', NOW_S, 'worker', worker, 'inc', inc, 'pk', entry)
     end
-    lease_args[#lease_args + 1] = expires_s
-    lease_args[#lease_args + 1] = id
-    unqueued[#unqueued + 1] = id
-    if is_watching() then
-      h = unpack_entry(entry, queue)
-      emit(id, {queue = queue, worker = worker, task = h.task, attempt = attempt}, 'job:started', 'PROCESSING',
-        '"durationMs":' .. (NOW - tonumber(h.enqueued)), true)
-    end
-    if records_queue ~= queue then
-      records[#records + 1] = '\1' .. queue
-      records_queue = queue
-    end
-    records[#records + 1] = entry
-    return
   else
     id, key = entry, P .. 'job:' .. entry
     -- Read once before the update: the whole hash in one pass (HMGET would search the
@@ -96,8 +83,19 @@ local function take(entry, queue, queue_json)
   lease_args[#lease_args + 1] = id
   unqueued[#unqueued + 1] = id
   if is_watching() then
+    -- (A packed job's fields are read from its entry only for the event.)
+    if packed then h = unpack_entry(entry, queue) end
     local job = {queue = queue, worker = worker, task = h.task, attempt = attempt}
     emit(id, job, 'job:started', 'PROCESSING', '"durationMs":' .. (NOW - (tonumber(h.enqueued) or NOW)), true)
+  end
+  if packed then
+    -- The entry is the record (after its queue's name, once per run of the same queue).
+    if records_queue ~= queue then
+      records[#records + 1] = '\1' .. queue
+      records_queue = queue
+    end
+    records[#records + 1] = entry
+    return
   end
   -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
   records[#records + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(h.task) .. ',' .. queue_json .. ',' ..
