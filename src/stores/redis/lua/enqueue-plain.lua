@@ -30,6 +30,8 @@ for b = 2, #ARGV - 1, W do
   list[#list + 1] = b
 end
 local SLICE = 2000
+-- Someone watches events: each job's job:enqueued goes to the stream (as emit() writes it).
+local watched = redis.call('EXISTS', KEYS[2]) == 1
 for _, queue in ipairs(order) do
   local list = lists[queue]
   local entries = {}
@@ -48,7 +50,7 @@ for _, queue in ipairs(order) do
     redis.call('SADD', KEYS[1], queue)
     redis.call('PUBLISH', P .. 'wake', queue)
   end
-  if redis.call('EXISTS', KEYS[2]) == 1 then
+  if watched then
     local body = '{"type":"job:enqueued","at":' .. NOW_S .. ',"status":"QUEUED","attempt":0}'
     for _, b in ipairs(list) do
       redis.call('XADD', P .. 'stream', 'MAXLEN', '~', 10000, '*', 'j', ARGV[b + 1], 'q', queue, 't', ARGV[b + 2], 'e', body)

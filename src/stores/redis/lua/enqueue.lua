@@ -116,8 +116,9 @@ for i = 0, n - 1 do
     -- A job with nothing but the usual fields waits packed in its queue list (no hash): see
     -- the notes in includes/queued.lua.
     -- (Its extra, if any, holds only meta, project and user: kept as sent, JSON text.)
+    -- (Ids and task names hold no NUL: the store refuses them before any script runs.)
     local packed = status == 'QUEUED' and (x == NO_EXTRA or not (x.k or x.h or x.d or x.r))
-      and not string.find(id .. task, '\0', 1, true) and queue_number(queue) < QUEUE_NUMBERS
+      and queue_number(queue) < QUEUE_NUMBERS
     if packed then
       local opts, rttl, fttl = ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
       packed = (x == NO_EXTRA and '' or '\0\0' .. ARGV[b + 8]) .. '\0' .. id .. '\0' .. task .. '\0' .. NOW_S .. '\0' ..
