@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { RedisServer, redisServerAvailable } from "../../../test/support/redis-server.js";
 import { newJob } from "../../../test/support/jobs.js";
+import { waitFor } from "../../../test/support/wait-for.js";
 import { DEFAULT_BACKOFF } from "../../core/backoff.js";
+import type { JobEvent } from "../../core/events.js";
 import type { NewJob } from "../../core/job.js";
 import { RedisStore } from "./redis-store.js";
 
@@ -87,6 +89,8 @@ describe.skipIf(!available)("redis waiting jobs", () => {
       // read back whole, and the project and user listings still find it.
       const claimed = await claimAll(store, 4);
       expect(claimed.map((j) => j.id)).toEqual([defaults.id, custom.id, withKey.id, withMeta.id]);
+      // An entry that left the usual options out reads them back in the worker too.
+      expect(claimed[0]).toMatchObject({ maxAttempts: 3, timeoutMs: 600_000, backoff: DEFAULT_BACKOFF, retryOnTimeout: false, resultTtlSeconds: 86_400, failureTtlSeconds: 604_800, payload: defaults.payload });
       expect(claimed[3]?.meta).toEqual(withMeta.meta);
       // Four leases, in the skiplist encoding (see LEASES_ANCHOR); the anchor is no running job.
       expect(await admin.object("ENCODING", `${prefix}leases`)).toBe("skiplist");
@@ -328,6 +332,57 @@ describe.skipIf(!available)("redis waiting jobs", () => {
       expect(claimed.map((job) => job.id)).toEqual([...jobs.filter((job) => job.queue === "default"), behind, ...jobs.filter((job) => job.queue === "other")].map((job) => job.id));
       expect(await buckets(prefix)).toEqual({ sizes: [], named: 1 });
     } finally {
+      await store.close();
+    }
+  });
+
+  it("writes the same entry and the same watched event on each enqueue path, stamped with the server's time", async () => {
+    const { store, prefix } = await fresh();
+    const seen: JobEvent[] = [];
+    const unwatch = await store.watch((event) => seen.push(event));
+    try {
+      // The usual options (left out of the entry) and some meta, on each path: one plain job
+      // (enqueue-one), a batch of plain jobs (enqueue-plain), a caller's id (enqueue.lua).
+      const like = { maxAttempts: 3, timeoutMs: 600_000, backoff: DEFAULT_BACKOFF, resultTtlSeconds: 86_400, failureTtlSeconds: 604_800, payload: { n: 1 }, meta: { note: "same" } };
+      await store.enqueue([newJob(like)]); // the first job of a namespace takes enqueue-plain: no bucket yet
+      const before = Date.now();
+      await admin.config("RESETSTAT");
+      const one = newJob(like);
+      await store.enqueue([one]);
+      const scriptCalls = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1]);
+      const batch = [newJob(like), newJob(like)];
+      await store.enqueue(batch);
+      const callers = newJob({ ...like, id: "job_caller-chosen" });
+      await store.enqueue([callers]);
+      const after = Date.now();
+      // One script call: the short path took the single job.
+      expect(scriptCalls).toBe(1);
+      const jobs = [one, ...batch, callers];
+      const entries = (await admin.lrange(`${prefix}queue:default`, 1, -1)).map((entry, i) => {
+        const id = jobs[i]?.id ?? "";
+        expect(entry).toContain(`\u0000${id}\u0000`);
+        // The creation time is the field after the task name.
+        const parts = entry.replace(id, "<id>").split("\u0000");
+        parts[5] = "<created>";
+        return parts.join("\u0000");
+      });
+      expect(new Set(entries).size).toBe(1);
+      expect(entries[0]).toBe(`\u0000\u0000{"m":"{\\"note\\":\\"same\\"}"}\u0000<id>\u0000noop\u0000<created>\u0000\u0000\u0000\u0000{"n":1}`);
+      for (const job of jobs) {
+        const stored = await store.getJob(job.id);
+        expect(stored).toMatchObject({ status: "QUEUED", maxAttempts: 3, timeoutMs: 600_000, backoff: DEFAULT_BACKOFF, resultTtlSeconds: 86_400, failureTtlSeconds: 604_800, meta: like.meta });
+        // The store's clock is Redis's TIME, the same machine's clock here.
+        expect(stored?.createdAt).toBeGreaterThanOrEqual(before - 5);
+        expect(stored?.createdAt).toBeLessThanOrEqual(after + 5);
+      }
+      await waitFor(() => seen.filter((event) => jobs.some((job) => job.id === event.jobId)).length === jobs.length, { what: "four job:enqueued events" });
+      const events = await Promise.all(jobs.map(async (job) => {
+        const event = seen.find((e) => e.jobId === job.id);
+        return { ...event, jobId: "<id>", seq: "<seq>", at: event?.at === (await store.getJob(job.id))?.createdAt };
+      }));
+      expect(events).toEqual(jobs.map(() => ({ type: "job:enqueued", jobId: "<id>", queue: "default", task: "noop", status: "QUEUED", attempt: 0, at: true, seq: "<seq>" })));
+    } finally {
+      await unwatch();
       await store.close();
     }
   });
