@@ -22,10 +22,16 @@ async function fresh(): Promise<{ store: RedisStore; prefix: string }> {
   return { store, prefix: store.keys.prefix };
 }
 
-/** Sizes of every QUEUED index bucket, and how many buckets `qdir` names. */
+/**
+ * Sizes of every QUEUED index bucket, and how many buckets `qdir` names; checks on the way that
+ * `qnum` names the last bucket of `qdir` (the short enqueue path trusts '#ll' and '#ln').
+ */
 async function buckets(prefix: string): Promise<{ sizes: number[]; named: number }> {
   const keys = await admin.keys(`${prefix}qi:*`);
   const sizes = await Promise.all(keys.map((key) => admin.hlen(key)));
+  const [last] = await admin.zrange(`${prefix}qdir`, -1, -1);
+  const named = await admin.hmget(`${prefix}qnum`, "#ll", "#ln");
+  expect(named).toEqual(last === undefined ? [null, null] : last.split("\u0000"));
   return { sizes, named: await admin.zcard(`${prefix}qdir`) };
 }
 
