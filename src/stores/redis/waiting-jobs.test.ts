@@ -29,7 +29,7 @@ async function fresh(): Promise<{ store: RedisStore; prefix: string }> {
 async function buckets(prefix: string): Promise<{ sizes: number[]; named: number }> {
   const keys = await admin.keys(`${prefix}qi:*`);
   const sizes = await Promise.all(keys.map((key) => admin.hlen(key)));
-  const [last] = await admin.zrange(`${prefix}qdir`, -1, -1);
+  const [last] = await admin.zrange(`${prefix}qdir`, "-1", "-1");
   const named = await admin.hmget(`${prefix}qnum`, "#ll", "#ln");
   expect(named).toEqual(last === undefined ? [null, null] : last.split("\u0000"));
   return { sizes, named: await admin.zcard(`${prefix}qdir`) };
