@@ -18,6 +18,12 @@ export interface ClaimRequest {
   incarnation: string;
   limit: number;
   leaseMs: number;
+  /**
+   * When the claim finds nothing, the store may leave a claim for one job standing and start the
+   * next job of these queues for this worker as it is enqueued; the worker collects it with its
+   * next claim, woken by `waitForWork` with its incarnation. (Redis: enqueue-one's hand-off.)
+   */
+  stand?: boolean;
 }
 
 /** A lease held by a worker. */
@@ -133,8 +139,11 @@ export interface Store {
   /** Workers whose last heartbeat is within `ttlMs`. */
   listWorkers(ttlMs: number): Promise<WorkerInfo[]>;
 
-  /** Resolves when work may be available on `queues`, after `timeoutMs`, or on abort. */
-  waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Resolves when work may be available on `queues` (or, given the worker's `incarnation`, a
+   * job was started for it under a standing claim), after `timeoutMs`, or on abort.
+   */
+  waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal, incarnation?: string): Promise<void>;
   /** Delivers job events from every process using this store; returns an unsubscribe function. */
   watch(listener: (event: JobEvent) => void, options?: EventWatchOptions): Promise<() => Promise<void>>;
 

@@ -149,7 +149,7 @@ export class Worker {
    */
   private async runLoop(): Promise<void> {
     const claims = new ClaimPipeline(
-      (limit) => this.store.claim({ queues: this.queues, worker: this.name, incarnation: this.incarnation, limit, leaseMs: this.leaseMs }),
+      (limit) => this.store.claim({ queues: this.queues, worker: this.name, incarnation: this.incarnation, limit, leaseMs: this.leaseMs, stand: !this.burst }),
       () => this.nudge?.(),
     );
     const half = Math.ceil(this.concurrency / 2);
@@ -214,7 +214,7 @@ export class Worker {
   private async idle(timeoutMs: number): Promise<void> {
     if (this.wake.signal.aborted) this.wake = new AbortController();
     try {
-      await this.store.waitForWork(this.queues, timeoutMs, this.wake.signal);
+      await this.store.waitForWork(this.queues, timeoutMs, this.wake.signal, this.incarnation);
     } catch {
       await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, 250)));
     }

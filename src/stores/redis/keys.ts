@@ -72,4 +72,8 @@ export class RedisKeys {
   wakeChannel(): string {
     return `${this.prefix}wake`;
   }
+  /** The channels of hand-offs to standing workers, one per worker incarnation (see standing.ts). */
+  handChannelPrefix(): string {
+    return `${this.prefix}hand:`;
+  }
 }

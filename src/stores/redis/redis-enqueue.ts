@@ -64,11 +64,12 @@ export class RedisEnqueuer {
  * Refuses what the Redis layout cannot hold, whoever calls the store (the client's own ids,
  * task and queue names always pass): an empty entry is a gap in a queue list and one starting
  * with NUL a packed job, so ids must be non-empty and NUL-free, and task names NUL-free; queue
- * names are fields of `qnum`, whose own fields start with '#' or '^'.
+ * names are fields of `qnum`, whose own fields start with '#', '^' or '~'.
  */
 function checkStorable(job: NewJob): void {
   if (job.id === "" || job.id.includes("\0")) throw new InvalidOptionsError(`Invalid job id ${JSON.stringify(job.id)}: it must be non-empty and must not contain NUL`);
   if (job.task.includes("\0")) throw new InvalidOptionsError(`Invalid task name ${JSON.stringify(job.task)}: it must not contain NUL`);
   const first = job.queue.charAt(0);
-  if (first === "" || first === "#" || first === "^") throw new InvalidOptionsError(`Invalid queue name ${JSON.stringify(job.queue)}: it must be non-empty and must not start with # or ^`);
+  if (first === "" || first === "#" || first === "^" || first === "~")
+    throw new InvalidOptionsError(`Invalid queue name ${JSON.stringify(job.queue)}: it must be non-empty and must not start with #, ^ or ~`);
 }

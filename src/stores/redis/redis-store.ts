@@ -21,6 +21,7 @@ import { decodeJobPage, decodeStats, jobEventsOf } from "./replies.js";
 import { inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
 import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply } from "./scripts.js";
 import { RedisWorkers } from "./redis-workers.js";
+import { StandingClaims } from "./standing.js";
 import { WorkSignal } from "./work-signal.js";
 
 /** Options of the Redis store. */
@@ -42,6 +43,7 @@ const QUIET_CLAIM_MS = 10_000;
 export class RedisStore implements Store {
   readonly kind = "redis";
   private readonly signal: WorkSignal;
+  private readonly standing: StandingClaims;
   private readonly feed: EventFeed;
   private readonly completions: CompletionBatch;
   private closed = false;
@@ -59,6 +61,7 @@ export class RedisStore implements Store {
     log: Logger,
   ) {
     this.signal = new WorkSignal(redis, keys.wakeChannel());
+    this.standing = new StandingClaims(this.signal, keys.handChannelPrefix());
     this.feed = new EventFeed(redis, keys, log);
     this.window =
       clock === undefined ? new MaintenanceWindow(async () => (await this.call(() => redis.set(keys.maintenanceTick(), "1", "PX", MAINTENANCE_WINDOW_MS, "NX"))) !== null) : null;
@@ -128,27 +131,45 @@ export class RedisStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const { incarnation } = request;
+    // A job handed to this worker under its standing claim (by message) needs no round trip.
+    const handed = this.standing.collect(incarnation);
+    if (handed.length > 0) {
+      this.signal.consume(StandingClaims.wakeKey(incarnation));
+      return handed;
+    }
     const quiet = this.signal.wasQuiet();
     this.signal.markClaim();
-    if (quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS) return [];
+    if (quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS && !this.standing.due(incarnation, Date.now())) return [];
     this.lastRealClaim = Date.now();
     // Completions waiting for their own call ride along with the claim (settled first).
     const carried = this.completions.take();
     const token = this.tokens.next();
+    const stand = this.standing.args(request.worker, incarnation, token, request.stand === true);
     let reply: ScriptReply;
     try {
       reply = await this.run(scripts.claim, {
         keys: { paused: this.keys.paused() },
-        argv: { worker: request.worker, incarnation: request.incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, token, completions: carried.length },
+        argv: {
+          worker: request.worker, incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, token,
+          unstand: stand.unstand, standMs: stand.standMs, completions: carried.length,
+        },
         rest: [...CompletionBatch.args(carried), ...request.queues],
       });
     } catch (error) {
       CompletionBatch.settle(carried, { error });
       throw error;
     }
-    const [statuses, started, leaseExpiresAt, records] = reply.data as [unknown[], string, string, string[]];
+    const [statuses, started, leaseExpiresAt, records, handedText] = reply.data as [unknown[], string, string, string[], string];
     CompletionBatch.settle(carried, { statuses });
-    return decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
+    const jobs = decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
+    const late = this.standing.settle(incarnation, handedText, jobs.length === 0 && stand.standMs > 0 && request.limit > 0);
+    if (late.length === 0) return jobs;
+    // A hand-off whose message has not come yet: it fills a slot only if the claim left one free.
+    if (jobs.length < request.limit) return [...jobs, ...late];
+    this.standing.keep(incarnation, late);
+    this.signal.notify(StandingClaims.wakeKey(incarnation));
+    return jobs;
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {
@@ -294,7 +315,17 @@ export class RedisStore implements Store {
     return this.workers.heartbeat(info);
   }
 
-  unregisterWorker(name: string, incarnation: string): Promise<void> {
+  async unregisterWorker(name: string, incarnation: string): Promise<void> {
+    if (this.standing.mayStand(incarnation)) {
+      // Withdraws the worker's standing claim; jobs handed to it that it never started go back
+      // to the head of their queue.
+      const reply = await this.run(scripts.claim, {
+        keys: { paused: this.keys.paused() },
+        argv: { worker: name, incarnation, limit: 0, leaseMs: 0, promoteLimit: 0, token: "", unstand: "1", standMs: 0, completions: 0 },
+      });
+      const unstarted = [...this.standing.settle(incarnation, String(reply.data[4]), false), ...this.standing.forget(incarnation)];
+      for (const job of unstarted) await this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined);
+    }
     return this.workers.unregister(name, incarnation);
   }
 
@@ -302,8 +333,8 @@ export class RedisStore implements Store {
     return this.workers.list(ttlMs);
   }
 
-  async waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
-    await this.signal.wait(queues, timeoutMs, signal);
+  async waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal, incarnation?: string): Promise<void> {
+    await this.signal.wait(incarnation === undefined ? queues : [...queues, StandingClaims.wakeKey(incarnation)], timeoutMs, signal);
   }
 
   async watch(listener: (event: JobEvent) => void, options: EventWatchOptions = {}): Promise<() => Promise<void>> {

@@ -125,7 +125,7 @@ export const scripts = {
   enqueuePlain: new RedisScript("enqueue-plain", ["queues", "watching"], []),
   enqueueOne: new RedisScript("enqueue-one", ["queues", "watching"], []),
   enqueuePending: new RedisScript("enqueue-pending", job, ["jobId"]),
-  claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "token", "completions"]),
+  claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "token", "unstand", "standMs", "completions"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),
   complete: new RedisScript("complete", ["leases"], []),
   fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs"]),

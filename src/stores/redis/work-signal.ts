@@ -1,6 +1,7 @@
 // Wake-ups for idle workers without polling: one subscriber connection per store listens on
 // the namespace's wake channel, where scripts announce queues that went from empty to non-empty.
 // Announcements that arrive between a claim and the next wait are remembered, so none is missed.
+// The same connection carries each standing worker's own channel of hand-offs (`listen`).
 import { duplicateConnection } from "./redis-connection.js";
 import type { RedisConnection } from "./scripts.js";
 
@@ -8,6 +9,7 @@ import type { RedisConnection } from "./scripts.js";
 export class WorkSignal {
   private readonly announced = new Set<string>();
   private readonly waiters = new Set<{ queues: readonly string[]; wake: () => void }>();
+  private readonly listeners = new Map<string, (message: string) => void>();
   private reconnected = false;
   private quiet = false;
   private sub: RedisConnection | null = null;
@@ -62,6 +64,34 @@ export class WorkSignal {
     });
   }
 
+  /** True while the subscription is up: messages sent now reach this process. */
+  isLive(): boolean {
+    return this.sub?.status === "ready";
+  }
+
+  /** Subscribes to `channel` (resolves once subscribed) and passes its messages to `onMessage`. */
+  async listen(channel: string, onMessage: (message: string) => void): Promise<void> {
+    await this.subscribe();
+    this.listeners.set(channel, onMessage);
+    await this.sub?.subscribe(channel);
+  }
+
+  /** Stops listening to `channel`. */
+  unlisten(channel: string): void {
+    if (!this.listeners.delete(channel)) return;
+    this.sub?.unsubscribe(channel).catch(() => undefined);
+  }
+
+  /** Forgets an announcement of `key` (its news was taken another way). */
+  consume(key: string): void {
+    this.announced.delete(key);
+  }
+
+  /** Wakes the waiters on `key` (a queue name, or a name of the caller's own). */
+  notify(key: string): void {
+    this.announce(key);
+  }
+
   close(): void {
     this.closed = true;
     for (const waiter of [...this.waiters]) waiter.wake();
@@ -76,7 +106,10 @@ export class WorkSignal {
     this.subscribing ??= (async () => {
       const sub = duplicateConnection(this.main);
       sub.on("error", () => undefined);
-      sub.on("message", (_channel: string, queue: string) => this.announce(queue));
+      sub.on("message", (channel: string, message: string) => {
+        if (channel === this.channel) this.announce(message);
+        else this.listeners.get(channel)?.(message);
+      });
       // After a reconnect, work may have arrived while the subscription was down.
       sub.on("ready", () => this.announce(null));
       try {

@@ -3,11 +3,19 @@
 -- counter writes go out once per call (flush_counts), not once per job.
 -- KEYS[1] paused-queues set
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
--- ARGV[7] promote limit, ARGV[8] lease token, ARGV[9] n = completions carried,
--- ARGV[10 .. 9 + 3n] (job id, token, result JSON) per completion, then the queue names.
+-- ARGV[7] promote limit, ARGV[8] lease token, ARGV[9] unstand ('1' when the worker may be
+-- standing), ARGV[10] stand ms ('0' = do not stand), ARGV[11] n = completions carried,
+-- ARGV[12 .. 11 + 3n] (job id, token, result JSON) per completion, then the queue names.
+-- Standing (see enqueue-one.lua): a claim that takes nothing, with stand ms > 0, leaves a
+-- standing claim for one job under its lease token, for that long, on each queue it serves that
+-- is not paused; enqueue-one may then hand a new job straight to the worker. The next claim of
+-- the worker withdraws it (unstand) and returns the job handed under it, if any, in case the
+-- worker missed the hand-off message.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
 -- complete does (includes/completions.lua), and their writes are done before the claim starts.
--- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records}; what all
+-- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records, handed};
+-- handed is '' or, for a job handed under the withdrawn standing claim and still running under
+-- its token, 'started|leaseExpiry|token|queue|entry' as in the hand-off message. What all
 -- jobs of the claim share (start time, lease expiry, worker, lease token) is sent once. records
 -- holds one text per job, in claim order, and the names of the queues that packed jobs came from:
 --   a packed job's list entry as it is (it starts with NUL; the worker splits it), the first
@@ -23,14 +31,31 @@ local worker, inc = ARGV[3], ARGV[4]
 local remaining = tonumber(ARGV[5])
 local expires = NOW + tonumber(ARGV[6])
 local expires_s = string.format('%d', expires)
-local carried = tonumber(ARGV[9])
+local carried = tonumber(ARGV[11])
 local settled = {}
-complete_range(10, 9 + 3 * carried, settled)
+complete_range(12, 11 + 3 * carried, settled)
 -- The completions are written in full before the claim part starts: Redis does not undo a
 -- script that fails, so a claim that errors must not leave them half-recorded.
 finish_completions()
 flush_counts()
 promote_due(tonumber(ARGV[7]))
+-- Withdraws the worker's standing claim; a job handed under it is returned (see above).
+local handed = ''
+if ARGV[9] ~= '' then
+  local stand = redis.call('HGET', P .. 'stand', inc)
+  if stand then
+    redis.call('HDEL', P .. 'stand', inc)
+    local htoken, hid = string.match(stand, '^!([^|]*)|(.*)$')
+    if htoken then
+      local h = redis.call('HMGET', P .. 'job:' .. hid, 'status', 'token', 'queue', 'started', 'pk')
+      if h[1] == 'PROCESSING' and h[2] == htoken and h[5] then
+        handed = h[4] .. '|' .. (redis.call('ZSCORE', P .. 'leases', hid) or '0') .. '|' .. htoken .. '|' .. h[3] .. '|' .. h[5]
+      end
+    end
+  end
+end
+-- The queues served that are not paused.
+local open = {}
 -- The claimed jobs' records, in claim order.
 local records = {}
 -- The batch's index writes, sent after the loop: one ZADD to `leases` and one ZREM from the
@@ -44,27 +69,7 @@ local function take(entry, queue, queue_json)
   local id, key, h, attempt
   local packed = string.byte(entry) == 0
   if packed then
-    -- A packed job: its hash is written now, with the entry as one field, 'pk' (see PK_FIELDS),
-    -- and its own 'rttl' only when the entry's is not the usual one (completions read it). The
-    -- fields completions look up come first: a hash is searched from the front. The id and
-    -- rttl are cut out with plain searches for NUL (a pattern with character classes costs
-    -- several times more per byte).
-    local from = 2
-    if string.byte(entry, 2) == 0 then from = string.find(entry, '\0', 3, true) + 1 end
-    local id_end = string.find(entry, '\0', from, true)
-    id = string.sub(entry, from, id_end - 1)
-    local at = id_end
-    for _ = 1, 3 do at = string.find(entry, '\0', at + 1, true) end
-    local rttl_end = string.find(entry, '\0', at + 1, true)
-    local rttl = rttl_end > at + 1 and string.sub(entry, at + 1, rttl_end - 1) or ''
-    key, attempt = P .. 'job:' .. id, '1'
-    if rttl == '' then
-      redis.call('HSET', key, 'status', 'PROCESSING', 'token', token, 'queue', queue, 'attempt', attempt, 'started', NOW_S,
-        'worker', worker, 'inc', inc, 'pk', entry)
-    else
-      redis.call('HSET', key, 'status', 'PROCESSING', 'token', token, 'queue', queue, 'rttl', rttl, 'attempt', attempt,
-        'started', NOW_S, 'worker', worker, 'inc', inc, 'pk', entry)
-    end
+    id, attempt = lease_packed(entry, queue, token, worker, inc), '1'
   else
     id, key = entry, P .. 'job:' .. entry
     -- Read once before the update: the whole hash in one pass (HMGET would search the
@@ -104,10 +109,11 @@ local function take(entry, queue, queue_json)
     (h.enqueued or 'null') .. ',' .. (h.runAt or 'null') .. ',' .. (h.progress or 'null') .. ',' .. (h.error or 'null') .. ',' ..
     (h.stalls or '0') .. ',' .. (h.rttl or '0') .. ',' .. (h.fttl or '0') .. ']'
 end
-for qi = 10 + 3 * carried, #ARGV do
+for qi = 12 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
   if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
+    open[#open + 1] = queue
     local qkey = P .. 'queue:' .. queue
     local queue_json = cjson.encode(queue)
     local taken, gaps = 0, 0
@@ -141,4 +147,12 @@ if #unqueued > 0 then
   qindex_del(unqueued)
 end
 flush_counts()
-return {'OK', settled, NOW_S, expires_s, records}
+local stand_ms = tonumber(ARGV[10])
+if #unqueued == 0 and stand_ms > 0 and tonumber(ARGV[5]) > 0 and #open > 0 then
+  redis.call('HSET', P .. 'stand', inc, token .. '|' .. string.format('%d', NOW + stand_ms) .. '|' .. ARGV[6] .. '|' .. worker)
+  for _, queue in ipairs(open) do
+    redis.call('HSET', P .. 'standq:' .. queue, inc, token)
+    redis.call('HSET', QNUM, '~' .. queue, '1')
+  end
+end
+return {'OK', settled, NOW_S, expires_s, records, handed}

@@ -1,20 +1,52 @@
 -- enqueue-one: one plain job (see enqueue-plain.lua), on the usual path only. The single awaited
 -- enqueue is mostly round trip and fixed script cost, and most of that cost is Lua's own work
--- (closures, tables, garbage), so this script defines no functions and builds no tables of its
--- own. It writes exactly what enqueue-plain.lua writes for one job. When the job is off the usual
--- path (its queue has no number yet or one of 1024 and up, the QUEUED index is empty, the
--- bucket for the id is full, or Lua does not compare strings by bytes here), it stores nothing
--- and answers 'GENERAL': the store then sends the job to enqueue-plain.lua.
+-- (closures, tables, garbage), so this script builds no tables of its own and defines no
+-- function but lease_packed (for the hand-off below). It writes exactly what enqueue-plain.lua
+-- writes for one job. When the job is off the usual path (its queue has no number yet or one of
+-- 1024 and up, the QUEUED index is empty, the bucket for the id is full, or Lua does not compare
+-- strings by bytes here), it stores nothing and answers 'GENERAL': the store then sends the job
+-- to enqueue-plain.lua.
 -- KEYS[1] the known-queues set, KEYS[2] the key that exists while someone watches events
 -- ARGV[1] prefix, ARGV[2] now ('' = server TIME), ARGV[3..7] id, task, queue, head, tail (as in
 -- enqueue-plain.lua)
+-- Hand-off: when a worker stands on the queue (see claim.lua), the queue holds no entry, nobody
+-- watches events and the queue is not paused, the job is not queued but started at once under the
+-- standing claim's token, as a claim would start it, and the worker is sent it on its own
+-- channel ('hand:<incarnation>': 'started|leaseExpiry|token|queue|entry'). The worker then starts
+-- it without a claim's round trip. Standing claims that expired or were withdrawn are dropped here.
 -- Returns 'OK|<now>' or 'GENERAL'.
 -- @include queued
 local id, queue = ARGV[3], ARGV[5]
--- The queue's number and head position, and the QUEUED index's last bucket (see qlast_update).
-local v = redis.call('HMGET', QNUM, queue, '^' .. queue, '#ll', '#ln')
+-- The queue's number and head position, the QUEUED index's last bucket (see qlast_update), and
+-- whether workers may stand on the queue.
+local v = redis.call('HMGET', QNUM, queue, '^' .. queue, '#ll', '#ln', '~' .. queue)
 local qn, low, n = tonumber(v[1]), v[3], v[4]
 if not qn or qn >= QUEUE_NUMBERS or not low or not BYTE_ORDER then return 'GENERAL' end
+if v[5] and redis.call('LLEN', P .. 'queue:' .. queue) == 0 and redis.call('EXISTS', KEYS[2]) == 0
+    and redis.call('SISMEMBER', P .. 'paused', queue) == 0 then
+  local standq = P .. 'standq:' .. queue
+  local standing = redis.call('HGETALL', standq)
+  for i = 1, #standing, 2 do
+    local inc, token = standing[i], standing[i + 1]
+    redis.call('HDEL', standq, inc)
+    local stand = redis.call('HGET', P .. 'stand', inc)
+    local stoken, until_ms, lease_ms, worker
+    if stand then stoken, until_ms, lease_ms, worker = string.match(stand, '^([^|!]*)|(%d+)|(%d+)|(.*)$') end
+    if stoken == token and tonumber(until_ms) > NOW then
+      local entry = ARGV[6] .. '\0' .. id .. '\0' .. ARGV[4] .. '\0' .. NOW_S .. ARGV[7]
+      local expires_s = string.format('%d', NOW + tonumber(lease_ms))
+      lease_packed(entry, queue, token, worker, inc)
+      redis.call('ZADD', P .. 'leases', expires_s, id, '+inf', LEASES_ANCHOR)
+      redis.call('HINCRBY', P .. 'counts', queue .. '|PROCESSING', 1)
+      redis.call('HSET', P .. 'stand', inc, '!' .. token .. '|' .. id)
+      redis.call('SADD', KEYS[1], queue)
+      redis.call('PUBLISH', P .. 'hand:' .. inc, NOW_S .. '|' .. expires_s .. '|' .. token .. '|' .. queue .. '|' .. entry)
+      return 'OK|' .. NOW_S
+    end
+  end
+  -- Every standing claim on the queue had lapsed: no hand-off is looked for until one stands again.
+  redis.call('HDEL', QNUM, '~' .. queue)
+end
 if id < low then
   -- An id below the last bucket (a producer whose clock is behind): its bucket, as qbucket finds it.
   local member = redis.call('ZREVRANGEBYLEX', QDIR, '(' .. id .. '\1', '-', 'LIMIT', 0, 1)[1]

@@ -6,13 +6,6 @@
 -- read that); QUEUED has its own (the QUEUED index above).
 local function indexed(status) return status ~= 'PROCESSING' and status ~= 'QUEUED' end
 
--- `leases` always holds this member too, with score +inf (readers of the whole set stop before
--- +inf): it is longer than zset-max-listpack-value (64 bytes by default), so Redis keeps the set
--- in its skiplist encoding. In the compact encoding every lease added searched the set from the
--- front, parsing each score, which cost a claim about 6% of its work at 50 running jobs. Job ids
--- never hold NUL, so it is no job's id.
-local LEASES_ANCHOR = '\0leases anchor: a member longer than zset-max-listpack-value keeps this sorted set a skiplist'
-
 local function set_status(id, queue, from, to)
   if from then
     if from == 'QUEUED' then qindex_del({id}) elseif indexed(from) then redis.call('ZREM', P .. 'status:' .. from, id) end

@@ -1,0 +1,148 @@
+// Standing claims on Redis (decision 0009): a worker whose claim found nothing stands, and the
+// next single enqueue on its queues starts the job for it and sends it on the worker's channel.
+// These checks drive the store as a worker does and read the key layout directly.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { RedisServer, redisServerAvailable } from "../../../test/support/redis-server.js";
+import { newJob } from "../../../test/support/jobs.js";
+import { waitFor } from "../../../test/support/wait-for.js";
+import { ManualClock } from "../../core/clock.js";
+import type { ClaimRequest } from "../../core/store.js";
+import { RedisStore } from "./redis-store.js";
+
+const available = redisServerAvailable();
+let server: RedisServer;
+let admin: Redis;
+let n = 0;
+
+const request = (incarnation: string, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
+  queues: ["default"], worker: `worker-${incarnation}`, incarnation, limit: 1, leaseMs: 60_000, stand: true, ...overrides,
+});
+
+/**
+ * A store on a namespace of its own whose `default` queue has had a job (so single enqueues take
+ * the short path), and a worker incarnation of it standing on `default`.
+ */
+async function standing(options: { clock?: ManualClock } = {}): Promise<{ store: RedisStore; prefix: string; inc: string }> {
+  const store = await RedisStore.connect({ url: server.url, namespace: `standing-${n++}`, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+  await store.enqueue([newJob()]);
+  const inc = `inc-${n}`;
+  expect(await store.claim(request(inc))).toHaveLength(1);
+  // The first empty claim starts listening to the worker's channel; once it listens, an empty claim stands.
+  await waitFor(async () => (await store.claim(request(inc))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
+  return { store, prefix: store.keys.prefix, inc };
+}
+
+/** Evaluations of scripts so far, from the server's own counters. */
+async function scriptCalls(): Promise<number> {
+  const info = await admin.info("commandstats");
+  return [...info.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+describe.skipIf(!available)("standing claims (Redis)", () => {
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+
+  it("starts the next enqueued job for a standing worker, which collects it without a round trip and completes it", async () => {
+    const { store, prefix, inc } = await standing();
+    const woke = store.waitForWork(["default"], 5000, new AbortController().signal, inc);
+    const job = newJob({ payload: { n: 1 } });
+    await store.enqueue([job]);
+    // Started at the enqueue: the job never waited in the queue (with the job claimed before it, two run).
+    expect(await store.getJob(job.id)).toMatchObject({ status: "PROCESSING", worker: `worker-${inc}`, attempt: 1 });
+    expect(await admin.llen(`${prefix}queue:default`)).toBe(0);
+    expect((await store.stats()).find((q) => q.queue === "default")?.counts).toMatchObject({ QUEUED: 0, PROCESSING: 2 });
+    const started = Date.now();
+    await woke;
+    expect(Date.now() - started).toBeLessThan(2000);
+    const calls = await scriptCalls();
+    const [claimed] = await store.claim(request(inc));
+    expect(await scriptCalls()).toBe(calls);
+    expect(claimed).toMatchObject({ id: job.id, payload: { n: 1 }, attempt: 1, status: "PROCESSING", worker: `worker-${inc}` });
+    // The lease is fenced like a claim's: a wrong token is refused, the right one completes.
+    await expect(store.complete({ jobId: job.id, token: "stale" }, 1)).rejects.toMatchObject({ code: "LEASE_LOST" });
+    await store.complete({ jobId: job.id, token: claimed?.leaseToken ?? "" }, 42);
+    expect(await store.getJob(job.id)).toMatchObject({ status: "COMPLETED", result: 42 });
+    // The next claim withdraws the consumed standing claim and does not deliver the job again.
+    expect(await store.claim(request(inc))).toEqual([]);
+    await store.close();
+  });
+
+  it("delivers a hand-off whose message was lost with the worker's next claim, and only once", async () => {
+    const { store, inc } = await standing();
+    // Drop the worker's messages, as a subscription that is down would.
+    const signal = (store as unknown as { signal: { listeners: Map<string, (m: string) => void> } }).signal;
+    for (const channel of signal.listeners.keys()) signal.listeners.set(channel, () => undefined);
+    const job = newJob();
+    await store.enqueue([job]);
+    const [claimed] = await store.claim(request(inc));
+    expect(claimed).toMatchObject({ id: job.id, status: "PROCESSING" });
+    await store.complete({ jobId: job.id, token: claimed?.leaseToken ?? "" }, null);
+    expect(await store.claim(request(inc))).toEqual([]);
+    await store.close();
+  });
+
+  it("hands a job to exactly one of two standing workers, and the next job to the other", async () => {
+    const { store, inc } = await standing();
+    const other = `${inc}-b`;
+    await waitFor(async () => (await store.claim(request(other))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, other)) === 1);
+    const first = newJob();
+    const second = newJob();
+    await store.enqueue([first]);
+    await store.enqueue([second]);
+    const got = [...(await store.claim(request(inc))), ...(await store.claim(request(other)))].map((job) => job.id);
+    expect(got.sort()).toEqual([first.id, second.id].sort());
+    await store.close();
+  });
+
+  it("queues the job instead when the queue holds jobs, is paused, is watched, or the standing claim lapsed", async () => {
+    const clock = new ManualClock(Date.now());
+    const cases: { name: string; before: (store: RedisStore) => Promise<unknown>; after?: (store: RedisStore) => Promise<unknown> }[] = [
+      // Two jobs take the batch path, which never hands off: the job after them must not overtake them.
+      { name: "holds jobs", before: (store) => store.enqueue([newJob(), newJob()]) },
+      { name: "paused", before: (store) => store.pauseQueue("default"), after: (store) => store.resumeQueue("default") },
+      { name: "watched", before: (store) => store.watch(() => undefined) },
+      { name: "lapsed", before: async () => clock.advance(6000) },
+    ];
+    for (const c of cases) {
+      const { store, prefix } = await standing({ clock });
+      await c.before(store);
+      const job = newJob();
+      await store.enqueue([job]);
+      expect((await store.getJob(job.id))?.status, c.name).toBe("QUEUED");
+      expect(await admin.llen(`${prefix}queue:default`), c.name).toBeGreaterThan(0);
+      await c.after?.(store);
+      await store.close();
+    }
+  });
+
+  it("puts a job handed to a worker that stops before collecting it back at the head of its queue", async () => {
+    const { store, prefix, inc } = await standing();
+    const job = newJob();
+    await store.enqueue([job]);
+    await store.unregisterWorker(`worker-${inc}`, inc);
+    expect(await store.getJob(job.id)).toMatchObject({ status: "QUEUED", attempt: 0 });
+    expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
+    const [next] = await store.claim(request("another", { stand: false }));
+    expect(next).toMatchObject({ id: job.id, attempt: 1 });
+    await store.close();
+  });
+
+  it("does not stand for a burst worker (stand: false) and drops standing claims that lapsed", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: `standing-${n++}` });
+    await store.enqueue([newJob()]);
+    await store.claim(request("burst", { stand: false }));
+    for (let i = 0; i < 3; i++) expect(await store.claim(request("burst", { stand: false }))).toEqual([]);
+    expect(await admin.hexists(`${store.keys.prefix}stand`, "burst")).toBe(0);
+    const job = newJob();
+    await store.enqueue([job]);
+    expect((await store.getJob(job.id))?.status).toBe("QUEUED");
+    await store.close();
+  });
+});
