@@ -23,13 +23,14 @@ const request = (incarnation: string, overrides: Partial<ClaimRequest> = {}): Cl
  * A store on a namespace of its own whose `default` queue has had a job (so single enqueues take
  * the short path), and a worker incarnation of it standing on `default`.
  */
-async function standing(options: { clock?: ManualClock } = {}): Promise<{ store: RedisStore; prefix: string; inc: string }> {
+async function standing(options: { clock?: ManualClock; queues?: string[] } = {}): Promise<{ store: RedisStore; prefix: string; inc: string }> {
   const store = await RedisStore.connect({ url: server.url, namespace: `standing-${n++}`, ...(options.clock === undefined ? {} : { clock: options.clock }) });
-  await store.enqueue([newJob()]);
+  const queues = options.queues ?? ["default"];
+  for (const queue of queues) await store.enqueue([newJob({ queue })]);
   const inc = `inc-${n}`;
-  expect(await store.claim(request(inc))).toHaveLength(1);
+  expect(await store.claim(request(inc, { queues, limit: 10 }))).toHaveLength(queues.length);
   // The first empty claim starts listening to the worker's channel; once it listens, an empty claim stands.
-  await waitFor(async () => (await store.claim(request(inc))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
+  await waitFor(async () => (await store.claim(request(inc, { queues }))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
   return { store, prefix: store.keys.prefix, inc };
 }
 
@@ -101,22 +102,29 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.close();
   });
 
-  it("queues the job instead when the queue holds jobs, is paused, is watched, or the standing claim lapsed", async () => {
+  it("queues the job instead when the queue or one served before it holds jobs, a scheduled job is due, the queue is paused or watched, or the standing claim lapsed", async () => {
     const clock = new ManualClock(Date.now());
     const cases: { name: string; before: (store: RedisStore) => Promise<unknown>; after?: (store: RedisStore) => Promise<unknown> }[] = [
+      // With nothing in the way the job is handed off (the checks below would pass vacuously otherwise).
+      { name: "nothing in the way", before: async () => undefined },
       // Two jobs take the batch path, which never hands off: the job after them must not overtake them.
       { name: "holds jobs", before: (store) => store.enqueue([newJob(), newJob()]) },
+      // The worker serves `high` first (see below): a job waiting there is claimed first.
+      { name: "a queue served first holds jobs", before: (store) => store.enqueue([newJob({ queue: "high" }), newJob({ queue: "high" })]) },
+      // A claim promotes due jobs before it takes any.
+      { name: "a scheduled job is due", before: async (store) => (await store.enqueue([newJob({ queue: "high", delayMs: 1000 })]), clock.advance(1500)) },
       { name: "paused", before: (store) => store.pauseQueue("default"), after: (store) => store.resumeQueue("default") },
       { name: "watched", before: (store) => store.watch(() => undefined) },
       { name: "lapsed", before: async () => clock.advance(6000) },
     ];
     for (const c of cases) {
-      const { store, prefix } = await standing({ clock });
+      const { store, prefix } = await standing({ clock, queues: ["high", "default"] });
       await c.before(store);
       const job = newJob();
       await store.enqueue([job]);
-      expect((await store.getJob(job.id))?.status, c.name).toBe("QUEUED");
-      expect(await admin.llen(`${prefix}queue:default`), c.name).toBeGreaterThan(0);
+      const handed = c.name === "nothing in the way";
+      expect((await store.getJob(job.id))?.status, c.name).toBe(handed ? "PROCESSING" : "QUEUED");
+      expect(await admin.llen(`${prefix}queue:default`), c.name).toBe(handed ? 0 : c.name === "holds jobs" ? 3 : 1);
       await c.after?.(store);
       await store.close();
     }

@@ -8,7 +8,8 @@
 -- ARGV[12 .. 11 + 3n] (job id, token, result JSON) per completion, then the queue names.
 -- Standing (see enqueue-one.lua): a claim that takes nothing, with stand ms > 0, leaves a
 -- standing claim for one job under its lease token, for that long, on each queue it serves that
--- is not paused; enqueue-one may then hand a new job straight to the worker. The next claim of
+-- is not paused; enqueue-one may then hand a new job straight to the worker (while the queues
+-- the worker serves before that one hold no job and no scheduled job is due). The next claim of
 -- the worker withdraws it (unstand) and returns the job handed under it, if any, in case the
 -- worker missed the hand-off message.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
@@ -54,8 +55,8 @@ if ARGV[9] ~= '' then
     end
   end
 end
--- The queues served that are not paused.
-local open = {}
+-- Whether a queue served is not paused.
+local open = false
 -- The claimed jobs' records, in claim order.
 local records = {}
 -- The batch's index writes, sent after the loop: one ZADD to `leases` and one ZREM from the
@@ -113,7 +114,7 @@ for qi = 12 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
   if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
-    open[#open + 1] = queue
+    open = true
     local qkey = P .. 'queue:' .. queue
     local queue_json = cjson.encode(queue)
     local taken, gaps = 0, 0
@@ -148,11 +149,18 @@ if #unqueued > 0 then
 end
 flush_counts()
 local stand_ms = tonumber(ARGV[10])
-if #unqueued == 0 and stand_ms > 0 and tonumber(ARGV[5]) > 0 and #open > 0 then
+if #unqueued == 0 and stand_ms > 0 and tonumber(ARGV[5]) > 0 and open then
   redis.call('HSET', P .. 'stand', inc, token .. '|' .. string.format('%d', NOW + stand_ms) .. '|' .. ARGV[6] .. '|' .. worker)
-  for _, queue in ipairs(open) do
-    redis.call('HSET', P .. 'standq:' .. queue, inc, token)
-    redis.call('HSET', QNUM, '~' .. queue, '1')
+  -- Each queue's entry names the queues the worker serves before it: a hand-off waits while
+  -- one of them holds jobs (priority order holds).
+  local ahead = ''
+  for qi = 12 + 3 * carried, #ARGV do
+    local queue = ARGV[qi]
+    if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
+      redis.call('HSET', P .. 'standq:' .. queue, inc, token .. ahead)
+      redis.call('HSET', QNUM, '~' .. queue, '1')
+    end
+    ahead = ahead .. '\0' .. queue
   end
 end
 return {'OK', settled, NOW_S, expires_s, records, handed}

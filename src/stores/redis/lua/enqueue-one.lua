@@ -10,7 +10,8 @@
 -- ARGV[1] prefix, ARGV[2] now ('' = server TIME), ARGV[3..7] id, task, queue, head, tail (as in
 -- enqueue-plain.lua)
 -- Hand-off: when a worker stands on the queue (see claim.lua), the queue holds no entry, nobody
--- watches events and the queue is not paused, the job is not queued but started at once under the
+-- watches events, the queue is not paused and no scheduled job is due, the job is not queued
+-- but started at once (for a worker whose queues served before this one hold no entry) under the
 -- standing claim's token, as a claim would start it, and the worker is sent it on its own
 -- channel ('hand:<incarnation>': 'started|leaseExpiry|token|queue|entry'). The worker then starts
 -- it without a claim's round trip. Standing claims that expired or were withdrawn are dropped here.
@@ -23,29 +24,47 @@ local v = redis.call('HMGET', QNUM, queue, '^' .. queue, '#ll', '#ln', '~' .. qu
 local qn, low, n = tonumber(v[1]), v[3], v[4]
 if not qn or qn >= QUEUE_NUMBERS or not low or not BYTE_ORDER then return 'GENERAL' end
 if v[5] and redis.call('LLEN', P .. 'queue:' .. queue) == 0 and redis.call('EXISTS', KEYS[2]) == 0
-    and redis.call('SISMEMBER', P .. 'paused', queue) == 0 then
+    and redis.call('SISMEMBER', P .. 'paused', queue) == 0
+    and not redis.call('ZRANGEBYSCORE', P .. 'scheduled', '-inf', NOW_S, 'LIMIT', 0, 1)[1] then
   local standq = P .. 'standq:' .. queue
   local standing = redis.call('HGETALL', standq)
+  local kept = false
   for i = 1, #standing, 2 do
-    local inc, token = standing[i], standing[i + 1]
-    redis.call('HDEL', standq, inc)
+    -- The entry: the standing claim's token, then '\0' and each queue the worker serves first.
+    local inc, entry = standing[i], standing[i + 1]
+    local cut = string.find(entry, '\0', 1, true)
+    local token = cut and string.sub(entry, 1, cut - 1) or entry
     local stand = redis.call('HGET', P .. 'stand', inc)
     local stoken, until_ms, lease_ms, worker
     if stand then stoken, until_ms, lease_ms, worker = string.match(stand, '^([^|!]*)|(%d+)|(%d+)|(.*)$') end
-    if stoken == token and tonumber(until_ms) > NOW then
-      local entry = ARGV[6] .. '\0' .. id .. '\0' .. ARGV[4] .. '\0' .. NOW_S .. ARGV[7]
-      local expires_s = string.format('%d', NOW + tonumber(lease_ms))
-      lease_packed(entry, queue, token, worker, inc)
-      redis.call('ZADD', P .. 'leases', expires_s, id, '+inf', LEASES_ANCHOR)
-      redis.call('HINCRBY', P .. 'counts', queue .. '|PROCESSING', 1)
-      redis.call('HSET', P .. 'stand', inc, '!' .. token .. '|' .. id)
-      redis.call('SADD', KEYS[1], queue)
-      redis.call('PUBLISH', P .. 'hand:' .. inc, NOW_S .. '|' .. expires_s .. '|' .. token .. '|' .. queue .. '|' .. entry)
-      return 'OK|' .. NOW_S
+    if stoken ~= token or tonumber(until_ms) <= NOW then
+      -- Withdrawn, consumed, replaced or lapsed.
+      redis.call('HDEL', standq, inc)
+    else
+      -- A worker with jobs waiting in a queue it serves first stays standing: it claims those.
+      local busy, at = false, cut
+      while at and not busy do
+        local next_at = string.find(entry, '\0', at + 1, true)
+        busy = redis.call('LLEN', P .. 'queue:' .. string.sub(entry, at + 1, (next_at or 0) - 1)) > 0
+        at = next_at
+      end
+      if not busy then
+        redis.call('HDEL', standq, inc)
+        local job_entry = ARGV[6] .. '\0' .. id .. '\0' .. ARGV[4] .. '\0' .. NOW_S .. ARGV[7]
+        local expires_s = string.format('%d', NOW + tonumber(lease_ms))
+        lease_packed(job_entry, queue, token, worker, inc)
+        redis.call('ZADD', P .. 'leases', expires_s, id, '+inf', LEASES_ANCHOR)
+        redis.call('HINCRBY', P .. 'counts', queue .. '|PROCESSING', 1)
+        redis.call('HSET', P .. 'stand', inc, '!' .. token .. '|' .. id)
+        redis.call('SADD', KEYS[1], queue)
+        redis.call('PUBLISH', P .. 'hand:' .. inc, NOW_S .. '|' .. expires_s .. '|' .. token .. '|' .. queue .. '|' .. job_entry)
+        return 'OK|' .. NOW_S
+      end
+      kept = true
     end
   end
-  -- Every standing claim on the queue had lapsed: no hand-off is looked for until one stands again.
-  redis.call('HDEL', QNUM, '~' .. queue)
+  -- No standing claim is left on the queue: none is looked for until a worker stands again.
+  if not kept then redis.call('HDEL', QNUM, '~' .. queue) end
 end
 if id < low then
   -- An id below the last bucket (a producer whose clock is behind): its bucket, as qbucket finds it.
