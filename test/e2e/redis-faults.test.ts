@@ -1,10 +1,12 @@
 // Real worker processes on a real redis-server: Redis (AOF, appendfsync always) is SIGKILLed
-// and restarted twice while three workers drain 5,000 jobs; and a paused worker's late
-// completion is fenced off after another worker took its job over.
+// and restarted twice while three workers drain 5,000 jobs; a paused worker's late completion is
+// fenced off after another worker took its job over; and a job handed to a worker SIGKILLed
+// while it stood (decision 0009) is done by its successor.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
 import { Client } from "../../src/core/client.js";
 import { RedisStore } from "../../src/stores/redis/redis-store.js";
 import { spawnTs, type Child } from "../support/processes.js";
@@ -107,5 +109,41 @@ describe.skipIf(!redisServerAvailable())("Redis fencing with a paused worker", (
     const completions = (await client.jobEvents(job.id)).filter((e) => e.type === "job:completed");
     expect(completions).toHaveLength(1);
     await store.close();
+  }, 60_000);
+});
+
+describe.skipIf(!redisServerAvailable())("Redis standing claims with a worker SIGKILLed while it stands", () => {
+  it("gets the job handed to the dead worker done: at once by a worker of the same name, else after its lease", async () => {
+    const server = await RedisServer.start();
+    servers.push(server);
+    const admin = new Redis(server.url);
+    for (const successor of ["same name", "other name"] as const) {
+      const namespace = successor === "same name" ? "standing-same" : "standing-other";
+      const store = await RedisStore.connect({ url: server.url, namespace });
+      const client = new Client({ store });
+      const start = (name: string): Child => {
+        const child = spawnTs(FIXTURE, { REDIS_URL: server.url, NAMESPACE: namespace, NAME: name, LEASE_MS: "2000", MAINTENANCE_MS: "200", OUT: join(dir, `${namespace}-${name}.out`) });
+        children.push(child);
+        return child;
+      };
+      // A first job gives the queue its number, so that later single enqueues take the short path.
+      const first = await client.enqueue("record", {});
+      const doomed = start("doomed");
+      await client.wait(first.id, { timeoutMs: 10_000 });
+      // It stands once a claim found nothing and its channel is subscribed.
+      const stand = `${store.keys.prefix}stand`;
+      await waitFor(async () => Object.values(await admin.hgetall(stand)).some((value) => !value.startsWith("!")), { what: "the worker to stand" });
+      doomed.process.kill("SIGKILL");
+      await doomed.exited;
+      const job = await client.enqueue("record", { successor });
+      expect(await client.requireJob(job.id), "handed to the dead worker").toMatchObject({ status: "PROCESSING", worker: "doomed" });
+      const started = Date.now();
+      start(successor === "same name" ? "doomed" : "rescuer");
+      const done = await client.wait(job.id, { timeoutMs: 20_000 });
+      console.log(`standing worker SIGKILLed, successor with the ${successor}: job done ${Date.now() - started} ms after the successor started`);
+      expect(done).toMatchObject({ status: "COMPLETED", stalls: 1, worker: successor === "same name" ? "doomed" : "rescuer" });
+      await store.close();
+    }
+    await admin.quit();
   }, 60_000);
 });

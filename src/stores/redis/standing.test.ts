@@ -9,6 +9,7 @@ import { waitFor } from "../../../test/support/wait-for.js";
 import { ManualClock } from "../../core/clock.js";
 import type { ClaimRequest } from "../../core/store.js";
 import { RedisStore } from "./redis-store.js";
+import { STAND_MS } from "./standing.js";
 
 const available = redisServerAvailable();
 let server: RedisServer;
@@ -115,7 +116,7 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
       { name: "a scheduled job is due", before: async (store) => (await store.enqueue([newJob({ queue: "high", delayMs: 1000 })]), clock.advance(1500)) },
       { name: "paused", before: (store) => store.pauseQueue("default"), after: (store) => store.resumeQueue("default") },
       { name: "watched", before: (store) => store.watch(() => undefined) },
-      { name: "lapsed", before: async () => clock.advance(6000) },
+      { name: "lapsed", before: async () => clock.advance(STAND_MS + 1000) },
     ];
     for (const c of cases) {
       const { store, prefix } = await standing({ clock, queues: ["high", "default"] });
@@ -128,6 +129,34 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
       await c.after?.(store);
       await store.close();
     }
+  });
+
+  it("keeps standing through renewals, and stands on a queue resumed since it first stood", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: `standing-${n++}` });
+    const queues = ["high", "default"];
+    const inc = `inc-${n}`;
+    const renew = async (times: number): Promise<void> => {
+      for (let i = 0; i < times; i++) expect(await store.claim(request(inc, { queues }))).toEqual([]);
+    };
+    for (const queue of queues) await store.enqueue([newJob({ queue })]);
+    expect(await store.claim(request(inc, { queues, limit: 10 }))).toHaveLength(2);
+    // It first stands while `high` is paused: on `default` only.
+    await store.pauseQueue("high");
+    await waitFor(async () => (await store.claim(request(inc, { queues }))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
+    await renew(1);
+    await store.resumeQueue("high");
+    // The renewal after the resume stands on `high` too.
+    await renew(1);
+    const high = newJob({ queue: "high" });
+    await store.enqueue([high]);
+    expect((await store.getJob(high.id))?.status).toBe("PROCESSING");
+    expect((await store.claim(request(inc, { queues }))).map((job) => job.id)).toEqual([high.id]);
+    // Stands again, then renews twice (rewriting only `stand`): its queue entries still serve.
+    await renew(3);
+    const low = newJob();
+    await store.enqueue([low]);
+    expect((await store.getJob(low.id))?.status).toBe("PROCESSING");
+    await store.close();
   });
 
   it("puts a job handed to a worker that stops before collecting it back at the head of its queue", async () => {

@@ -9,7 +9,7 @@ import { decodeClaimed } from "./job-hash.js";
 import type { WorkSignal } from "./work-signal.js";
 
 /** How long a standing claim holds: a worker that stands again before then keeps it up. */
-export const STAND_MS = 5000;
+export const STAND_MS = 8000;
 // An idle worker claims again (and so stands again) this long after its last claim.
 const RESTAND_MS = STAND_MS - 2000;
 // Tokens remembered per worker: a hand-off is reported at most twice, by message and by the
@@ -65,10 +65,13 @@ export class StandingClaims {
     this.stands.get(incarnation)?.handed.push(...jobs);
   }
 
-  /** True when the worker has a standing claim that is due to be left again. */
+  /**
+   * True when the worker should claim for real although nothing was announced: it listens to its
+   * channel but does not stand yet, or its standing claim is due to be left again.
+   */
   due(incarnation: string, now: number): boolean {
     const stand = this.stands.get(incarnation);
-    return stand?.standing === true && now - stand.since >= RESTAND_MS;
+    return stand !== undefined && stand.listening && (!stand.standing || now - stand.since >= RESTAND_MS);
   }
 
   /**

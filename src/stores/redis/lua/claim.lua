@@ -8,7 +8,8 @@
 -- ARGV[12 .. 11 + 3n] (job id, token, result JSON) per completion, then the queue names.
 -- Standing (see enqueue-one.lua): a claim that takes nothing, with stand ms > 0, leaves a
 -- standing claim for one job under its lease token, for that long, on each queue it serves that
--- is not paused; enqueue-one may then hand a new job straight to the worker (while the queues
+-- is not paused (`stand`: incarnation -> 'token|until ms|lease ms|queues stood on|worker';
+-- `standq:<queue>`: incarnation -> '\0' and each queue the worker serves before that one); enqueue-one may then hand a new job straight to the worker (while the queues
 -- the worker serves before that one hold no job and no scheduled job is due). The next claim of
 -- the worker withdraws it (unstand) and returns the job handed under it, if any, in case the
 -- worker missed the hand-off message.
@@ -40,23 +41,25 @@ complete_range(12, 11 + 3 * carried, settled)
 finish_completions()
 flush_counts()
 promote_due(tonumber(ARGV[7]))
--- Withdraws the worker's standing claim; a job handed under it is returned (see above).
-local handed = ''
-if ARGV[9] ~= '' then
-  local stand = redis.call('HGET', P .. 'stand', inc)
-  if stand then
-    redis.call('HDEL', P .. 'stand', inc)
-    local htoken, hid = string.match(stand, '^!([^|]*)|(.*)$')
-    if htoken then
-      local h = redis.call('HMGET', P .. 'job:' .. hid, 'status', 'token', 'queue', 'started', 'pk')
-      if h[1] == 'PROCESSING' and h[2] == htoken and h[5] then
-        handed = h[4] .. '|' .. (redis.call('ZSCORE', P .. 'leases', hid) or '0') .. '|' .. htoken .. '|' .. h[3] .. '|' .. h[5]
-      end
+-- The worker's standing claim, withdrawn or renewed at the end; a job handed under it is
+-- returned (see above). A standing claim still unused and valid keeps its queue entries in
+-- `standq` (hand-offs drop only others'), so renewing it rewrites only `stand`.
+local handed, renewing = '', nil
+local stand = ARGV[9] ~= '' and redis.call('HGET', P .. 'stand', inc)
+if stand then
+  local htoken, hid = string.match(stand, '^!([^|]*)|(.*)$')
+  if htoken then
+    local h = redis.call('HMGET', P .. 'job:' .. hid, 'status', 'token', 'queue', 'started', 'pk')
+    if h[1] == 'PROCESSING' and h[2] == htoken and h[5] then
+      handed = h[4] .. '|' .. (redis.call('ZSCORE', P .. 'leases', hid) or '0') .. '|' .. htoken .. '|' .. h[3] .. '|' .. h[5]
     end
+  else
+    local until_ms, queues_stood = string.match(stand, '^[^|]*|(%d+)|%d+|(%d+)|')
+    if until_ms and tonumber(until_ms) > NOW then renewing = queues_stood end
   end
 end
--- Whether a queue served is not paused.
-local open = false
+-- The queues served that are not paused (a set), and how many.
+local open, open_count = {}, 0
 -- The claimed jobs' records, in claim order.
 local records = {}
 -- The batch's index writes, sent after the loop: one ZADD to `leases` and one ZREM from the
@@ -114,7 +117,8 @@ for qi = 12 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
   if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
-    open = true
+    open[queue] = true
+    open_count = open_count + 1
     local qkey = P .. 'queue:' .. queue
     local queue_json = cjson.encode(queue)
     local taken, gaps = 0, 0
@@ -149,18 +153,23 @@ if #unqueued > 0 then
 end
 flush_counts()
 local stand_ms = tonumber(ARGV[10])
-if #unqueued == 0 and stand_ms > 0 and tonumber(ARGV[5]) > 0 and open then
-  redis.call('HSET', P .. 'stand', inc, token .. '|' .. string.format('%d', NOW + stand_ms) .. '|' .. ARGV[6] .. '|' .. worker)
-  -- Each queue's entry names the queues the worker serves before it: a hand-off waits while
-  -- one of them holds jobs (priority order holds).
-  local ahead = ''
-  for qi = 12 + 3 * carried, #ARGV do
-    local queue = ARGV[qi]
-    if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
-      redis.call('HSET', P .. 'standq:' .. queue, inc, token .. ahead)
-      redis.call('HSET', QNUM, '~' .. queue, '1')
+if #unqueued == 0 and stand_ms > 0 and tonumber(ARGV[5]) > 0 and open_count > 0 then
+  redis.call('HSET', P .. 'stand', inc,
+    token .. '|' .. string.format('%d', NOW + stand_ms) .. '|' .. ARGV[6] .. '|' .. open_count .. '|' .. worker)
+  if renewing ~= tostring(open_count) then
+    -- Each queue's entry names the queues the worker serves before it: a hand-off waits while
+    -- one of them holds jobs (priority order holds).
+    local ahead = ''
+    for qi = 12 + 3 * carried, #ARGV do
+      local queue = ARGV[qi]
+      if open[queue] then
+        redis.call('HSET', P .. 'standq:' .. queue, inc, ahead)
+        redis.call('HSET', QNUM, '~' .. queue, '1')
+      end
+      ahead = ahead .. '\0' .. queue
     end
-    ahead = ahead .. '\0' .. queue
   end
+elseif stand then
+  redis.call('HDEL', P .. 'stand', inc)
 end
 return {'OK', settled, NOW_S, expires_s, records, handed}

@@ -30,19 +30,17 @@ if v[5] and redis.call('LLEN', P .. 'queue:' .. queue) == 0 and redis.call('EXIS
   local standing = redis.call('HGETALL', standq)
   local kept = false
   for i = 1, #standing, 2 do
-    -- The entry: the standing claim's token, then '\0' and each queue the worker serves first.
+    -- The entry: '\0' and each queue the worker serves before this one.
     local inc, entry = standing[i], standing[i + 1]
-    local cut = string.find(entry, '\0', 1, true)
-    local token = cut and string.sub(entry, 1, cut - 1) or entry
     local stand = redis.call('HGET', P .. 'stand', inc)
-    local stoken, until_ms, lease_ms, worker
-    if stand then stoken, until_ms, lease_ms, worker = string.match(stand, '^([^|!]*)|(%d+)|(%d+)|(.*)$') end
-    if stoken ~= token or tonumber(until_ms) <= NOW then
+    local token, until_ms, lease_ms, worker
+    if stand then token, until_ms, lease_ms, worker = string.match(stand, '^([^|!]*)|(%d+)|(%d+)|%d+|(.*)$') end
+    if not token or tonumber(until_ms) <= NOW then
       -- Withdrawn, consumed, replaced or lapsed.
       redis.call('HDEL', standq, inc)
     else
       -- A worker with jobs waiting in a queue it serves first stays standing: it claims those.
-      local busy, at = false, cut
+      local busy, at = false, string.find(entry, '\0', 1, true)
       while at and not busy do
         local next_at = string.find(entry, '\0', at + 1, true)
         busy = redis.call('LLEN', P .. 'queue:' .. string.sub(entry, at + 1, (next_at or 0) - 1)) > 0
