@@ -22,6 +22,8 @@ export interface ClaimRequest {
    * When the claim finds nothing, the store may leave a claim for one job standing and start the
    * next job of these queues for this worker as it is enqueued; the worker collects it with its
    * next claim, woken by `waitForWork` with its incarnation. (Redis: enqueue-one's hand-off.)
+   * Every claim withdraws what stood before; a claim with `limit` 0 only withdraws (a worker
+   * that stops), and a job handed meanwhile goes back to the head of its queue.
    */
   stand?: boolean;
 }

@@ -180,6 +180,8 @@ export class Worker {
       }
       await this.nextChange();
     }
+    // A standing claim is withdrawn at once, not after the grace period: other workers take what comes.
+    if (!this.burst) await this.store.claim({ queues: this.queues, worker: this.name, incarnation: this.incarnation, limit: 0, leaseMs: this.leaseMs }).catch(() => undefined);
     // Claims answered after a stop still run: their jobs then get the grace period like the rest.
     for (const late of await claims.drain()) if (late.jobs !== undefined) this.run(late.jobs);
     await this.shutdown();

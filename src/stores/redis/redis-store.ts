@@ -131,16 +131,18 @@ export class RedisStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const { incarnation } = request;
-    // A job handed to this worker under its standing claim (by message) needs no round trip.
-    const handed = this.standing.collect(incarnation);
+    const { incarnation, limit } = request;
+    // Jobs handed to this worker under its standing claim (by message) need no round trip.
+    const handed = limit > 0 ? this.standing.collect(incarnation) : [];
     if (handed.length > 0) {
       this.signal.consume(StandingClaims.wakeKey(incarnation));
-      return handed;
+      return this.fit(handed, limit);
     }
     const quiet = this.signal.wasQuiet();
     this.signal.markClaim();
-    if (quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS && !this.standing.due(incarnation, Date.now())) return [];
+    // A claim for no job withdraws the worker's standing claim (a worker that stops): never skipped.
+    const withdraw = limit === 0 && this.standing.mayStand(incarnation);
+    if (!withdraw && quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS && !this.standing.due(incarnation, Date.now())) return [];
     this.lastRealClaim = Date.now();
     // Completions waiting for their own call ride along with the claim (settled first).
     const carried = this.completions.take();
@@ -151,7 +153,7 @@ export class RedisStore implements Store {
       reply = await this.run(scripts.claim, {
         keys: { paused: this.keys.paused() },
         argv: {
-          worker: request.worker, incarnation, limit: request.limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, token,
+          worker: request.worker, incarnation, limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, token,
           unstand: stand.unstand, standMs: stand.standMs, completions: carried.length,
         },
         rest: [...CompletionBatch.args(carried), ...request.queues],
@@ -163,13 +165,21 @@ export class RedisStore implements Store {
     const [statuses, started, leaseExpiresAt, records, handedText] = reply.data as [unknown[], string, string, string[], string];
     CompletionBatch.settle(carried, { statuses });
     const jobs = decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
-    const late = this.standing.settle(incarnation, handedText, jobs.length === 0 && stand.standMs > 0 && request.limit > 0);
-    if (late.length === 0) return jobs;
-    // A hand-off whose message has not come yet: it fills a slot only if the claim left one free.
-    if (jobs.length < request.limit) return [...jobs, ...late];
-    this.standing.keep(incarnation, late);
-    this.signal.notify(StandingClaims.wakeKey(incarnation));
-    return jobs;
+    // The script stands only when it took nothing and handed nothing back.
+    const late = this.standing.settle(incarnation, handedText, jobs.length === 0 && handedText === "" && stand.standMs > 0 && limit > 0);
+    // A hand-off whose message has not come yet (or came while the worker was busy) fills a free slot.
+    const extra = [...late, ...this.standing.collect(incarnation)];
+    return extra.length === 0 ? jobs : [...jobs, ...this.fit(extra, limit - jobs.length)];
+  }
+
+  /**
+   * Up to `room` of the jobs handed to a worker; the rest go back to the head of their queue at
+   * once (a worker holds no job it has no slot for: nothing would extend its lease).
+   */
+  private fit(handed: readonly ClaimedJob[], room: number): ClaimedJob[] {
+    const kept = handed.slice(0, Math.max(0, room));
+    for (const job of handed.slice(kept.length)) void this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined);
+    return kept;
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {
@@ -316,17 +326,14 @@ export class RedisStore implements Store {
   }
 
   async unregisterWorker(name: string, incarnation: string): Promise<void> {
-    if (this.standing.mayStand(incarnation)) {
-      // Withdraws the worker's standing claim; jobs handed to it that it never started go back
-      // to the head of their queue.
-      const reply = await this.run(scripts.claim, {
-        keys: { paused: this.keys.paused() },
-        argv: { worker: name, incarnation, limit: 0, leaseMs: 0, promoteLimit: 0, token: "", unstand: "1", standMs: 0, completions: 0 },
-      });
-      const unstarted = [...this.standing.settle(incarnation, String(reply.data[4]), false), ...this.standing.forget(incarnation)];
-      for (const job of unstarted) await this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined);
+    try {
+      // Withdraws what may still stand; jobs handed to the worker that it never started go back
+      // to the head of their queue (the worker withdraws when its loop ends; this is the backstop).
+      if (this.standing.mayStand(incarnation)) await this.claim({ queues: [], worker: name, incarnation, limit: 0, leaseMs: 0 });
+    } finally {
+      for (const job of this.standing.forget(incarnation)) await this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined);
+      await this.workers.unregister(name, incarnation);
     }
-    return this.workers.unregister(name, incarnation);
   }
 
   listWorkers(ttlMs: number): Promise<WorkerInfo[]> {

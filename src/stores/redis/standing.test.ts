@@ -90,6 +90,69 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.close();
   });
 
+  it("does not stand again in a claim that hands back a job, and sends back what has no free slot", async () => {
+    const { store, prefix, inc } = await standing();
+    const signal = (store as unknown as { signal: { listeners: Map<string, (m: string) => void> } }).signal;
+    for (const channel of signal.listeners.keys()) signal.listeners.set(channel, () => undefined);
+    const job = newJob();
+    await store.enqueue([job]);
+    // Its only slot goes to the job handed back: it must not stand for another one.
+    expect((await store.claim(request(inc))).map((j) => j.id)).toEqual([job.id]);
+    expect(await admin.hget(`${prefix}stand`, inc)).toBeNull();
+    const next = newJob();
+    await store.enqueue([next]);
+    expect((await store.getJob(next.id))?.status).toBe("QUEUED");
+    // A hand-off that finds a claim with no free slot goes back to the head of its queue.
+    expect(await store.claim(request(inc))).toHaveLength(1);
+    await waitFor(async () => (await store.claim(request(inc))).length === 0 && (await admin.hexists(`${prefix}stand`, inc)) === 1);
+    const third = newJob();
+    await store.enqueue([third]);
+    expect((await store.getJob(third.id))?.status).toBe("PROCESSING");
+    await store.enqueue([newJob(), newJob()]);
+    const claimed = await store.claim(request(inc, { limit: 2 }));
+    expect(claimed.map((j) => j.id)).not.toContain(third.id);
+    await waitFor(async () => (await store.getJob(third.id))?.status === "QUEUED");
+    await store.close();
+  });
+
+  it("withdraws with a claim of no job, when a worker of the same name registers, and when the standing claim lapses", async () => {
+    // A claim of no job (a worker that stops): a job handed meanwhile goes back to its queue.
+    {
+      const { store, prefix, inc } = await standing();
+      const job = newJob();
+      await store.enqueue([job]);
+      await store.waitForWork(["default"], 5000, new AbortController().signal, inc);
+      expect(await store.claim(request(inc, { limit: 0, stand: false }))).toEqual([]);
+      expect(await store.getJob(job.id)).toMatchObject({ status: "QUEUED", attempt: 0 });
+      expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
+      expect(await admin.hlen(`${prefix}standq:default`)).toBe(0);
+      expect(await admin.hexists(`${prefix}qnum`, "~default")).toBe(0);
+      await store.close();
+    }
+    // A new incarnation of the worker's name: nothing more is handed to the old one.
+    {
+      const { store, prefix, inc } = await standing();
+      const now = Date.now();
+      await store.registerWorker({ name: `worker-${inc}`, incarnation: "next", host: "h", pid: 1, queues: ["default"], concurrency: 1, state: "idle", startedAt: now, heartbeatAt: now, currentJobs: [], processed: 0, failed: 0 }, 3);
+      expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
+      const job = newJob();
+      await store.enqueue([job]);
+      expect((await store.getJob(job.id))?.status).toBe("QUEUED");
+      await store.close();
+    }
+    // Maintenance drops a standing claim that lapsed (its worker is gone) with its queue entries.
+    {
+      const clock = new ManualClock(Date.now());
+      const { store, prefix, inc } = await standing({ clock });
+      clock.advance(STAND_MS + 1);
+      await store.prune(100);
+      expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
+      expect(await admin.hlen(`${prefix}standq:default`)).toBe(0);
+      expect(await admin.hexists(`${prefix}qnum`, "~default")).toBe(0);
+      await store.close();
+    }
+  });
+
   it("hands a job to exactly one of two standing workers, and the next job to the other", async () => {
     const { store, inc } = await standing();
     const other = `${inc}-b`;

@@ -30,6 +30,8 @@ interface Stand {
   since: number;
   /** Jobs handed by message that the worker has not collected yet. */
   handed: ClaimedJob[];
+  /** The worker stopped: a subscription still being made is dropped once made. */
+  forgotten: boolean;
 }
 
 /** The claim arguments that stand and withdraw. */
@@ -60,11 +62,6 @@ export class StandingClaims {
     return jobs;
   }
 
-  /** Keeps handed jobs for the worker's next claim (a claim that had no free slot for them). */
-  keep(incarnation: string, jobs: readonly ClaimedJob[]): void {
-    this.stands.get(incarnation)?.handed.push(...jobs);
-  }
-
   /**
    * True when the worker should claim for real although nothing was announced: it listens to its
    * channel but does not stand yet, or its standing claim is due to be left again.
@@ -81,7 +78,7 @@ export class StandingClaims {
   args(worker: string, incarnation: string, token: string, stand: boolean): StandArgs {
     let entry = this.stands.get(incarnation);
     if (entry === undefined && stand) {
-      entry = { worker, channel: `${this.channelPrefix}${incarnation}`, listening: false, standing: false, sent: [], delivered: [], since: 0, handed: [] };
+      entry = { worker, channel: `${this.channelPrefix}${incarnation}`, listening: false, standing: false, sent: [], delivered: [], since: 0, handed: [], forgotten: false };
       this.stands.set(incarnation, entry);
       this.listen(incarnation, entry);
     }
@@ -105,6 +102,7 @@ export class StandingClaims {
     const stand = this.stands.get(incarnation);
     if (stand === undefined) return [];
     this.stands.delete(incarnation);
+    stand.forgotten = true;
     this.signal.unlisten(stand.channel);
     return stand.handed;
   }
@@ -124,7 +122,10 @@ export class StandingClaims {
         this.signal.notify(StandingClaims.wakeKey(incarnation));
       })
       .then(
-        () => void (stand.listening = true),
+        () => {
+          stand.listening = true;
+          if (stand.forgotten) this.signal.unlisten(stand.channel);
+        },
         () => this.stands.get(incarnation) === stand && this.stands.delete(incarnation),
       );
   }

@@ -26,7 +26,8 @@ export class WorkSignal {
 
   /** Called at each claim: announcements before it are consumed by that claim. */
   markClaim(): void {
-    this.announced.clear();
+    // (Hand-off keys, which start with NUL, belong to one worker each: its own claim consumes them.)
+    for (const key of this.announced) if (key.charCodeAt(0) !== 0) this.announced.delete(key);
     this.reconnected = false;
     this.quiet = false;
   }

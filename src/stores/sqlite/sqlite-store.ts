@@ -121,7 +121,7 @@ export class SqliteStore implements Store {
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     const now = this.clock.now();
     // A read first: idle workers polling many queues must not take the write lock for nothing.
-    if (!this.mayHaveWork(request.queues, now)) return [];
+    if (request.limit <= 0 || !this.mayHaveWork(request.queues, now)) return [];
     // Grouped: a worker's claim usually shares its transaction with the settlement before it.
     return this.grouped(() => this.rows.claim(request, this.clock.now()));
   }

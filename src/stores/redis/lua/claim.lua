@@ -6,13 +6,11 @@
 -- ARGV[7] promote limit, ARGV[8] lease token, ARGV[9] unstand ('1' when the worker may be
 -- standing), ARGV[10] stand ms ('0' = do not stand), ARGV[11] n = completions carried,
 -- ARGV[12 .. 11 + 3n] (job id, token, result JSON) per completion, then the queue names.
--- Standing (see enqueue-one.lua): a claim that takes nothing, with stand ms > 0, leaves a
--- standing claim for one job under its lease token, for that long, on each queue it serves that
--- is not paused (`stand`: incarnation -> 'token|until ms|lease ms|queues stood on|worker';
--- `standq:<queue>`: incarnation -> '\0' and each queue the worker serves before that one); enqueue-one may then hand a new job straight to the worker (while the queues
--- the worker serves before that one hold no job and no scheduled job is due). The next claim of
--- the worker withdraws it (unstand) and returns the job handed under it, if any, in case the
--- worker missed the hand-off message.
+-- Standing (includes/stand.lua, enqueue-one.lua): a claim that takes nothing and hands back
+-- nothing, with stand ms > 0, while nobody watches events, leaves a standing claim for one job
+-- under its lease token, for that long, on each queue it serves that is not paused; enqueue-one
+-- may then hand a new job straight to the worker. The next claim of the worker renews or removes
+-- it, and returns the job handed under it, if any, in case the worker missed the message.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
 -- complete does (includes/completions.lua), and their writes are done before the claim starts.
 -- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records, handed};
@@ -29,6 +27,7 @@
 -- tokens are unique per claim, so jobs need no number of their own.
 -- @include job
 -- @include completions
+-- @include stand
 local worker, inc = ARGV[3], ARGV[4]
 local remaining = tonumber(ARGV[5])
 local expires = NOW + tonumber(ARGV[6])
@@ -41,25 +40,26 @@ complete_range(12, 11 + 3 * carried, settled)
 finish_completions()
 flush_counts()
 promote_due(tonumber(ARGV[7]))
--- The worker's standing claim, withdrawn or renewed at the end; a job handed under it is
--- returned (see above). A standing claim still unused and valid keeps its queue entries in
--- `standq` (hand-offs drop only others'), so renewing it rewrites only `stand`.
-local handed, renewing = '', nil
-local stand = ARGV[9] ~= '' and redis.call('HGET', P .. 'stand', inc)
+-- The worker's standing claim, removed or renewed at the end; a job handed under it is returned
+-- (see above). A standing claim still unused and valid keeps its queue entries (hand-offs drop
+-- only others'), so renewing it on the same queues rewrites only `stand`.
+local handed, renewing = '', false
+local stand = ARGV[9] ~= '' and redis.call('HGET', STAND, inc)
+local stood_on = nil
 if stand then
-  local htoken, hid = string.match(stand, '^!([^|]*)|(.*)$')
-  if htoken then
-    local h = redis.call('HMGET', P .. 'job:' .. hid, 'status', 'token', 'queue', 'started', 'pk')
-    if h[1] == 'PROCESSING' and h[2] == htoken and h[5] then
-      handed = h[4] .. '|' .. (redis.call('ZSCORE', P .. 'leases', hid) or '0') .. '|' .. htoken .. '|' .. h[3] .. '|' .. h[5]
+  local used, stoken, f3, _, queues = stand_fields(stand)
+  stood_on = queues
+  if used == '!' then
+    local h = redis.call('HMGET', P .. 'job:' .. f3, 'status', 'token', 'queue', 'started', 'pk')
+    if h[1] == 'PROCESSING' and h[2] == stoken and h[5] then
+      handed = h[4] .. '|' .. (redis.call('ZSCORE', P .. 'leases', f3) or '0') .. '|' .. stoken .. '|' .. h[3] .. '|' .. h[5]
     end
   else
-    local until_ms, queues_stood = string.match(stand, '^[^|]*|(%d+)|%d+|(%d+)|')
-    if until_ms and tonumber(until_ms) > NOW then renewing = queues_stood end
+    renewing = tonumber(f3) > NOW
   end
 end
--- The queues served that are not paused (a set), and how many.
-local open, open_count = {}, 0
+-- The queues served that are not paused, in order.
+local open = {}
 -- The claimed jobs' records, in claim order.
 local records = {}
 -- The batch's index writes, sent after the loop: one ZADD to `leases` and one ZREM from the
@@ -117,8 +117,7 @@ for qi = 12 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
   if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
-    open[queue] = true
-    open_count = open_count + 1
+    open[#open + 1] = queue
     local qkey = P .. 'queue:' .. queue
     local queue_json = cjson.encode(queue)
     local taken, gaps = 0, 0
@@ -153,16 +152,19 @@ if #unqueued > 0 then
 end
 flush_counts()
 local stand_ms = tonumber(ARGV[10])
-if #unqueued == 0 and stand_ms > 0 and tonumber(ARGV[5]) > 0 and open_count > 0 then
-  redis.call('HSET', P .. 'stand', inc,
-    token .. '|' .. string.format('%d', NOW + stand_ms) .. '|' .. ARGV[6] .. '|' .. open_count .. '|' .. worker)
-  if renewing ~= tostring(open_count) then
+if #unqueued == 0 and handed == '' and stand_ms > 0 and tonumber(ARGV[5]) > 0 and #open > 0
+    and redis.call('EXISTS', P .. 'watching') == 0 then
+  local queues = table.concat(open, '\0')
+  if stand and stood_on ~= queues then drop_stand(inc, stand) end
+  redis.call('HSET', STAND, inc, token .. '|' .. string.format('%d', NOW + stand_ms) .. '|' .. ARGV[6] .. '|' .. queues .. '|' .. worker)
+  if not (renewing and stood_on == queues) then
     -- Each queue's entry names the queues the worker serves before it: a hand-off waits while
     -- one of them holds jobs (priority order holds).
-    local ahead = ''
+    local ahead, is_open = '', {}
+    for _, queue in ipairs(open) do is_open[queue] = true end
     for qi = 12 + 3 * carried, #ARGV do
       local queue = ARGV[qi]
-      if open[queue] then
+      if is_open[queue] then
         redis.call('HSET', P .. 'standq:' .. queue, inc, ahead)
         redis.call('HSET', QNUM, '~' .. queue, '1')
       end
@@ -170,6 +172,6 @@ if #unqueued == 0 and stand_ms > 0 and tonumber(ARGV[5]) > 0 and open_count > 0 
     end
   end
 elseif stand then
-  redis.call('HDEL', P .. 'stand', inc)
+  drop_stand(inc, stand)
 end
 return {'OK', settled, NOW_S, expires_s, records, handed}

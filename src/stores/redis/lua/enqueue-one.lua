@@ -9,7 +9,7 @@
 -- KEYS[1] the known-queues set, KEYS[2] the key that exists while someone watches events
 -- ARGV[1] prefix, ARGV[2] now ('' = server TIME), ARGV[3..7] id, task, queue, head, tail (as in
 -- enqueue-plain.lua)
--- Hand-off: when a worker stands on the queue (see claim.lua), the queue holds no entry, nobody
+-- Hand-off: when a worker stands on the queue (see claim.lua and includes/stand.lua), the queue holds no entry, nobody
 -- watches events, the queue is not paused and no scheduled job is due, the job is not queued
 -- but started at once (for a worker whose queues served before this one hold no entry) under the
 -- standing claim's token, as a claim would start it, and the worker is sent it on its own
@@ -33,8 +33,8 @@ if v[5] and redis.call('LLEN', P .. 'queue:' .. queue) == 0 and redis.call('EXIS
     -- The entry: '\0' and each queue the worker serves before this one.
     local inc, entry = standing[i], standing[i + 1]
     local stand = redis.call('HGET', P .. 'stand', inc)
-    local token, until_ms, lease_ms, worker
-    if stand then token, until_ms, lease_ms, worker = string.match(stand, '^([^|!]*)|(%d+)|(%d+)|%d+|(.*)$') end
+    local token, until_ms, lease_ms, queues, worker
+    if stand then token, until_ms, lease_ms, queues, worker = string.match(stand, '^([^|!]*)|(%d+)|(%d+)|([^|]*)|(.*)$') end
     if not token or tonumber(until_ms) <= NOW then
       -- Withdrawn, consumed, replaced or lapsed.
       redis.call('HDEL', standq, inc)
@@ -53,7 +53,7 @@ if v[5] and redis.call('LLEN', P .. 'queue:' .. queue) == 0 and redis.call('EXIS
         lease_packed(job_entry, queue, token, worker, inc)
         redis.call('ZADD', P .. 'leases', expires_s, id, '+inf', LEASES_ANCHOR)
         redis.call('HINCRBY', P .. 'counts', queue .. '|PROCESSING', 1)
-        redis.call('HSET', P .. 'stand', inc, '!' .. token .. '|' .. id)
+        redis.call('HSET', P .. 'stand', inc, '!' .. token .. '|' .. id .. '|' .. NOW_S .. '|' .. queues .. '|' .. worker)
         redis.call('SADD', KEYS[1], queue)
         redis.call('PUBLISH', P .. 'hand:' .. inc, NOW_S .. '|' .. expires_s .. '|' .. token .. '|' .. queue .. '|' .. job_entry)
         return 'OK|' .. NOW_S

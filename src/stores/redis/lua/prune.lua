@@ -1,8 +1,10 @@
--- prune: deletes up to `limit` finished jobs past their retention, and forgets silent workers.
+-- prune: deletes up to `limit` finished jobs past their retention, forgets silent workers, and
+-- drops standing claims whose worker is gone (includes/stand.lua).
 -- KEYS[1] expiry zset, KEYS[2] workers hash, KEYS[3] worker heartbeats zset
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] limit, ARGV[4] forget workers silent for this many ms
 -- Returns {'OK', deleted}.
 -- @include job
+-- @include stand
 local limit = tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'WITHSCORES', 'LIMIT', 0, limit)
 local deleted, budget = 0, limit
@@ -32,5 +34,15 @@ local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', NOW - tonumber(ARGV[4]
 for _, name in ipairs(gone) do
   redis.call('HDEL', KEYS[2], name)
   redis.call('ZREM', KEYS[3], name)
+end
+-- Standing claims that lapsed (a live worker renews its own before), and used ones whose worker
+-- never came back for the job (a live worker's next claim removes the mark at once). One entry
+-- per worker incarnation: bounded by the workers.
+local stands = redis.call('HGETALL', STAND)
+for i = 1, #stands, 2 do
+  local used, _, f3, f4 = stand_fields(stands[i + 1])
+  if (used == '' and (tonumber(f3) or 0) < NOW) or (used == '!' and (tonumber(f4) or 0) < NOW - 60000) then
+    drop_stand(stands[i], stands[i + 1])
+  end
 end
 return {'OK', deleted}

@@ -1,5 +1,5 @@
 -- registerWorker: records a worker incarnation, and at once requeues (counting a stall) the jobs
--- that earlier incarnations of the same name still hold. They are found among the running jobs
+-- that earlier incarnations of the same name still hold (and drops their standing claims). They are found among the running jobs
 -- (the `leases` zset): registration is rare, so it pays this scan, bounded by the number of jobs
 -- running in the namespace, and claims and settlements keep no per-worker set.
 -- KEYS[1] workers hash, KEYS[2] worker heartbeats zset
@@ -7,10 +7,17 @@
 -- ARGV[6] stall limit (a job past it fails with STALLED instead of going back to its queue)
 -- Returns {'OK', requeued}.
 -- @include job
+-- @include stand
 local name, inc = ARGV[3], ARGV[4]
 redis.call('HSET', KEYS[1], name, ARGV[5])
 redis.call('ZADD', KEYS[2], NOW, name)
 local requeued = 0
+-- Standing claims of earlier incarnations of the name: no job may be handed to them any more.
+local stands = redis.call('HGETALL', STAND)
+for i = 1, #stands, 2 do
+  local _, _, _, _, _, holder = stand_fields(stands[i + 1])
+  if holder == name and stands[i] ~= inc then drop_stand(stands[i], stands[i + 1]) end
+end
 -- Up to +inf, excluded: the anchor member (see LEASES_ANCHOR) is no job.
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'leases', '-inf', '(+inf')) do
   local job = load(id, 'status', 'worker', 'inc')
