@@ -4,7 +4,8 @@
 // one) and SIGKILLs redis-server (AOF, appendfsync always) and restarts it. At the end every
 // acknowledged job must be COMPLETED and have run at least once. Prints the figures; exits 1 on a
 // lost job.
-// Flags: --seconds N (default 60), --workers N (default 3).
+// Flags: --seconds N (default 60), --workers N (default 3), --worker-kill-every S (default 4),
+// --redis-kill-every S (default 15; 0 turns either fault off).
 import { readFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,14 +18,16 @@ import { RedisServer } from "../test/support/redis-server.js";
 import { waitFor } from "../test/support/wait-for.js";
 import { percentile } from "./stats.js";
 
-const { values } = parseArgs({ options: { seconds: { type: "string" }, workers: { type: "string" } } });
+const { values } = parseArgs({
+  options: { seconds: { type: "string" }, workers: { type: "string" }, "worker-kill-every": { type: "string" }, "redis-kill-every": { type: "string" } },
+});
 const seconds = Number(values.seconds ?? 60);
 const workerCount = Number(values.workers ?? 3);
 const FIXTURE = join(import.meta.dirname, "../test/fixtures/redis-worker.ts");
 const NAMESPACE = "chaos";
 const LEASE_MS = 2000;
-const WORKER_KILL_EVERY_MS = 4000;
-const REDIS_KILL_EVERY_MS = 15_000;
+const WORKER_KILL_EVERY_MS = Number(values["worker-kill-every"] ?? 4) * 1000;
+const REDIS_KILL_EVERY_MS = Number(values["redis-kill-every"] ?? 15) * 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dir = mkdtempSync(join(tmpdir(), "caudex-chaos-"));
@@ -32,7 +35,7 @@ const server = await RedisServer.start({ appendfsync: "always" });
 const store = await RedisStore.connect({ url: server.url, namespace: NAMESPACE });
 const client = new Client({ store });
 const outs: string[] = [];
-const workers: { name: string; child: Child }[] = [];
+const workers: { name: string; child: Child; killed: boolean }[] = [];
 let spawned = 0;
 
 function startWorker(name: string): Child {
@@ -45,6 +48,7 @@ const acknowledged: string[] = [];
 let refused = 0;
 let workerKills = 0;
 let redisKills = 0;
+let selfExits = 0;
 let running = true;
 
 async function produce(): Promise<void> {
@@ -62,12 +66,21 @@ async function produce(): Promise<void> {
 }
 
 async function faults(): Promise<void> {
-  let nextRedisKill = Date.now() + REDIS_KILL_EVERY_MS;
+  let nextWorkerKill = WORKER_KILL_EVERY_MS > 0 ? Date.now() + WORKER_KILL_EVERY_MS : Infinity;
+  let nextRedisKill = REDIS_KILL_EVERY_MS > 0 ? Date.now() + REDIS_KILL_EVERY_MS : Infinity;
   while (running) {
-    await sleep(WORKER_KILL_EVERY_MS);
-    if (!running) break;
+    await sleep(250);
+    // A worker that exited by itself (one started while Redis was down cannot connect) is
+    // started again, as a process manager would.
+    for (const w of workers) {
+      if (w.child.process.exitCode !== null && !w.killed) {
+        selfExits += 1;
+        w.child = startWorker(w.name);
+      }
+    }
     const victim = workers[Math.floor(Math.random() * workers.length)];
-    if (victim !== undefined) {
+    if (Date.now() >= nextWorkerKill && victim !== undefined) {
+      victim.killed = true;
       victim.child.process.kill("SIGKILL");
       await victim.child.exited;
       workerKills += 1;
@@ -75,6 +88,8 @@ async function faults(): Promise<void> {
       // Every other restart takes a new name: its predecessor's jobs then wait for their leases.
       if (workerKills % 2 === 0) victim.name = `${victim.name.split("~")[0]}~${workerKills}`;
       victim.child = startWorker(victim.name);
+      victim.killed = false;
+      nextWorkerKill = Date.now() + WORKER_KILL_EVERY_MS;
     }
     if (Date.now() >= nextRedisKill) {
       await server.kill();
@@ -92,7 +107,7 @@ function executions(): string[] {
 
 let exitCode = 0;
 try {
-  for (let i = 0; i < workerCount; i++) workers.push({ name: `chaos-${i}`, child: startWorker(`chaos-${i}`) });
+  for (let i = 0; i < workerCount; i++) workers.push({ name: `chaos-${i}`, child: startWorker(`chaos-${i}`), killed: false });
   await waitFor(() => workers.every((w) => w.child.output().includes("ready")), { timeoutMs: 30_000, what: "workers ready" });
   console.log(`chaos: ${seconds} s, ${workerCount} workers (concurrency 4, lease ${LEASE_MS} ms), a worker SIGKILLed every ${WORKER_KILL_EVERY_MS / 1000} s, redis-server every ${REDIS_KILL_EVERY_MS / 1000} s`);
   const started = Date.now();
@@ -123,7 +138,7 @@ try {
   console.log(
     [
       `acknowledged ${acknowledged.length} jobs (${refused} enqueues refused while Redis was down) in ${((drainStart - started) / 1000).toFixed(0)} s`,
-      `faults: ${workerKills} worker SIGKILLs, ${redisKills} redis-server SIGKILLs`,
+      `faults: ${workerKills} worker SIGKILLs, ${redisKills} redis-server SIGKILLs (workers that exited by themselves and were started again: ${selfExits})`,
       `lost: ${lost.length}, never ran: ${neverRan.length}`,
       `executions: ${ran.length} (re-runs ${ran.length - ranSet.size}), jobs recovered from a dead worker: ${stalled}`,
       `started in their enqueue's millisecond (handed to a standing worker, or claimed at once): ${handed}`,
@@ -132,10 +147,13 @@ try {
     ].join("\n"),
   );
   if (lost.length > 0 || neverRan.length > 0) {
-    console.error(`LOST: ${lost.slice(0, 10).map((job) => `${job?.id} ${job?.status}`).join(", ")}`);
+    console.error(`LOST: ${lost.slice(0, 10).map((job) => `${job?.id} ${job?.status} ${job?.worker ?? ""}`).join(", ")}`);
+    // What the workers said (claim and settlement errors, with times), to see why they stalled.
+    for (const w of workers) console.error(`${w.name}:\n${w.child.output().split("\n").filter((l) => !l.startsWith("error")).slice(-12).join("\n")}`);
     exitCode = 1;
   }
 } finally {
+  running = false;
   for (const w of workers) w.child.process.kill("SIGKILL");
   await store.close();
   await server.stop();

@@ -212,7 +212,11 @@ export class Worker {
     this.nudge = null;
   }
 
-  /** Waits for new work, a timeout, or a stop. */
+  /**
+   * Waits for new work, a timeout, or a stop. Always yields to the event loop at least once: a
+   * store that answered a wait and a claim at once, again and again (a claim failing at once
+   * while Redis is down), would otherwise starve the timers that reconnect it.
+   */
   private async idle(timeoutMs: number): Promise<void> {
     if (this.wake.signal.aborted) this.wake = new AbortController();
     try {
@@ -220,6 +224,7 @@ export class Worker {
     } catch {
       await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, 250)));
     }
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   private execute(job: ClaimedJob): void {

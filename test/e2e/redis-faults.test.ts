@@ -147,3 +147,43 @@ describe.skipIf(!redisServerAvailable())("Redis standing claims with a worker SI
     await admin.quit();
   }, 60_000);
 });
+
+describe.skipIf(!redisServerAvailable())("Redis SIGKILLed while jobs are handed to standing workers", () => {
+  it("loses nothing and the worker carries on after the restart", async () => {
+    const server = await RedisServer.start({ appendfsync: "always" });
+    servers.push(server);
+    const store = await RedisStore.connect({ url: server.url, namespace: "handed" });
+    const client = new Client({ store });
+    const out = join(dir, "handed.out");
+    const worker = spawnTs(FIXTURE, { REDIS_URL: server.url, NAMESPACE: "handed", NAME: "handed", CONCURRENCY: "4", TASK_MS: "5", LEASE_MS: "2000", MAINTENANCE_MS: "200", OUT: out });
+    children.push(worker);
+    await waitFor(() => worker.output().includes("ready"), { what: "the worker ready" });
+    // Single enqueues a few ms apart into a queue the worker keeps empty: most are handed off.
+    const ids: string[] = [];
+    let producing = true;
+    const producer = (async () => {
+      while (producing) {
+        try {
+          ids.push((await client.enqueue("record", {})).id);
+        } catch {
+          // Redis is down: nothing acknowledged, nothing owed.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await server.kill();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await server.restart();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    producing = false;
+    await producer;
+    await waitFor(async () => (await completed(store)) >= ids.length, { timeoutMs: 20_000, what: `all ${ids.length} acknowledged jobs completed` });
+    const jobs = await Promise.all(ids.map((id) => store.getJob(id)));
+    expect(jobs.filter((job) => job?.status !== "COMPLETED")).toEqual([]);
+    const ran = new Set(lines(out));
+    expect(ids.filter((id) => !ran.has(id))).toEqual([]);
+    console.log(`handed-off jobs across a redis-server SIGKILL: ${ids.length} acknowledged, all completed`);
+    await store.close();
+  }, 60_000);
+});

@@ -134,10 +134,7 @@ export class RedisStore implements Store {
     const { incarnation, limit } = request;
     // Jobs handed to this worker under its standing claim (by message) need no round trip.
     const handed = limit > 0 ? this.standing.collect(incarnation) : [];
-    if (handed.length > 0) {
-      this.signal.consume(StandingClaims.wakeKey(incarnation));
-      return this.fit(handed, limit);
-    }
+    if (handed.length > 0) return this.fit(handed, limit);
     const quiet = this.signal.wasQuiet();
     this.signal.markClaim();
     // A claim for no job withdraws the worker's standing claim (a worker that stops): never skipped.

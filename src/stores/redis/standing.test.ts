@@ -76,6 +76,20 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.close();
   });
 
+  it("consumes a hand-off's wake-up however the job is collected, so the next wait waits", async () => {
+    const { store, inc } = await standing();
+    const job = newJob();
+    await store.enqueue([job]);
+    // The claim is sent before the hand-off's message is read: the job reaches the worker
+    // through this claim, whichever comes first.
+    const claimed = await store.claim(request(inc));
+    expect(claimed.map((j) => j.id)).toEqual([job.id]);
+    const started = Date.now();
+    await store.waitForWork(["default"], 300, new AbortController().signal, inc);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    await store.close();
+  });
+
   it("delivers a hand-off whose message was lost with the worker's next claim, and only once", async () => {
     const { store, inc } = await standing();
     // Drop the worker's messages, as a subscription that is down would.

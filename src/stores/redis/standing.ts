@@ -53,8 +53,13 @@ export class StandingClaims {
     return `\0hand:${incarnation}`;
   }
 
-  /** Jobs handed to this worker that it has not collected: a claim returns them with no round trip. */
+  /**
+   * Jobs handed to this worker that it has not collected: a claim returns them with no round
+   * trip. Their wake-up is consumed with them (left announced, it would end every wait of the
+   * worker at once).
+   */
   collect(incarnation: string): ClaimedJob[] {
+    this.signal.consume(StandingClaims.wakeKey(incarnation));
     const stand = this.stands.get(incarnation);
     if (stand === undefined || stand.handed.length === 0) return [];
     const jobs = stand.handed;
