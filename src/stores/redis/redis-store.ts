@@ -162,8 +162,7 @@ export class RedisStore implements Store {
     const [statuses, started, leaseExpiresAt, records, handedText] = reply.data as [unknown[], string, string, string[], string];
     CompletionBatch.settle(carried, { statuses });
     const jobs = decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
-    // The script stands only when it took nothing and handed nothing back.
-    const late = this.standing.settle(incarnation, handedText, jobs.length === 0 && handedText === "" && stand.standMs > 0 && limit > 0);
+    const late = this.standing.settle(incarnation, handedText);
     // A hand-off whose message has not come yet (or came while the worker was busy) fills a free slot.
     const extra = [...late, ...this.standing.collect(incarnation)];
     return extra.length === 0 ? jobs : [...jobs, ...this.fit(extra, limit - jobs.length)];

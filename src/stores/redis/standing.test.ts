@@ -248,6 +248,20 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.close();
   });
 
+  it("keeps an idle worker's quiet claims skipped while it may not stand (someone watches events)", async () => {
+    const { store, prefix, inc } = await standing();
+    await store.watch(() => undefined);
+    // The next claim may not stand: it withdraws the standing claim and leaves none.
+    expect(await store.claim(request(inc))).toEqual([]);
+    expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
+    // A wait that times out with nothing announced, then a claim: skipped, no script runs.
+    await store.waitForWork(["default"], 50, new AbortController().signal, inc);
+    const calls = await scriptCalls();
+    expect(await store.claim(request(inc))).toEqual([]);
+    expect(await scriptCalls()).toBe(calls);
+    await store.close();
+  });
+
   it("does not stand for a burst worker (stand: false) and drops standing claims that lapsed", async () => {
     const store = await RedisStore.connect({ url: server.url, namespace: `standing-${n++}` });
     await store.enqueue([newJob()]);

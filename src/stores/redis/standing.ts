@@ -21,12 +21,10 @@ interface Stand {
   channel: string;
   /** False until the worker's channel is subscribed: until then it does not stand. */
   listening: boolean;
-  /** Whether the last claim stood. */
-  standing: boolean;
   /** Tokens of claims sent to stand, and tokens whose job was delivered (recent ones). */
   sent: string[];
   delivered: string[];
-  /** When the worker last stood (Date.now()). */
+  /** When the worker last sent a claim that may stand (Date.now()); 0 before. */
   since: number;
   /** Jobs handed by message that the worker has not collected yet. */
   handed: ClaimedJob[];
@@ -69,11 +67,12 @@ export class StandingClaims {
 
   /**
    * True when the worker should claim for real although nothing was announced: it listens to its
-   * channel but does not stand yet, or its standing claim is due to be left again.
+   * channel and has not sent a claim that may stand for RESTAND_MS (its standing claim, if any,
+   * is due to be renewed; a claim that found work or could not stand is renewed the same way).
    */
   due(incarnation: string, now: number): boolean {
     const stand = this.stands.get(incarnation);
-    return stand !== undefined && stand.listening && (!stand.standing || now - stand.since >= RESTAND_MS);
+    return stand !== undefined && stand.listening && now - stand.since >= RESTAND_MS;
   }
 
   /**
@@ -83,23 +82,23 @@ export class StandingClaims {
   args(worker: string, incarnation: string, token: string, stand: boolean): StandArgs {
     let entry = this.stands.get(incarnation);
     if (entry === undefined && stand) {
-      entry = { worker, channel: `${this.channelPrefix}${incarnation}`, listening: false, standing: false, sent: [], delivered: [], since: 0, handed: [], forgotten: false };
+      entry = { worker, channel: `${this.channelPrefix}${incarnation}`, listening: false, sent: [], delivered: [], since: 0, handed: [], forgotten: false };
       this.stands.set(incarnation, entry);
       this.listen(incarnation, entry);
     }
     if (entry === undefined) return { unstand: "", standMs: 0 };
     const ready = stand && entry.listening && this.signal.isLive();
-    if (ready) remember(entry.sent, token);
+    if (ready) {
+      remember(entry.sent, token);
+      entry.since = Date.now();
+    }
     return { unstand: entry.listening ? "1" : "", standMs: ready ? STAND_MS : 0 };
   }
 
   /** After a claim's reply: the job handed under the withdrawn standing claim if not delivered yet. */
-  settle(incarnation: string, handedText: string, stood: boolean): ClaimedJob[] {
+  settle(incarnation: string, handedText: string): ClaimedJob[] {
     const stand = this.stands.get(incarnation);
-    if (stand === undefined) return [];
-    stand.standing = stood;
-    if (stood) stand.since = Date.now();
-    return handedText === "" ? [] : this.accept(stand, handedText);
+    return stand === undefined || handedText === "" ? [] : this.accept(stand, handedText);
   }
 
   /** Forgets a worker (it stops): the jobs handed to it that it never collected. */
