@@ -158,6 +158,16 @@ describe.skipIf(!redisServerAvailable())("Redis SIGKILLed while jobs are handed 
     const worker = spawnTs(FIXTURE, { REDIS_URL: server.url, NAMESPACE: "handed", NAME: "handed", CONCURRENCY: "4", TASK_MS: "5", LEASE_MS: "2000", MAINTENANCE_MS: "200", OUT: out });
     children.push(worker);
     await waitFor(() => worker.output().includes("ready"), { what: "the worker ready" });
+    // The path under test is taken: once the worker stands, a job starts in its enqueue's own
+    // script (the same server millisecond), five times running.
+    const admin = new Redis(server.url);
+    await client.wait((await client.enqueue("record", {})).id, { timeoutMs: 10_000 });
+    for (let i = 0; i < 5; i++) {
+      await waitFor(async () => Object.values(await admin.hgetall(`${store.keys.prefix}stand`)).some((value) => !value.startsWith("!")), { what: "the worker to stand" });
+      const done = await client.wait((await client.enqueue("record", {})).id, { timeoutMs: 10_000 });
+      expect(done.startedAt, "handed off").toBe(done.createdAt);
+    }
+    await admin.quit();
     // Single enqueues a few ms apart into a queue the worker keeps empty: most are handed off.
     const ids: string[] = [];
     let producing = true;
@@ -178,7 +188,8 @@ describe.skipIf(!redisServerAvailable())("Redis SIGKILLed while jobs are handed 
     await new Promise((resolve) => setTimeout(resolve, 1500));
     producing = false;
     await producer;
-    await waitFor(async () => (await completed(store)) >= ids.length, { timeoutMs: 20_000, what: `all ${ids.length} acknowledged jobs completed` });
+    // (The six jobs above are counted too.)
+    await waitFor(async () => (await completed(store)) >= ids.length + 6, { timeoutMs: 20_000, what: `all ${ids.length} acknowledged jobs completed` });
     const jobs = await Promise.all(ids.map((id) => store.getJob(id)));
     expect(jobs.filter((job) => job?.status !== "COMPLETED")).toEqual([]);
     const ran = new Set(lines(out));

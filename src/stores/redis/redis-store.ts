@@ -165,16 +165,17 @@ export class RedisStore implements Store {
     const late = this.standing.settle(incarnation, handedText);
     // A hand-off whose message has not come yet (or came while the worker was busy) fills a free slot.
     const extra = [...late, ...this.standing.collect(incarnation)];
-    return extra.length === 0 ? jobs : [...jobs, ...this.fit(extra, limit - jobs.length)];
+    return extra.length === 0 ? jobs : [...jobs, ...(await this.fit(extra, limit - jobs.length))];
   }
 
   /**
-   * Up to `room` of the jobs handed to a worker; the rest go back to the head of their queue at
-   * once (a worker holds no job it has no slot for: nothing would extend its lease).
+   * Up to `room` of the jobs handed to a worker; the rest go back to the head of their queue
+   * before the claim answers (a worker holds no job it has no slot for: nothing would extend
+   * its lease). The claim that hands a job back keeps a slot for it, so this is rare.
    */
-  private fit(handed: readonly ClaimedJob[], room: number): ClaimedJob[] {
+  private async fit(handed: readonly ClaimedJob[], room: number): Promise<ClaimedJob[]> {
     const kept = handed.slice(0, Math.max(0, room));
-    for (const job of handed.slice(kept.length)) void this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined);
+    await Promise.all(handed.slice(kept.length).map((job) => this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined)));
     return kept;
   }
 

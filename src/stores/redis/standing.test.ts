@@ -90,6 +90,21 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.close();
   });
 
+  it("stands again at once in the next claim of a worker that got its hand-off by message and has slots left", async () => {
+    const { store, prefix, inc } = await standing();
+    const job = newJob();
+    await store.enqueue([job]);
+    await store.waitForWork(["default"], 5000, new AbortController().signal, inc);
+    expect((await store.claim(request(inc, { limit: 4 }))).map((j) => j.id)).toEqual([job.id]);
+    // The handed job runs; the worker claims for its other slots: nothing waits, so it stands.
+    expect(await store.claim(request(inc, { limit: 3 }))).toEqual([]);
+    expect((await admin.hget(`${prefix}stand`, inc))?.startsWith("!")).toBe(false);
+    const next = newJob();
+    await store.enqueue([next]);
+    expect((await store.getJob(next.id))?.status).toBe("PROCESSING");
+    await store.close();
+  });
+
   it("delivers a hand-off whose message was lost with the worker's next claim, and only once", async () => {
     const { store, inc } = await standing();
     // Drop the worker's messages, as a subscription that is down would.
@@ -104,7 +119,7 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.close();
   });
 
-  it("does not stand again in a claim that hands back a job, and sends back what has no free slot", async () => {
+  it("does not stand again in a claim whose only slot goes to a job it hands back, which takes one of its slots", async () => {
     const { store, prefix, inc } = await standing();
     const signal = (store as unknown as { signal: { listeners: Map<string, (m: string) => void> } }).signal;
     for (const channel of signal.listeners.keys()) signal.listeners.set(channel, () => undefined);
@@ -116,16 +131,18 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     const next = newJob();
     await store.enqueue([next]);
     expect((await store.getJob(next.id))?.status).toBe("QUEUED");
-    // A hand-off that finds a claim with no free slot goes back to the head of its queue.
+    // A job handed back takes one of the claim's slots: with two, one waiting job comes with it
+    // and the other keeps waiting.
     expect(await store.claim(request(inc))).toHaveLength(1);
     await waitFor(async () => (await store.claim(request(inc))).length === 0 && (await admin.hexists(`${prefix}stand`, inc)) === 1);
     const third = newJob();
     await store.enqueue([third]);
     expect((await store.getJob(third.id))?.status).toBe("PROCESSING");
-    await store.enqueue([newJob(), newJob()]);
+    const waiting = [newJob(), newJob()];
+    await store.enqueue(waiting);
     const claimed = await store.claim(request(inc, { limit: 2 }));
-    expect(claimed.map((j) => j.id)).not.toContain(third.id);
-    await waitFor(async () => (await store.getJob(third.id))?.status === "QUEUED");
+    expect(claimed.map((j) => j.id).sort()).toEqual([waiting[0]?.id, third.id].sort());
+    expect((await store.getJob(waiting[1]?.id ?? ""))?.status).toBe("QUEUED");
     await store.close();
   });
 

@@ -34,7 +34,8 @@ interface Stand {
 
 /** The claim arguments that stand and withdraw. */
 export interface StandArgs {
-  unstand: "1" | "";
+  /** '' when the worker never stood, else the token of the last hand-off it got by message, or '-'. */
+  unstand: string;
   standMs: number;
 }
 
@@ -77,7 +78,8 @@ export class StandingClaims {
 
   /**
    * The arguments of a claim under `token`: withdraw what may stand (every claim of a worker
-   * that ever stood), and stand again when `stand` and the worker's channel is listened to.
+   * that ever stood; the claim hands back a job handed under it unless the worker got it by
+   * message), and stand again when `stand` and the worker's channel is listened to.
    */
   args(worker: string, incarnation: string, token: string, stand: boolean): StandArgs {
     let entry = this.stands.get(incarnation);
@@ -92,7 +94,7 @@ export class StandingClaims {
       remember(entry.sent, token);
       entry.since = Date.now();
     }
-    return { unstand: entry.listening ? "1" : "", standMs: ready ? STAND_MS : 0 };
+    return { unstand: entry.listening ? (entry.delivered.at(-1) ?? "-") : "", standMs: ready ? STAND_MS : 0 };
   }
 
   /** After a claim's reply: the job handed under the withdrawn standing claim if not delivered yet. */

@@ -3,14 +3,16 @@
 -- counter writes go out once per call (flush_counts), not once per job.
 -- KEYS[1] paused-queues set
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
--- ARGV[7] promote limit, ARGV[8] lease token, ARGV[9] unstand ('1' when the worker may be
--- standing), ARGV[10] stand ms ('0' = do not stand), ARGV[11] n = completions carried,
+-- ARGV[7] promote limit, ARGV[8] lease token, ARGV[9] unstand ('' when the worker never stood,
+-- else the token of the last hand-off it got by message, or '-'), ARGV[10] stand ms ('0' = do
+-- not stand), ARGV[11] n = completions carried,
 -- ARGV[12 .. 11 + 3n] (job id, token, result JSON) per completion, then the queue names.
--- Standing (includes/stand.lua, enqueue-one.lua): a claim that takes nothing and hands back
--- nothing, with stand ms > 0, while nobody watches events, leaves a standing claim for one job
+-- Standing (includes/stand.lua, enqueue-one.lua): a claim that takes nothing and still has a
+-- slot, with stand ms > 0, while nobody watches events, leaves a standing claim for one job
 -- under its lease token, for that long, on each queue it serves that is not paused; enqueue-one
 -- may then hand a new job straight to the worker. The next claim of the worker renews or removes
--- it, and returns the job handed under it, if any, in case the worker missed the message.
+-- it, and returns the job handed under it, if any, when the worker did not get its message: that
+-- job takes one of the claim's slots.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
 -- complete does (includes/completions.lua), and their writes are done before the claim starts.
 -- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records, handed};
@@ -49,12 +51,13 @@ local stood_on = nil
 if stand then
   local used, stoken, f3, _, queues = stand_fields(stand)
   stood_on = queues
-  if used == '!' then
+  if used == '!' and stoken ~= ARGV[9] then
     local h = redis.call('HMGET', P .. 'job:' .. f3, 'status', 'token', 'queue', 'started', 'pk')
     if h[1] == 'PROCESSING' and h[2] == stoken and h[5] then
       handed = h[4] .. '|' .. (redis.call('ZSCORE', P .. 'leases', f3) or '0') .. '|' .. stoken .. '|' .. h[3] .. '|' .. h[5]
+      remaining = remaining - 1
     end
-  else
+  elseif used == '' then
     renewing = tonumber(f3) > NOW
   end
 end
@@ -152,7 +155,7 @@ if #unqueued > 0 then
 end
 flush_counts()
 local stand_ms = tonumber(ARGV[10])
-if #unqueued == 0 and handed == '' and stand_ms > 0 and tonumber(ARGV[5]) > 0 and #open > 0
+if #unqueued == 0 and remaining > 0 and stand_ms > 0 and #open > 0
     and redis.call('EXISTS', P .. 'watching') == 0 then
   local queues = table.concat(open, '\0')
   if stand and stood_on ~= queues then drop_stand(inc, stand) end
