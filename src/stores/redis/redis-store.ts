@@ -163,8 +163,9 @@ export class RedisStore implements Store {
     CompletionBatch.settle(carried, { statuses });
     const jobs = decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
     const late = this.standing.settle(incarnation, handedText);
-    // A hand-off whose message has not come yet (or came while the worker was busy) fills a free slot.
-    const extra = [...late, ...this.standing.collect(incarnation)];
+    // A hand-off whose message has not come yet (or came while the worker was busy) fills a free
+    // slot. A claim of no job withdrew for good (the worker stops): the worker is forgotten.
+    const extra = [...late, ...(withdraw ? this.standing.forget(incarnation) : this.standing.collect(incarnation))];
     return extra.length === 0 ? jobs : [...jobs, ...(await this.fit(extra, limit - jobs.length))];
   }
 
@@ -324,8 +325,8 @@ export class RedisStore implements Store {
 
   async unregisterWorker(name: string, incarnation: string): Promise<void> {
     try {
-      // Withdraws what may still stand; jobs handed to the worker that it never started go back
-      // to the head of their queue (the worker withdraws when its loop ends; this is the backstop).
+      // Withdraws what may still stand, if the worker did not when its loop ended; jobs handed to
+      // it that it never started go back to the head of their queue.
       if (this.standing.mayStand(incarnation)) await this.claim({ queues: [], worker: name, incarnation, limit: 0, leaseMs: 0 });
     } finally {
       for (const job of this.standing.forget(incarnation)) await this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined);

@@ -6,8 +6,11 @@ import { Redis } from "ioredis";
 import { RedisServer, redisServerAvailable } from "../../../test/support/redis-server.js";
 import { newJob } from "../../../test/support/jobs.js";
 import { waitFor } from "../../../test/support/wait-for.js";
+import { Client } from "../../core/client.js";
 import { ManualClock } from "../../core/clock.js";
 import type { ClaimRequest } from "../../core/store.js";
+import { defineTask } from "../../core/task.js";
+import { Worker } from "../../core/worker.js";
 import { RedisStore } from "./redis-store.js";
 import { STAND_MS } from "./standing.js";
 
@@ -276,6 +279,26 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     const calls = await scriptCalls();
     expect(await store.claim(request(inc))).toEqual([]);
     expect(await scriptCalls()).toBe(calls);
+    await store.close();
+  });
+
+  it("has a stopping Worker withdraw its standing claim at once, not after its grace period", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: `standing-${n++}` });
+    const client = new Client({ store });
+    let release = (): void => undefined;
+    const slow = defineTask("slow", () => new Promise<void>((resolve) => (release = resolve)));
+    const first = await client.enqueue(slow, {});
+    const worker = new Worker({ store, tasks: [slow], name: "stopping", concurrency: 2, maintenance: false });
+    await worker.start();
+    await waitFor(async () => (await store.getJob(first.id))?.status === "PROCESSING");
+    // One slot runs the slow job; the other stands.
+    await waitFor(async () => Object.values(await admin.hgetall(`${store.keys.prefix}stand`)).some((value) => !value.startsWith("!")), { what: "the worker to stand" });
+    const stopped = worker.stop({ gracePeriodMs: 30_000 });
+    await waitFor(async () => (await admin.hlen(`${store.keys.prefix}stand`)) === 0, { timeoutMs: 3000, what: "the standing claim withdrawn" });
+    const next = await client.enqueue(slow, {});
+    expect((await store.getJob(next.id))?.status).toBe("QUEUED");
+    release();
+    await stopped;
     await store.close();
   });
 
