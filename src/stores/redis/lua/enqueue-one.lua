@@ -34,6 +34,7 @@ if v[5] and redis.call('LLEN', P .. 'queue:' .. queue) == 0 and redis.call('EXIS
     local inc, entry = standing[i], standing[i + 1]
     local stand = redis.call('HGET', P .. 'stand', inc)
     local token, until_ms, lease_ms, queues, worker
+    -- (`stand_fields` of includes/stand.lua, inline: this script defines no more functions.)
     if stand then token, until_ms, lease_ms, queues, worker = string.match(stand, '^([^|!]*)|(%d+)|(%d+)|([^|]*)|(.*)$') end
     if not token or tonumber(until_ms) <= NOW then
       -- Withdrawn, consumed, replaced or lapsed.
