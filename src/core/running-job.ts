@@ -36,24 +36,51 @@ export class RunningJob {
     return this.controller.signal;
   }
 
-  /** The context handed to the task; its logger is a child of `log`, made on first use. */
+  /** The context handed to the task; its parts (logger, progress, job) are made on first use. */
   context(log: Logger, report: ProgressReporter): TaskContext {
-    const { job } = this;
-    const signal = (): AbortSignal => this.signal;
-    const isDone = (): boolean => this.done;
-    let taskLog: Logger | null = null;
-    return {
-      get signal() {
-        return signal();
-      },
-      progress: async (value: Json) => {
-        if (isDone()) throw new CaudexError("LEASE_LOST", `Job ${job.id} is no longer held by this worker`);
-        await report(job, value);
-      },
-      get log() {
-        return (taskLog ??= log.child({ job: job.id, task: job.task }));
-      },
-      job: { id: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, queue: job.queue, meta: job.meta },
-    };
+    return new JobContext(this, log, report);
+  }
+}
+
+/**
+ * A task's context. Its accessors live on the prototype and its parts are made on first read: an
+ * object literal with getters, made per job, cost about a fifth of a no-op job's worker CPU.
+ * Destructuring it works as with a plain object; its own state is private (#), so nothing of the
+ * worker shows through it.
+ */
+class JobContext implements TaskContext {
+  readonly #entry: RunningJob;
+  readonly #parentLog: Logger;
+  readonly #report: ProgressReporter;
+  #log: Logger | null = null;
+  #progress: ((value: Json) => Promise<void>) | null = null;
+  #job: TaskContext["job"] | null = null;
+
+  constructor(entry: RunningJob, parentLog: Logger, report: ProgressReporter) {
+    this.#entry = entry;
+    this.#parentLog = parentLog;
+    this.#report = report;
+  }
+
+  get signal(): AbortSignal {
+    return this.#entry.signal;
+  }
+
+  get log(): Logger {
+    const { job } = this.#entry;
+    return (this.#log ??= this.#parentLog.child({ job: job.id, task: job.task }));
+  }
+
+  get job(): TaskContext["job"] {
+    const { job } = this.#entry;
+    return (this.#job ??= { id: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, queue: job.queue, meta: job.meta });
+  }
+
+  get progress(): (value: Json) => Promise<void> {
+    return (this.#progress ??= async (value: Json) => {
+      const entry = this.#entry;
+      if (entry.done) throw new CaudexError("LEASE_LOST", `Job ${entry.job.id} is no longer held by this worker`);
+      await this.#report(entry.job, value);
+    });
   }
 }

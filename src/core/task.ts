@@ -9,8 +9,8 @@ import { InvalidOptionsError, InvalidPayloadError, UnknownTaskError } from "./er
 export interface TaskContext {
   /** Aborted on timeout, cancel, lease loss or forced stop; pass it to fetch() and friends. */
   signal: AbortSignal;
-  /** Reports progress (any JSON, e.g. a percentage or {step, total}). Throws LEASE_LOST when stale. */
-  progress(value: Json): Promise<void>;
+  /** Reports progress (any JSON, e.g. a percentage or {step, total}). Throws LEASE_LOST when stale. Safe to destructure. */
+  progress: (value: Json) => Promise<void>;
   log: Logger;
   job: { id: string; attempt: number; maxAttempts: number; queue: string; meta: JobMeta };
 }

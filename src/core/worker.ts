@@ -12,7 +12,7 @@ import { LeaseKeeper, type LeaseHolder } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "./maintenance.js";
 import { JobSettlement } from "./job-settlement.js";
-import { RunningJob } from "./running-job.js";
+import { RunningJob, type ProgressReporter } from "./running-job.js";
 import { ProcessPool } from "./process-pool.js";
 import { WORKER_DEFAULTS, workerProblems, type WorkerOptions } from "./worker-options.js";
 
@@ -246,8 +246,11 @@ export class Worker {
   }
 
   private context(entry: RunningJob): TaskContext {
-    return entry.context(this.log, (job, value) => this.store.progress({ jobId: job.id, token: job.leaseToken }, value));
+    return entry.context(this.log, this.reportProgress);
   }
+
+  // One reporter for every job (made once, not per job): the store checks each report's token.
+  private readonly reportProgress: ProgressReporter = (job, value) => this.store.progress({ jobId: job.id, token: job.leaseToken }, value);
 
 
   private free(jobId: string): void {

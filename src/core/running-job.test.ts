@@ -1,0 +1,60 @@
+// The context a running job's task receives: what it exposes, made on first use, and nothing
+// of the worker through it.
+import { describe, expect, it } from "vitest";
+import { CaudexError } from "./errors.js";
+import type { ClaimedJob, Json } from "./job.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { RunningJob } from "./running-job.js";
+
+function claimed(): ClaimedJob {
+  return {
+    id: "job_1", task: "report", queue: "high", payload: { n: 1 }, status: "PROCESSING", attempt: 2, maxAttempts: 5, timeoutMs: 1000,
+    backoff: { baseMs: 100, maxMs: 1000, factor: 2, jitter: 0 }, retryOnTimeout: false, createdAt: 1, enqueuedAt: 1, startedAt: 2, completedAt: null,
+    runAt: null, progress: null, result: null, error: null, worker: "w", meta: { projectId: "p" }, idempotencyKey: null, stalls: 0,
+    resultTtlSeconds: 0, failureTtlSeconds: 0, leaseToken: "tok", leaseExpiresAt: 3,
+  };
+}
+
+describe("RunningJob.context", () => {
+  it("gives the job's fields and reports progress under its lease, also when destructured", async () => {
+    const entry = new RunningJob(claimed());
+    const reports: Array<[string, string, Json]> = [];
+    const { job, progress } = entry.context(silentLogger, async (j, value) => void reports.push([j.id, j.leaseToken, value]));
+    expect(job).toEqual({ id: "job_1", attempt: 2, maxAttempts: 5, queue: "high", meta: { projectId: "p" } });
+    await progress({ percent: 50 });
+    expect(reports).toEqual([["job_1", "tok", { percent: 50 }]]);
+  });
+
+  it("refuses progress with LEASE_LOST once the job is settled", async () => {
+    const entry = new RunningJob(claimed());
+    const ctx = entry.context(silentLogger, async () => undefined);
+    entry.done = true;
+    await expect(ctx.progress(1)).rejects.toMatchObject({ code: "LEASE_LOST" });
+  });
+
+  it("aborts its signal with the reason, also when the signal is first read after the abort", () => {
+    const early = new RunningJob(claimed());
+    const earlySignal = early.context(silentLogger, async () => undefined).signal;
+    const reason = new CaudexError("TIMEOUT", "late");
+    early.abort(reason);
+    expect(earlySignal.aborted).toBe(true);
+    const late = new RunningJob(claimed());
+    const ctx = late.context(silentLogger, async () => undefined);
+    late.abort(reason);
+    expect(ctx.signal.reason).toBe(reason);
+  });
+
+  it("makes the task's logger once, as a child naming the job and task", () => {
+    const children: unknown[] = [];
+    const parent: Logger = { ...silentLogger, child: (fields) => (children.push(fields), silentLogger) };
+    const ctx = new RunningJob(claimed()).context(parent, async () => undefined);
+    expect(ctx.log).toBe(ctx.log);
+    expect(children).toEqual([{ job: "job_1", task: "report" }]);
+  });
+
+  it("shows nothing of the worker through its own properties", () => {
+    const ctx = new RunningJob(claimed()).context(silentLogger, async () => undefined);
+    expect(Object.keys(ctx)).toEqual([]);
+    expect(JSON.stringify(ctx)).toBe("{}");
+  });
+});
