@@ -4,11 +4,11 @@ import { describe, expect, it } from "vitest";
 import { CaudexError } from "./errors.js";
 import type { ClaimedJob, Json } from "./job.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { RunningJob } from "./running-job.js";
+import { RunningJob, RunningJobs } from "./running-job.js";
 
-function claimed(): ClaimedJob {
+function claimed(id = "job_1"): ClaimedJob {
   return {
-    id: "job_1", task: "report", queue: "high", payload: { n: 1 }, status: "PROCESSING", attempt: 2, maxAttempts: 5, timeoutMs: 1000,
+    id, task: "report", queue: "high", payload: { n: 1 }, status: "PROCESSING", attempt: 2, maxAttempts: 5, timeoutMs: 1000,
     backoff: { baseMs: 100, maxMs: 1000, factor: 2, jitter: 0 }, retryOnTimeout: false, createdAt: 1, enqueuedAt: 1, startedAt: 2, completedAt: null,
     runAt: null, progress: null, result: null, error: null, worker: "w", meta: { projectId: "p" }, idempotencyKey: null, stalls: 0,
     resultTtlSeconds: 0, failureTtlSeconds: 0, leaseToken: "tok", leaseExpiresAt: 3,
@@ -56,5 +56,25 @@ describe("RunningJob.context", () => {
     const ctx = new RunningJob(claimed()).context(silentLogger, async () => undefined);
     expect(Object.keys(ctx)).toEqual([]);
     expect(JSON.stringify(ctx)).toBe("{}");
+  });
+});
+
+describe("RunningJobs", () => {
+  it("keeps running jobs by id, whatever the id looks like", () => {
+    const running = new RunningJobs();
+    const ids = ["job_1", "__proto__", "123", "constructor", "toString"];
+    for (const id of ids) running.add(new RunningJob(claimed(id)));
+    running.add(new RunningJob(claimed("job_1")));
+    expect(running.size).toBe(5);
+    expect(running.ids().sort()).toEqual([...ids].sort());
+    expect(running.get("__proto__")?.job.id).toBe("__proto__");
+    expect(running.get("missing")).toBeUndefined();
+    expect(running.delete("constructor")).toBe(true);
+    expect(running.delete("constructor")).toBe(false);
+    expect(running.size).toBe(4);
+    expect(running.list().map((entry) => entry.job.id).sort()).toEqual(["123", "__proto__", "job_1", "toString"]);
+    running.clear();
+    expect(running.size).toBe(0);
+    expect(running.ids()).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { LeaseKeeper, type LeaseHolder } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "./maintenance.js";
 import { JobSettlement } from "./job-settlement.js";
-import { RunningJob, type ProgressReporter } from "./running-job.js";
+import { RunningJob, RunningJobs, type ProgressReporter } from "./running-job.js";
 import { ProcessPool } from "./process-pool.js";
 import { WORKER_DEFAULTS, workerProblems, type WorkerOptions } from "./worker-options.js";
 
@@ -41,7 +41,7 @@ export class Worker {
   private readonly log: Logger;
   private readonly incarnation = newToken(9);
   private readonly startedAt = Date.now();
-  private readonly running = new Map<string, RunningJob>();
+  private readonly running = new RunningJobs();
   private readonly settlement: JobSettlement;
   private readonly keeper: LeaseKeeper;
   private readonly maintenance: Maintenance | null;
@@ -134,7 +134,7 @@ export class Worker {
       state: this.state,
       startedAt: this.startedAt,
       heartbeatAt: Date.now(),
-      currentJobs: [...this.running.keys()],
+      currentJobs: this.running.ids(),
       processed: this.settlement.processed,
       failed: this.settlement.failed,
     };
@@ -229,7 +229,7 @@ export class Worker {
 
   private execute(job: ClaimedJob): void {
     const entry = new RunningJob(job);
-    this.running.set(job.id, entry);
+    this.running.add(entry);
     void this.runTask(entry);
   }
 
@@ -262,7 +262,7 @@ export class Worker {
   private sweepTimeouts(): void {
     if (this.running.size === 0) return;
     const now = Date.now();
-    for (const entry of this.running.values()) {
+    for (const entry of this.running.list()) {
       if (entry.done || now < entry.deadline) continue;
       entry.abort(new CaudexError("TIMEOUT", `Job ${entry.job.id} timed out after ${entry.job.timeoutMs} ms`));
       // The slot is freed now even if the task ignores its signal.
@@ -275,7 +275,7 @@ export class Worker {
     return {
       name: this.name,
       leases: (): Lease[] =>
-        [...this.running.values()].filter((r) => !r.done).map((r) => ({ jobId: r.job.id, token: r.job.leaseToken })),
+        this.running.list().filter((r) => !r.done).map((r) => ({ jobId: r.job.id, token: r.job.leaseToken })),
       info: () => this.info(),
       onLeasesLost: (jobIds: string[]) => {
         for (const jobId of jobIds) {
@@ -307,7 +307,7 @@ export class Worker {
         });
         this.nudge = null;
       }
-      for (const entry of this.running.values()) {
+      for (const entry of this.running.list()) {
         if (entry.done) continue;
         entry.done = true;
         entry.abort(new CaudexError("INTERNAL", "Worker is stopping; job handed back to the queue"));
