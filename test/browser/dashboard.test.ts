@@ -11,7 +11,8 @@ import { waitFor } from "../support/wait-for.js";
 import { CHROMIUM_PATH, DashboardStack, FULL_TOKEN, READ_TOKEN, launchChromium, openGate } from "./dashboard-stack.js";
 
 const KEEP_SHOTS = process.env.UPDATE_SCREENSHOTS === "1";
-let SHOTS = "docs/screenshots";
+const DOCS_SHOTS = "docs/screenshots";
+let SHOTS = DOCS_SHOTS;
 const XSS = `<img src=x onerror="window.__xss=1">`;
 // Under CI the browser must be there: a missing Chromium fails the run instead of skipping it.
 const runnable = existsSync(CHROMIUM_PATH) || process.env.CI === "true";
@@ -48,7 +49,8 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
-    if (!KEEP_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
+    // Only the temporary folder: a beforeAll that failed early (no browser) never made one.
+    if (SHOTS !== DOCS_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
 
   it("refuses a wrong token, then signs in with an HttpOnly, SameSite=Strict cookie and shows the overview", async () => {
