@@ -1,17 +1,25 @@
-// Wake-ups for the SQLite store: in-process signals after local commits, plus a short poll of
-// `PRAGMA data_version` (which changes when another connection commits) for other processes.
-// The poll runs only while someone waits for work or watches events.
+// Wake-ups for the SQLite store: in-process signals after local commits; for commits by other
+// processes, `PRAGMA data_version` (which changes when another connection commits), read when
+// the database's folder reports a write to the database or its WAL file (inotify on Linux), and
+// on a short poll in case such reports do not come (a network file system, a platform without
+// them, a watch refused). Both run only while someone waits for work or watches events.
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
 
 /** Fans wake-ups out to waiters and event watchers. */
 export class SqliteNotifier {
   private readonly waiters = new Set<() => void>();
   private readonly watchers = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
+  private folderWatch: FSWatcher | null = null;
+  private pollSoon = false;
   private lastVersion = -1;
 
+  /** `databasePath` is the database file whose writes to watch; null (an in-memory database) polls only. */
   constructor(
     private readonly readVersion: () => number,
     private readonly pollIntervalMs: number,
+    private readonly databasePath: string | null = null,
   ) {}
 
   /** A local transaction committed: new work may exist and new events were written. */
@@ -64,9 +72,41 @@ export class SqliteNotifier {
       this.lastVersion = this.readVersion();
       this.timer = setInterval(() => this.poll(), this.pollIntervalMs);
       this.timer.unref();
+      this.watchFolder();
     } else if (!needed && this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
+      this.folderWatch?.close();
+      this.folderWatch = null;
+    }
+  }
+
+  /**
+   * Polls at once when the database or its WAL file is written to. The folder is watched, not the
+   * files: the WAL file comes and goes with the connections. Reports of a burst of writes
+   * coalesce into one read of data_version per turn of the event loop.
+   */
+  private watchFolder(): void {
+    if (this.databasePath === null || this.folderWatch !== null) return;
+    const name = basename(this.databasePath);
+    const names = new Set([name, `${name}-wal`]);
+    try {
+      this.folderWatch = watch(dirname(this.databasePath), { persistent: false }, (_event, file) => {
+        if (file !== null && !names.has(file.toString())) return;
+        if (this.pollSoon) return;
+        this.pollSoon = true;
+        setImmediate(() => {
+          this.pollSoon = false;
+          if (this.timer !== null) this.poll();
+        });
+      });
+      // A watch that fails later (the folder removed) leaves the poll to do the work.
+      this.folderWatch.on("error", () => {
+        this.folderWatch?.close();
+        this.folderWatch = null;
+      });
+    } catch {
+      this.folderWatch = null;
     }
   }
 

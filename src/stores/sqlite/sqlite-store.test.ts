@@ -70,3 +70,29 @@ describe("sqlite store setup", () => {
     await expect(store.cancel("job_x")).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
   });
 });
+
+describe("sqlite wake-ups from other connections", () => {
+  it("wakes a waiting worker when another connection commits, long before its poll would", async () => {
+    const path = join(dir, "wake.db");
+    // A poll this slow cannot be what wakes the worker within the test's bound.
+    const waiting = new SqliteStore({ path, pollIntervalMs: 60_000 });
+    const producer = new SqliteStore({ path });
+    const started = Date.now();
+    const woke = waiting.waitForWork(["default"], 10_000, new AbortController().signal).then(() => Date.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await producer.enqueue([newJob()]);
+    expect(await woke).toBeLessThan(5_000);
+    expect(await waiting.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 1, leaseMs: 30_000 })).toHaveLength(1);
+    await producer.close();
+    await waiting.close();
+  });
+
+  it("still wakes on its poll for an in-memory database, which has no file to watch", async () => {
+    const store = new SqliteStore({ path: ":memory:", pollIntervalMs: 10 });
+    const controller = new AbortController();
+    const wait = store.waitForWork(["default"], 30_000, controller.signal);
+    await store.enqueue([newJob()]);
+    await wait;
+    await store.close();
+  });
+});

@@ -85,7 +85,7 @@ export class SqliteStore implements Store {
     }
     this.st = prepareStatements(this.db);
     this.rows = new JobRows(this.st);
-    this.notifier = new SqliteNotifier(() => this.st.dataVersion.pluck().get() as number, options.pollIntervalMs ?? 50);
+    this.notifier = new SqliteNotifier(() => this.st.dataVersion.pluck().get() as number, options.pollIntervalMs ?? 50, this.path === ":memory:" ? null : this.path);
     this.group = new GroupCommit(this.db, () => this.notifier.changed(), (error) => this.translateError(error));
   }
 
