@@ -57,6 +57,14 @@ describe("RunningJob.context", () => {
     expect(Object.keys(ctx)).toEqual([]);
     expect(JSON.stringify(ctx)).toBe("{}");
   });
+
+  it("serves objects built on it: Object.create and a Proxy read its fields", () => {
+    const ctx = new RunningJob(claimed()).context(silentLogger, async () => undefined);
+    const derived = Object.create(ctx) as typeof ctx;
+    expect(derived.job.id).toBe("job_1");
+    expect(new Proxy(ctx, {}).job.queue).toBe("high");
+    expect(derived.signal.aborted).toBe(false);
+  });
 });
 
 describe("RunningJobs", () => {

@@ -91,45 +91,55 @@ export class RunningJobs {
   }
 }
 
+// The context's own state, under symbols: invisible to Object.keys, JSON and for-in, and still
+// found through the prototype chain, so an object built on a context (Object.create, a Proxy)
+// reads its fields as the context itself does (#private fields would throw there).
+const ENTRY = Symbol("entry");
+const PARENT_LOG = Symbol("parentLog");
+const REPORT = Symbol("report");
+const LOG = Symbol("log");
+const PROGRESS = Symbol("progress");
+const JOB = Symbol("job");
+
 /**
  * A task's context. Its accessors live on the prototype and its parts are made on first read: an
  * object literal with getters, made per job, cost about a fifth of a no-op job's worker CPU.
- * Destructuring it works as with a plain object; its own state is private (#), so nothing of the
- * worker shows through it.
+ * Reading its fields by name or destructuring them works as with a plain object; spreading it
+ * (`{ ...ctx }`) copies none of them.
  */
 class JobContext implements TaskContext {
-  readonly #entry: RunningJob;
-  readonly #parentLog: Logger;
-  readonly #report: ProgressReporter;
-  #log: Logger | null = null;
-  #progress: ((value: Json) => Promise<void>) | null = null;
-  #job: TaskContext["job"] | null = null;
+  private readonly [ENTRY]: RunningJob;
+  private readonly [PARENT_LOG]: Logger;
+  private readonly [REPORT]: ProgressReporter;
+  private [LOG]: Logger | null = null;
+  private [PROGRESS]: ((value: Json) => Promise<void>) | null = null;
+  private [JOB]: TaskContext["job"] | null = null;
 
   constructor(entry: RunningJob, parentLog: Logger, report: ProgressReporter) {
-    this.#entry = entry;
-    this.#parentLog = parentLog;
-    this.#report = report;
+    this[ENTRY] = entry;
+    this[PARENT_LOG] = parentLog;
+    this[REPORT] = report;
   }
 
   get signal(): AbortSignal {
-    return this.#entry.signal;
+    return this[ENTRY].signal;
   }
 
   get log(): Logger {
-    const { job } = this.#entry;
-    return (this.#log ??= this.#parentLog.child({ job: job.id, task: job.task }));
+    const { job } = this[ENTRY];
+    return (this[LOG] ??= this[PARENT_LOG].child({ job: job.id, task: job.task }));
   }
 
   get job(): TaskContext["job"] {
-    const { job } = this.#entry;
-    return (this.#job ??= { id: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, queue: job.queue, meta: job.meta });
+    const { job } = this[ENTRY];
+    return (this[JOB] ??= { id: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, queue: job.queue, meta: job.meta });
   }
 
   get progress(): (value: Json) => Promise<void> {
-    return (this.#progress ??= async (value: Json) => {
-      const entry = this.#entry;
+    return (this[PROGRESS] ??= async (value: Json) => {
+      const entry = this[ENTRY];
       if (entry.done) throw new CaudexError("LEASE_LOST", `Job ${entry.job.id} is no longer held by this worker`);
-      await this.#report(entry.job, value);
+      await this[REPORT](entry.job, value);
     });
   }
 }
