@@ -6,13 +6,17 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 
+// After a reported write, when data_version is read again (see watchFolder).
+const RECHECK_DELAYS_MS = [1, 2, 4, 8, 16, 32];
+
 /** Fans wake-ups out to waiters and event watchers. */
 export class SqliteNotifier {
   private readonly waiters = new Set<() => void>();
   private readonly watchers = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
   private folderWatch: FSWatcher | null = null;
-  private pollSoon = false;
+  private recheckTimer: NodeJS.Timeout | null = null;
+  private rechecks = 0;
   private lastVersion = -1;
 
   /** `databasePath` is the database file whose writes to watch; null (an in-memory database) polls only. */
@@ -78,13 +82,18 @@ export class SqliteNotifier {
       this.timer = null;
       this.folderWatch?.close();
       this.folderWatch = null;
+      if (this.recheckTimer !== null) clearTimeout(this.recheckTimer);
+      this.recheckTimer = null;
     }
   }
 
   /**
-   * Polls at once when the database or its WAL file is written to. The folder is watched, not the
-   * files: the WAL file comes and goes with the connections. Reports of a burst of writes
-   * coalesce into one read of data_version per turn of the event loop.
+   * Reads data_version soon after the database or its WAL file is written to. The folder is
+   * watched, not the files: the WAL file comes and goes with the connections. The write reported
+   * is the commit's WAL frames; the commit becomes visible only after the writer's fsync, when it
+   * updates the WAL index (shared memory, which reports nothing), so one read at once would
+   * mostly come too early: data_version is read again after 1, 2, 4 ... 32 ms until it changes,
+   * and a burst of reports shares those reads.
    */
   private watchFolder(): void {
     if (this.databasePath === null || this.folderWatch !== null) return;
@@ -93,12 +102,8 @@ export class SqliteNotifier {
     try {
       this.folderWatch = watch(dirname(this.databasePath), { persistent: false }, (_event, file) => {
         if (file !== null && !names.has(file.toString())) return;
-        if (this.pollSoon) return;
-        this.pollSoon = true;
-        setImmediate(() => {
-          this.pollSoon = false;
-          if (this.timer !== null) this.poll();
-        });
+        this.rechecks = 0;
+        if (this.recheckTimer === null) this.recheckSoon();
       });
       // A watch that fails later (the folder removed) leaves the poll to do the work.
       this.folderWatch.on("error", () => {
@@ -108,6 +113,22 @@ export class SqliteNotifier {
     } catch {
       this.folderWatch = null;
     }
+  }
+
+  private recheckSoon(): void {
+    const delayMs = RECHECK_DELAYS_MS[this.rechecks];
+    if (delayMs === undefined) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null;
+      // Nobody waits or watches any more: nothing to read.
+      if (this.timer === null) return;
+      const before = this.lastVersion;
+      this.poll();
+      if (this.lastVersion !== before) return;
+      this.rechecks += 1;
+      this.recheckSoon();
+    }, delayMs);
+    this.recheckTimer.unref();
   }
 
   private poll(): void {

@@ -5,9 +5,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeStoreContract } from "../../../test/store-contract.js";
 import { newJob } from "../../../test/support/jobs.js";
+import { spawnTs } from "../../../test/support/processes.js";
+import type { ClaimedJob } from "../../core/job.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "caudex-sqlite-"));
+const ENQUEUE_FIXTURE = new URL("../../../test/fixtures/sqlite-enqueue.ts", import.meta.url).pathname;
 let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -72,18 +75,22 @@ describe("sqlite store setup", () => {
 });
 
 describe("sqlite wake-ups from other connections", () => {
-  it("wakes a waiting worker when another connection commits, long before its poll would", async () => {
+  it("wakes a waiting worker when another process commits, long before its poll would", async () => {
     const path = join(dir, "wake.db");
     // A poll this slow cannot be what wakes the worker within the test's bound.
     const waiting = new SqliteStore({ path, pollIntervalMs: 60_000 });
-    const producer = new SqliteStore({ path });
-    const started = Date.now();
-    const woke = waiting.waitForWork(["default"], 10_000, new AbortController().signal).then(() => Date.now() - started);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await producer.enqueue([newJob()]);
-    expect(await woke).toBeLessThan(5_000);
-    expect(await waiting.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 1, leaseMs: 30_000 })).toHaveLength(1);
-    await producer.close();
+    const producer = spawnTs(ENQUEUE_FIXTURE, { DB: path, DELAY_MS: "300" });
+    let claimed: ClaimedJob[] = [];
+    for (let waits = 0; claimed.length === 0 && waits < 3; waits++) {
+      await waiting.waitForWork(["default"], 10_000, new AbortController().signal);
+      claimed = await waiting.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 1, leaseMs: 30_000 });
+    }
+    const claimedAt = Date.now();
+    expect(await producer.exited).toBe(0);
+    const enqueuedAt = Number(/enqueued at (\d+)/.exec(producer.output())?.[1]);
+    expect(claimed).toHaveLength(1);
+    // Without the folder watch, this is the 10 s wait.
+    expect(claimedAt - enqueuedAt).toBeLessThan(2_000);
     await waiting.close();
   });
 
