@@ -42,6 +42,8 @@ export class Worker {
   private readonly incarnation = newToken(9);
   private readonly startedAt = Date.now();
   private readonly running = new RunningJobs();
+  // One reporter for every job (made once, not per job): the store checks each report's token.
+  private readonly reportProgress: ProgressReporter = (job, value) => this.store.progress({ jobId: job.id, token: job.leaseToken }, value);
   private readonly settlement: JobSettlement;
   private readonly keeper: LeaseKeeper;
   private readonly maintenance: Maintenance | null;
@@ -248,10 +250,6 @@ export class Worker {
   private context(entry: RunningJob): TaskContext {
     return entry.context(this.log, this.reportProgress);
   }
-
-  // One reporter for every job (made once, not per job): the store checks each report's token.
-  private readonly reportProgress: ProgressReporter = (job, value) => this.store.progress({ jobId: job.id, token: job.leaseToken }, value);
-
 
   private free(jobId: string): void {
     this.running.delete(jobId);
