@@ -93,13 +93,4 @@ describe("sqlite wake-ups from other connections", () => {
     expect(claimedAt - enqueuedAt).toBeLessThan(2_000);
     await waiting.close();
   });
-
-  it("still wakes on its poll for an in-memory database, which has no file to watch", async () => {
-    const store = new SqliteStore({ path: ":memory:", pollIntervalMs: 10 });
-    const controller = new AbortController();
-    const wait = store.waitForWork(["default"], 30_000, controller.signal);
-    await store.enqueue([newJob()]);
-    await wait;
-    await store.close();
-  });
 });
