@@ -7,10 +7,7 @@ import { newJobRecord } from "../../core/job-record.js";
 import type { EnqueueResult } from "../../core/store.js";
 import { decodeEnqueued, enqueueArgs, isPlain, plainEnqueueArgs } from "./job-hash.js";
 import type { RedisKeys } from "./keys.js";
-import { ScriptStatus, scripts, type RedisScript, type RunInput, type ScriptReply } from "./scripts.js";
-
-/** Runs a script with the store's context and error mapping. */
-export type ScriptRunner = <K extends string, A extends string>(script: RedisScript<K, A>, input: RunInput<K, A>) => Promise<ScriptReply>;
+import { ScriptStatus, scripts, type ScriptReply, type ScriptRunner } from "./scripts.js";
 
 /** Store.enqueue on Redis. */
 export class RedisEnqueuer {

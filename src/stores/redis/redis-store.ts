@@ -4,22 +4,21 @@
 import type { Clock } from "../../core/clock.js";
 import { InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
-import { TokenSequence } from "../../core/ids.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
-import { gatherFinishes } from "../../core/finishes.js";
 import { encodeProgress } from "../../core/json.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
-import { decodeClaimed, decodeJob, hashFields } from "./job-hash.js";
+import { decodeJob, hashFields } from "./job-hash.js";
+import { RedisClaimer } from "./redis-claims.js";
 import { RedisEnqueuer } from "./redis-enqueue.js";
+import { RedisReader, SCAN_BUDGET } from "./redis-reads.js";
 import { RedisKeys } from "./keys.js";
 import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.js";
-import { decodeJobPage, decodeStats, jobEventsOf } from "./replies.js";
 import { inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
-import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply } from "./scripts.js";
+import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply, type ScriptRunner } from "./scripts.js";
 import { RedisWorkers } from "./redis-workers.js";
 import { StandingClaims } from "./standing.js";
 import { WorkSignal } from "./work-signal.js";
@@ -33,26 +32,20 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   logger?: Logger;
 }
 
-// Bounds per call: due jobs promoted by a claim, and index entries read by listings and purges.
-const CLAIM_PROMOTE_LIMIT = 100;
-const SCAN_BUDGET = 5000;
-// An idle worker still claims for real this often, even when no announcement came.
-const QUIET_CLAIM_MS = 10_000;
 
 /** A Store on one Redis namespace (single server, Sentinel or Cluster). */
 export class RedisStore implements Store {
   readonly kind = "redis";
   private readonly signal: WorkSignal;
-  private readonly standing: StandingClaims;
   private readonly feed: EventFeed;
   private readonly completions: CompletionBatch;
   private closed = false;
-  private lastRealClaim = 0;
-  private readonly tokens = new TokenSequence();
   private readonly window: MaintenanceWindow | null;
   private readonly workers: RedisWorkers;
-
   private readonly enqueuer: RedisEnqueuer;
+  private readonly claimer: RedisClaimer;
+  private readonly reader: RedisReader;
+
   private constructor(
     private readonly redis: RedisConnection,
     readonly keys: RedisKeys,
@@ -61,13 +54,15 @@ export class RedisStore implements Store {
     log: Logger,
   ) {
     this.signal = new WorkSignal(redis, keys.wakeChannel());
-    this.standing = new StandingClaims(this.signal, keys.handChannelPrefix());
     this.feed = new EventFeed(redis, keys, log);
     this.window =
       clock === undefined ? new MaintenanceWindow(async () => (await this.call(() => redis.set(keys.maintenanceTick(), "1", "PX", MAINTENANCE_WINDOW_MS, "NX"))) !== null) : null;
-    this.workers = new RedisWorkers({ redis, keys, run: (script, input) => this.run(script, input), call: (fn) => this.call(fn), now: () => this.now() });
-    this.completions = new CompletionBatch((rest) => this.run(scripts.complete, { keys: { leases: keys.leases() }, argv: {}, rest }));
-    this.enqueuer = new RedisEnqueuer(keys, (script, input) => this.run(script, input));
+    const run: ScriptRunner = (script, input) => this.run(script, input);
+    this.workers = new RedisWorkers({ redis, keys, run, call: (fn) => this.call(fn), now: () => this.now() });
+    this.completions = new CompletionBatch((rest) => run(scripts.complete, { keys: { leases: keys.leases() }, argv: {}, rest }));
+    this.enqueuer = new RedisEnqueuer(keys, run);
+    this.reader = new RedisReader(keys, run);
+    this.claimer = new RedisClaimer({ keys, signal: this.signal, completions: this.completions, run, release: (lease) => this.release(lease) });
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
 
@@ -130,54 +125,8 @@ export class RedisStore implements Store {
     return this.jobReply(jobId, "enqueue", await this.run(scripts.enqueuePending, { keys: { job: this.keys.job(jobId) }, argv: { jobId } }));
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const { incarnation, limit } = request;
-    // Jobs handed to this worker under its standing claim (by message) need no round trip.
-    const handed = limit > 0 ? this.standing.collect(incarnation) : [];
-    if (handed.length > 0) return this.fit(handed, limit);
-    const quiet = this.signal.wasQuiet();
-    this.signal.markClaim();
-    // A claim for no job withdraws the worker's standing claim (a worker that stops): never skipped.
-    const withdraw = limit === 0 && this.standing.mayStand(incarnation);
-    if (!withdraw && quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS && !this.standing.due(incarnation, Date.now())) return [];
-    this.lastRealClaim = Date.now();
-    // Completions waiting for their own call ride along with the claim (settled first).
-    const carried = this.completions.take();
-    const token = this.tokens.next();
-    const stand = this.standing.args(request.worker, incarnation, token, request.stand === true);
-    let reply: ScriptReply;
-    try {
-      reply = await this.run(scripts.claim, {
-        keys: { paused: this.keys.paused() },
-        argv: {
-          worker: request.worker, incarnation, limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, token,
-          unstand: stand.unstand, standMs: stand.standMs, completions: carried.length,
-        },
-        rest: [...CompletionBatch.args(carried), ...request.queues],
-      });
-    } catch (error) {
-      CompletionBatch.settle(carried, { error });
-      throw error;
-    }
-    const [statuses, started, leaseExpiresAt, records, handedText] = reply.data as [unknown[], string, string, string[], string];
-    CompletionBatch.settle(carried, { statuses });
-    const jobs = decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
-    const late = this.standing.settle(incarnation, handedText);
-    // A hand-off whose message has not come yet (or came while the worker was busy) fills a free
-    // slot. A claim of no job withdrew for good (the worker stops): the worker is forgotten.
-    const extra = [...late, ...(withdraw ? this.standing.forget(incarnation) : this.standing.collect(incarnation))];
-    return extra.length === 0 ? jobs : [...jobs, ...(await this.fit(extra, limit - jobs.length))];
-  }
-
-  /**
-   * Up to `room` of the jobs handed to a worker; the rest go back to the head of their queue
-   * before the claim answers (a worker holds no job it has no slot for: nothing would extend
-   * its lease). The claim that hands a job back keeps a slot for it, so this is rare.
-   */
-  private async fit(handed: readonly ClaimedJob[], room: number): Promise<ClaimedJob[]> {
-    const kept = handed.slice(0, Math.max(0, room));
-    await Promise.all(handed.slice(kept.length).map((job) => this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined)));
-    return kept;
+  claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    return this.claimer.claim(request);
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {
@@ -258,50 +207,24 @@ export class RedisStore implements Store {
     this.checkFound(jobId, "remove", reply);
   }
 
-  async getJob(jobId: string): Promise<Job | null> {
-    const [flat] = await this.readJob(jobId, false);
-    return flat.length === 0 ? null : decodeJob(jobId, hashFields(flat));
+  getJob(jobId: string): Promise<Job | null> {
+    return this.reader.getJob(jobId);
   }
 
-  /** A job's fields (flat, as HGETALL gives them; a packed waiting job's too) and timeline. */
-  private async readJob(jobId: string, withTimeline: boolean): Promise<[string[], string[]]> {
-    const reply = await this.run(scripts.get, { keys: { anchor: this.keys.queues() }, argv: { jobId, withTimeline: withTimeline ? "1" : "" } });
-    return reply.data as [string[], string[]];
+  listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
+    return this.reader.listJobs(filter, limit, cursor);
   }
 
-  async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
-    const reply = await this.run(scripts.list, {
-      keys: { anchor: this.keys.queues() },
-      argv: {
-        limit,
-        cursor: cursor ?? "",
-        budget: Math.max(SCAN_BUDGET, limit * 20),
-        status: filter.status ?? "",
-        queue: filter.queue ?? "",
-        task: filter.task ?? "",
-        project: filter.projectId ?? "",
-        user: filter.userId ?? "",
-      },
-    });
-    return decodeJobPage(reply.data);
+  jobEvents(jobId: string): Promise<JobEvent[]> {
+    return this.reader.jobEvents(jobId);
   }
 
-  async jobEvents(jobId: string): Promise<JobEvent[]> {
-    const [flat, bodies] = await this.readJob(jobId, true);
-    return jobEventsOf(jobId, hashFields(flat), bodies);
+  stats(): Promise<QueueStats[]> {
+    return this.reader.stats();
   }
 
-  async stats(): Promise<QueueStats[]> {
-    const k = this.keys;
-    const reply = await this.run(scripts.stats, { keys: { queues: k.queues(), counts: k.counts(), paused: k.paused() }, argv: {} });
-    return decodeStats(reply.data);
-  }
-
-  async finishesPerMinute(since: number): Promise<MinuteFinishes[]> {
-    const reply = await this.run(scripts.finishesPerMinute, { keys: { queues: this.keys.queues() }, argv: { firstMinute: Math.floor(since / 60_000) } });
-    return gatherFinishes(
-      (reply.data as Array<[string, string, number, number]>).map(([queue, kind, minute, count]) => ({ queue, minute: Number(minute), kind: kind === "done" ? "completed" : "failed", count: Number(count) })),
-    );
+  finishesPerMinute(since: number): Promise<MinuteFinishes[]> {
+    return this.reader.finishesPerMinute(since);
   }
 
   async pauseQueue(queue: string): Promise<void> {
@@ -325,11 +248,8 @@ export class RedisStore implements Store {
 
   async unregisterWorker(name: string, incarnation: string): Promise<void> {
     try {
-      // Withdraws what may still stand, if the worker did not when its loop ended; jobs handed to
-      // it that it never started go back to the head of their queue.
-      if (this.standing.mayStand(incarnation)) await this.claim({ queues: [], worker: name, incarnation, limit: 0, leaseMs: 0 });
+      await this.claimer.withdraw(name, incarnation);
     } finally {
-      for (const job of this.standing.forget(incarnation)) await this.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined);
       await this.workers.unregister(name, incarnation);
     }
   }

@@ -5,7 +5,7 @@ import type { WorkerInfo } from "../../core/job.js";
 import { isLiveNamesake } from "../../core/worker-registry.js";
 import { decodeWorker } from "./job-hash.js";
 import type { RedisKeys } from "./keys.js";
-import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply } from "./scripts.js";
+import { ScriptStatus, scripts, type RedisConnection, type ScriptRunner } from "./scripts.js";
 
 // A registry entry younger than this may belong to a live namesake (checked by pid on this host).
 const LIVE_NAMESAKE_MS = 60_000;
@@ -14,7 +14,7 @@ const LIVE_NAMESAKE_MS = 60_000;
 export interface RegistryDeps {
   redis: RedisConnection;
   keys: RedisKeys;
-  run<K extends string, A extends string>(script: RedisScript<K, A>, input: RunInput<K, A>): Promise<ScriptReply>;
+  run: ScriptRunner;
   call<T>(fn: () => Promise<T>): Promise<T>;
   now(): Promise<number>;
 }

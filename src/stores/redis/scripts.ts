@@ -43,6 +43,9 @@ const STATUSES = new Set<string>(Object.values(ScriptStatus));
 /** The named keys and arguments of one script run. */
 export type RunInput<K extends string, A extends string> = Parameters<RedisScript<K, A>["run"]>[2];
 
+/** Runs a script with a store's context and error mapping (the store's checked runner). */
+export type ScriptRunner = <K extends string, A extends string>(script: RedisScript<K, A>, input: RunInput<K, A>) => Promise<ScriptReply>;
+
 /** A script answered in a shape its caller does not know: a bug (or a foreign script), not an outage. */
 export class UnexpectedReplyError extends Error {
   override name = "UnexpectedReplyError";

@@ -1,0 +1,102 @@
+// Store.claim on Redis: one claim.lua call that carries the completions waiting to be sent,
+// takes jobs in queue order and keeps or withdraws the worker's standing claim. Jobs handed to a
+// standing worker by message (standing.ts) are collected here with no round trip.
+import { TokenSequence } from "../../core/ids.js";
+import type { ClaimedJob } from "../../core/job.js";
+import type { ClaimRequest, Lease } from "../../core/store.js";
+import { CompletionBatch } from "./completion-batch.js";
+import { decodeClaimed } from "./job-hash.js";
+import type { RedisKeys } from "./keys.js";
+import { scripts, type ScriptReply, type ScriptRunner } from "./scripts.js";
+import { StandingClaims } from "./standing.js";
+import type { WorkSignal } from "./work-signal.js";
+
+// Due SCHEDULED jobs a claim promotes before it takes jobs.
+const CLAIM_PROMOTE_LIMIT = 100;
+// A claim after a quiet spell (nothing announced) is skipped, but one still goes out this often:
+// an announcement lost while the subscriber reconnected must not leave work waiting for long.
+const QUIET_CLAIM_MS = 10_000;
+
+/** What the claimer needs from its store. */
+export interface ClaimerDeps {
+  keys: RedisKeys;
+  signal: WorkSignal;
+  completions: CompletionBatch;
+  run: ScriptRunner;
+  release: (lease: Lease) => Promise<void>;
+}
+
+/** Claims jobs for the workers of one store. */
+export class RedisClaimer {
+  private readonly standing: StandingClaims;
+  private readonly tokens = new TokenSequence();
+  private lastRealClaim = 0;
+
+  constructor(private readonly deps: ClaimerDeps) {
+    this.standing = new StandingClaims(deps.signal, deps.keys.handChannelPrefix());
+  }
+
+  /** Store.claim. */
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const { incarnation, limit } = request;
+    const { signal, keys, completions } = this.deps;
+    // Jobs handed to this worker under its standing claim (by message) need no round trip.
+    const handed = limit > 0 ? this.standing.collect(incarnation) : [];
+    if (handed.length > 0) return this.fit(handed, limit);
+    const quiet = signal.wasQuiet();
+    signal.markClaim();
+    // A claim for no job withdraws the worker's standing claim (a worker that stops): never skipped.
+    const withdraw = limit === 0 && this.standing.mayStand(incarnation);
+    if (!withdraw && quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS && !this.standing.due(incarnation, Date.now())) return [];
+    this.lastRealClaim = Date.now();
+    // Completions waiting for their own call ride along with the claim (settled first).
+    const carried = completions.take();
+    const token = this.tokens.next();
+    const stand = this.standing.args(request.worker, incarnation, token, request.stand === true);
+    let reply: ScriptReply;
+    try {
+      reply = await this.deps.run(scripts.claim, {
+        keys: { paused: keys.paused() },
+        argv: {
+          worker: request.worker, incarnation, limit, leaseMs: request.leaseMs, promoteLimit: CLAIM_PROMOTE_LIMIT, token,
+          unstand: stand.unstand, standMs: stand.standMs, completions: carried.length,
+        },
+        rest: [...CompletionBatch.args(carried), ...request.queues],
+      });
+    } catch (error) {
+      CompletionBatch.settle(carried, { error });
+      throw error;
+    }
+    const [statuses, started, leaseExpiresAt, records, handedText] = reply.data as [unknown[], string, string, string[], string];
+    CompletionBatch.settle(carried, { statuses });
+    const jobs = decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
+    const late = this.standing.settle(incarnation, handedText);
+    // A hand-off whose message has not come yet (or came while the worker was busy) fills a free
+    // slot. A claim of no job withdrew for good (the worker stops): the worker is forgotten.
+    const extra = [...late, ...(withdraw ? this.standing.forget(incarnation) : this.standing.collect(incarnation))];
+    return extra.length === 0 ? jobs : [...jobs, ...(await this.fit(extra, limit - jobs.length))];
+  }
+
+  /**
+   * Withdraws what may still stand for a worker that stops, if it did not when its loop ended;
+   * jobs handed to it that it never started go back to the head of their queue.
+   */
+  async withdraw(worker: string, incarnation: string): Promise<void> {
+    try {
+      if (this.standing.mayStand(incarnation)) await this.claim({ queues: [], worker, incarnation, limit: 0, leaseMs: 0 });
+    } finally {
+      for (const job of this.standing.forget(incarnation)) await this.deps.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Up to `room` of the jobs handed to a worker; the rest go back to the head of their queue
+   * before the claim answers (a worker holds no job it has no slot for: nothing would extend
+   * its lease). The claim that hands a job back keeps a slot for it, so this is rare.
+   */
+  private async fit(handed: readonly ClaimedJob[], room: number): Promise<ClaimedJob[]> {
+    const kept = handed.slice(0, Math.max(0, room));
+    await Promise.all(handed.slice(kept.length).map((job) => this.deps.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined)));
+    return kept;
+  }
+}

@@ -1,0 +1,66 @@
+// The reads of the Redis store: one job (with or without its timeline), listings, queue stats
+// and finishes per minute. Each is one read-only script call; nothing here changes a job.
+import type { JobEvent } from "../../core/events.js";
+import { gatherFinishes } from "../../core/finishes.js";
+import type { Job, JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
+import { decodeJob, hashFields } from "./job-hash.js";
+import type { RedisKeys } from "./keys.js";
+import { decodeJobPage, decodeStats, jobEventsOf } from "./replies.js";
+import { scripts, type ScriptRunner } from "./scripts.js";
+
+/** Index entries a listing, purge or retry of all failed jobs reads per script call (a listing of a large page reads more). */
+export const SCAN_BUDGET = 5000;
+
+/** Store reads on Redis. */
+export class RedisReader {
+  constructor(
+    private readonly keys: RedisKeys,
+    private readonly run: ScriptRunner,
+  ) {}
+
+  async getJob(jobId: string): Promise<Job | null> {
+    const [flat] = await this.readJob(jobId, false);
+    return flat.length === 0 ? null : decodeJob(jobId, hashFields(flat));
+  }
+
+  /** A job's fields (flat, as HGETALL gives them; a packed waiting job's too) and timeline. */
+  private async readJob(jobId: string, withTimeline: boolean): Promise<[string[], string[]]> {
+    const reply = await this.run(scripts.get, { keys: { anchor: this.keys.queues() }, argv: { jobId, withTimeline: withTimeline ? "1" : "" } });
+    return reply.data as [string[], string[]];
+  }
+
+  async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
+    const reply = await this.run(scripts.list, {
+      keys: { anchor: this.keys.queues() },
+      argv: {
+        limit,
+        cursor: cursor ?? "",
+        budget: Math.max(SCAN_BUDGET, limit * 20),
+        status: filter.status ?? "",
+        queue: filter.queue ?? "",
+        task: filter.task ?? "",
+        project: filter.projectId ?? "",
+        user: filter.userId ?? "",
+      },
+    });
+    return decodeJobPage(reply.data);
+  }
+
+  async jobEvents(jobId: string): Promise<JobEvent[]> {
+    const [flat, bodies] = await this.readJob(jobId, true);
+    return jobEventsOf(jobId, hashFields(flat), bodies);
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    const k = this.keys;
+    const reply = await this.run(scripts.stats, { keys: { queues: k.queues(), counts: k.counts(), paused: k.paused() }, argv: {} });
+    return decodeStats(reply.data);
+  }
+
+  async finishesPerMinute(since: number): Promise<MinuteFinishes[]> {
+    const reply = await this.run(scripts.finishesPerMinute, { keys: { queues: this.keys.queues() }, argv: { firstMinute: Math.floor(since / 60_000) } });
+    return gatherFinishes(
+      (reply.data as Array<[string, string, number, number]>).map(([queue, kind, minute, count]) => ({ queue, minute: Number(minute), kind: kind === "done" ? "completed" : "failed", count: Number(count) })),
+    );
+  }
+}
