@@ -1,7 +1,7 @@
 // Client validation and defaults, on a real in-memory SQLite store.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
-import { Client, MAX_LIST_LIMIT } from "./client.js";
+import { Client, MAX_ENQUEUE_BATCH, MAX_LIST_LIMIT } from "./client.js";
 import { defineTask } from "./task.js";
 
 const wiki = defineTask<{ projectId: string }, string>("generate_wiki", (p) => p.projectId, {
@@ -67,6 +67,15 @@ describe("Client", () => {
     const job = await client.create(wiki, { projectId: "1" });
     expect(job.status).toBe("PENDING");
     expect((await client.enqueuePending(job.id)).status).toBe("QUEUED");
+  });
+
+  it("takes up to MAX_ENQUEUE_BATCH jobs in one enqueueMany and refuses a larger batch whole", async () => {
+    const batch = (size: number) => Array.from({ length: size }, (_, i) => ({ task: wiki, payload: { projectId: String(i) } }));
+    const refused = client.enqueueMany(batch(MAX_ENQUEUE_BATCH + 1));
+    await expect(refused).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    await expect(refused).rejects.toThrow(/at most 10000 jobs per call \(got 10001\)/);
+    expect((await client.listJobs()).jobs).toHaveLength(0);
+    expect(await client.enqueueMany(batch(MAX_ENQUEUE_BATCH))).toHaveLength(MAX_ENQUEUE_BATCH);
   });
 
   it("caps list limits at MAX_LIST_LIMIT and at least 1", async () => {

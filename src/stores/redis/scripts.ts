@@ -84,18 +84,20 @@ export class RedisScript<K extends string, A extends string> {
     input: { keys: Record<K, string>; argv: Record<A, ArgValue>; restKeys?: readonly string[]; rest?: readonly ArgValue[] },
     mapError: (error: unknown) => unknown = (error) => error,
   ): Promise<ScriptReply> {
-    const keys: string[] = [];
-    for (const k of this.keyNames) keys.push(input.keys[k]);
-    if (input.restKeys !== undefined) for (const k of input.restKeys) keys.push(k);
-    const args: ArgValue[] = [this.sha, keys.length, ...keys, ctx.prefix, ctx.now];
+    // One array, never spread into the call: a batch of thousands of jobs is more arguments
+    // than a JavaScript call takes.
+    const args: ArgValue[] = [this.sha, this.keyNames.length + (input.restKeys?.length ?? 0)];
+    for (const k of this.keyNames) args.push(input.keys[k]);
+    if (input.restKeys !== undefined) for (const k of input.restKeys) args.push(k);
+    args.push(ctx.prefix, ctx.now);
     for (const a of this.argNames) args.push(input.argv[a]);
     if (input.rest !== undefined) for (const value of input.rest) args.push(value);
-    return redis.evalsha(...(args as [string, number, ...ArgValue[]])).then(
+    return redis.call("evalsha", args).then(
       (reply) => this.check(reply),
       (error: unknown) => {
         if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw mapError(error);
         args[0] = this.source;
-        return redis.eval(...(args as [string, number, ...ArgValue[]])).then(
+        return redis.call("eval", args).then(
           (reply) => this.check(reply),
           (failure: unknown) => {
             throw mapError(failure);
