@@ -32,7 +32,6 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
   logger?: Logger;
 }
 
-
 /** A Store on one Redis namespace (single server, Sentinel or Cluster). */
 export class RedisStore implements Store {
   readonly kind = "redis";
