@@ -6,26 +6,11 @@ import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
 import { DEFAULT_CONFIG } from "../../core/config.js";
-import {
-  InvalidTransitionError,
-  LeaseLostError,
-  StoreUnavailableError,
-} from "../../core/errors.js";
+import { InvalidTransitionError, StoreUnavailableError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
-import { encodeProgress, encodeResult } from "../../core/json.js";
 import { CANCELABLE, REMOVABLE, RETRYABLE, type JobStatus } from "../../core/job-states.js";
-import type {
-  ClaimRequest,
-  EnqueueResult,
-  EventWatchOptions,
-  FailRequest,
-  Lease,
-  PurgeRequest,
-  RecoverResult,
-  Store,
-  StoreHealth,
-} from "../../core/store.js";
+import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { migrate } from "./migrate.js";
 import { rowToEvent, rowToJob, type EventRow, type JobRow } from "./rows.js";
@@ -33,6 +18,7 @@ import { GroupCommit } from "./group-commit.js";
 import { JobRows } from "./job-rows.js";
 import { finishesPerMinute, listJobs, queueStats, sqliteHealth } from "./sqlite-queries.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
+import { completeJob, failJob, releaseJob, reportProgress } from "./sqlite-settlements.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { heartbeatWorker, liveWorkers, registerWorker, watchEvents } from "./sqlite-workers.js";
 
@@ -48,7 +34,7 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-// PRAGMA synchronous answers a number; health reports the name, read from the connection.
+// Progress events are kept this long (a job reports often; its other events stay with the job).
 const PROGRESS_EVENT_TTL_MS = 3600_000;
 
 type Db = BetterSqlite3.Database;
@@ -139,59 +125,19 @@ export class SqliteStore implements Store {
   }
 
   async complete(lease: Lease, result: Json): Promise<void> {
-    await this.grouped(() => {
-      const now = this.clock.now();
-      const row = this.st.complete.get({ id: lease.jobId, token: lease.token, now, result: encodeResult(result) }) as
-        | JobRow
-        | undefined;
-      if (row === undefined) throw new LeaseLostError(lease.jobId);
-      this.rows.event("job:completed", row, now, { durationMs: now - (row.started_at ?? now) });
-    });
+    await this.grouped(() => completeJob(this.st, this.rows, lease, result, this.clock.now()));
   }
 
   async fail(request: FailRequest): Promise<Job> {
-    return this.grouped(() => {
-      const now = this.clock.now();
-      const params = { id: request.jobId, token: request.token, now, error: JSON.stringify(request.error) };
-      let row: JobRow | undefined;
-      if (request.retryDelayMs === null) {
-        row = this.st.failFinal.get(params) as JobRow | undefined;
-        if (row !== undefined) this.rows.event("job:failed", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
-      } else {
-        const current = this.st.jobById.get(request.jobId) as JobRow | undefined;
-        row =
-          request.retryDelayMs <= 0
-            ? (this.st.failRetryNow.get({ ...params, position: this.rows.tailPosition(current?.queue ?? "") }) as JobRow | undefined)
-            : (this.st.failRetryLater.get({ ...params, run_at: now + request.retryDelayMs }) as JobRow | undefined);
-        if (row !== undefined) this.rows.event("job:retrying", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
-      }
-      if (row === undefined) throw new LeaseLostError(request.jobId);
-      return rowToJob(row);
-    });
+    return this.grouped(() => failJob(this.st, this.rows, request, this.clock.now()));
   }
 
   async progress(lease: Lease, progress: Json): Promise<void> {
-    await this.grouped(() => {
-      const now = this.clock.now();
-      const row = this.st.progress.get({ id: lease.jobId, token: lease.token, progress: encodeProgress(progress) }) as
-        | JobRow
-        | undefined;
-      if (row === undefined) throw new LeaseLostError(lease.jobId);
-      this.rows.insertEvent("job:progress", row, "PROCESSING", now, { progress });
-    });
+    await this.grouped(() => reportProgress(this.st, this.rows, lease, progress, this.clock.now()));
   }
 
   async release(lease: Lease): Promise<void> {
-    this.write(() => {
-      const now = this.clock.now();
-      const current = this.st.jobById.get(lease.jobId) as JobRow | undefined;
-      if (current === undefined) throw new LeaseLostError(lease.jobId);
-      const row = this.st.release.get({ id: lease.jobId, token: lease.token, now, position: this.rows.headPosition(current.queue) }) as
-        | JobRow
-        | undefined;
-      if (row === undefined) throw new LeaseLostError(lease.jobId);
-      this.rows.event("job:released", row, now);
-    });
+    this.write(() => releaseJob(this.st, this.rows, lease, this.clock.now()));
   }
 
   async promoteDue(limit: number): Promise<number> {
@@ -284,11 +230,9 @@ export class SqliteStore implements Store {
     return row === undefined ? null : rowToJob(row);
   }
 
-
   async jobEvents(jobId: string): Promise<JobEvent[]> {
     return (this.st.eventsOfJob.all(jobId) as EventRow[]).map(rowToEvent);
   }
-
 
   async pauseQueue(queue: string): Promise<void> {
     this.write(() => this.st.setPaused.run(queue, 1), false);
@@ -371,7 +315,6 @@ export class SqliteStore implements Store {
     }
     return check.get(...queues) !== undefined || this.st.anyDue.get(now) !== undefined;
   }
-
 }
 
 function rowsChanged(result: RecoverResult): boolean {
