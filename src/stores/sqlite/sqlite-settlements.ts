@@ -1,6 +1,7 @@
-// The settlements of the SQLite store: complete, fail (final or retried), progress and release
-// of a running job. Each checks the lease token in its UPDATE (a stale token changes no row and
-// raises LEASE_LOST) and runs inside a transaction the store opened; none opens one itself.
+// The steps of the SQLite store that a running job's worker takes under its lease: complete,
+// fail (final or retried), progress and release. Each checks the lease token in its UPDATE (a
+// stale token, or a job that is gone, changes no row and raises LEASE_LOST) and runs inside a
+// transaction the store opened; none opens one itself.
 import { LeaseLostError } from "../../core/errors.js";
 import type { Job, Json } from "../../core/job.js";
 import { encodeProgress, encodeResult } from "../../core/json.js";
@@ -36,7 +37,7 @@ export function failJob(st: Statements, rows: JobRows, request: FailRequest, now
 }
 
 /** Stores a running job's progress and logs it as an event. */
-export function reportProgress(st: Statements, rows: JobRows, lease: Lease, progress: Json, now: number): void {
+export function progressJob(st: Statements, rows: JobRows, lease: Lease, progress: Json, now: number): void {
   const row = st.progress.get({ id: lease.jobId, token: lease.token, progress: encodeProgress(progress) }) as JobRow | undefined;
   if (row === undefined) throw new LeaseLostError(lease.jobId);
   rows.insertEvent("job:progress", row, "PROCESSING", now, { progress });

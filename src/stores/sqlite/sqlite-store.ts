@@ -18,7 +18,7 @@ import { GroupCommit } from "./group-commit.js";
 import { JobRows } from "./job-rows.js";
 import { finishesPerMinute, listJobs, queueStats, sqliteHealth } from "./sqlite-queries.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
-import { completeJob, failJob, releaseJob, reportProgress } from "./sqlite-settlements.js";
+import { completeJob, failJob, progressJob, releaseJob } from "./sqlite-settlements.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { heartbeatWorker, liveWorkers, registerWorker, watchEvents } from "./sqlite-workers.js";
 
@@ -34,7 +34,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-// Progress events are kept this long (a job reports often; its other events stay with the job).
+// Progress and removal events are pruned after this long; a job's other events go with the job
+// (JobRows.delete), and a removed job's last event outlives it.
 const PROGRESS_EVENT_TTL_MS = 3600_000;
 
 type Db = BetterSqlite3.Database;
@@ -133,7 +134,7 @@ export class SqliteStore implements Store {
   }
 
   async progress(lease: Lease, progress: Json): Promise<void> {
-    await this.grouped(() => reportProgress(this.st, this.rows, lease, progress, this.clock.now()));
+    await this.grouped(() => progressJob(this.st, this.rows, lease, progress, this.clock.now()));
   }
 
   async release(lease: Lease): Promise<void> {
