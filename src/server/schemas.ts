@@ -99,7 +99,8 @@ export const jobIdParams = {
   type: "object",
   required: ["id"],
   additionalProperties: false,
-  properties: { id: { type: "string", minLength: 1, maxLength: 256 } },
+  // No control characters: no job has them, and the Redis store's index is ordered by id bytes.
+  properties: { id: { type: "string", minLength: 1, maxLength: 256, pattern: "^[^\\u0000-\\u001F\\u007F]+$" } },
 } as const;
 
 /** Path parameter `:name` of a queue. */

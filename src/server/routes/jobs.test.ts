@@ -83,6 +83,13 @@ describe("job routes", () => {
     expect(res.json()).toEqual({ error: { code: "JOB_NOT_FOUND", message: expect.any(String) as string } });
   });
 
+  it("answers 400 BAD_REQUEST for a job id with control characters, on reads and changes", async () => {
+    for (const res of [await get("/jobs/%00"), await get("/jobs/job%0A1/events"), await post("/jobs/%00/retry"), await post("/monitoring/queue/failed", { job_id: "\u0000" })]) {
+      expect(res.statusCode).toBe(400);
+      expect(res.json<{ error: { code: string } }>().error.code).toBe("BAD_REQUEST");
+    }
+  });
+
   it("lists jobs newest first with filters and cursor pages, capping the limit", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {

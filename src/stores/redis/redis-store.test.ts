@@ -124,6 +124,26 @@ describe.skipIf(!available)("redis store", () => {
     }
   });
 
+  it("looks up an id that starts with NUL without adding to the QUEUED index or hiding waiting jobs", async () => {
+    const store = await RedisStore.connect({ url: server.url, namespace: "nul-lookup" });
+    const admin = new Redis(server.url);
+    try {
+      const jobs = [newJob(), newJob(), newJob()];
+      await store.enqueue(jobs);
+      const buckets = await admin.zcard("caudex:{nul-lookup}:qdir");
+      for (const id of ["\0", "\0\0", "\0x"]) {
+        expect(await store.getJob(id)).toBeNull();
+        await expect(store.cancel(id)).rejects.toMatchObject({ code: "JOB_NOT_FOUND" });
+      }
+      expect(await admin.zcard("caudex:{nul-lookup}:qdir")).toBe(buckets);
+      for (const job of jobs) expect((await store.getJob(job.id))?.status).toBe("QUEUED");
+      expect((await store.listJobs({}, 10, null)).jobs).toHaveLength(3);
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
   it("refuses a repeated id whether or not someone watches events (one EXISTS answers both)", async () => {
     const store = await RedisStore.connect({ url: server.url, namespace: "dup-watch" });
     const seen: JobEvent[] = [];

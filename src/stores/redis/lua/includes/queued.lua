@@ -115,6 +115,9 @@ local function qbucket(id)
     if not b.high or lt(id, b.high) then return b end
   end
   local member = redis.call('ZREVRANGEBYLEX', QDIR, '(' .. id .. '\1', '-', 'LIMIT', 0, 1)[1]
+  -- Below every bucket: an id that starts with NUL, which no job has (the first bucket answers,
+  -- and a lookup of it adds no bucket), or an empty index, which gets its first bucket.
+  member = member or redis.call('ZRANGE', QDIR, 0, 0)[1]
   if not member then
     member = '\0' .. redis.call('HINCRBY', QNUM, '#bucket', 1)
     redis.call('ZADD', QDIR, 0, member)
