@@ -33,6 +33,12 @@ describe("Client", () => {
       { idempotencyKey: "" },
       { meta: { projectId: 42 as unknown as string } },
       { backoff: { factor: 0.1 } },
+      { backoff: { maxMs: 1e300 } },
+      { runAt: 1e20 },
+      { runAt: -1 },
+      { delayMs: 11 * 365 * 86400_000 },
+      { idempotencyKey: 12345 as unknown as string },
+      { retryOnTimeout: "yes" as unknown as boolean },
     ];
     for (const options of bad) {
       await expect(client.enqueue(wiki, { projectId: "1" }, options)).rejects.toMatchObject({ code: "INVALID_OPTIONS" });

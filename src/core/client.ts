@@ -65,6 +65,8 @@ export const MAX_LIST_LIMIT = 500;
 export const MAX_ENQUEUE_BATCH = 10_000;
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const MAX_KEY_LENGTH = 256;
+// The furthest a job may be put off: a delay, a run time, a retry's backoff.
+const MAX_DELAY_MS = 10 * 365 * 86400_000;
 
 /** True when `name` is a well-formed queue name. */
 export function isValidQueueName(name: string): boolean {
@@ -291,10 +293,12 @@ export function newJobProblems(job: NewJob): string[] {
   if (!isCount(job.timeoutMs, 1, 7 * 24 * 3600_000)) problems.push("timeoutMs must be an integer from 1 ms to 7 days");
   if (!isCount(job.resultTtlSeconds, 0, 10 * 365 * 86400)) problems.push("resultTtlSeconds must be a non-negative integer");
   if (!isCount(job.failureTtlSeconds, 0, 10 * 365 * 86400)) problems.push("failureTtlSeconds must be a non-negative integer");
-  if (job.delayMs !== null && !isCount(job.delayMs, 0, 10 * 365 * 86400_000)) problems.push("delayMs must be a non-negative integer");
-  if (job.runAt !== null && !Number.isFinite(job.runAt)) problems.push("runAt must be a valid time");
+  if (job.delayMs !== null && !isCount(job.delayMs, 0, MAX_DELAY_MS)) problems.push("delayMs must be an integer from 0 to 10 years");
+  if (job.runAt !== null && !(Number.isFinite(job.runAt) && job.runAt >= 0 && job.runAt <= Date.now() + MAX_DELAY_MS))
+    problems.push("runAt must be a time from 1970 to 10 years from now");
   if (job.delayMs !== null && job.runAt !== null) problems.push("give delayMs or runAt, not both");
-  if (job.idempotencyKey !== null && (job.idempotencyKey.length === 0 || job.idempotencyKey.length > MAX_KEY_LENGTH))
+  if (typeof job.retryOnTimeout !== "boolean") problems.push("retryOnTimeout must be true or false");
+  if (job.idempotencyKey !== null && (typeof job.idempotencyKey !== "string" || job.idempotencyKey.length === 0 || job.idempotencyKey.length > MAX_KEY_LENGTH))
     problems.push(`idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters`);
   for (const key of ["projectId", "userId"] as const) {
     const value = job.meta[key];

@@ -3,8 +3,12 @@
 import type { JobEvent } from "../core/events.js";
 import type { Job, JobMeta, Json, QueueStats, WorkerInfo } from "../core/job.js";
 
+// The latest time a Date holds: a stored time past it (written before times were bounded)
+// shows as that time instead of failing the whole answer.
+const LAST_DATE_MS = 8.64e15;
+
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return new Date(Math.max(-LAST_DATE_MS, Math.min(LAST_DATE_MS, ms))).toISOString();
 }
 
 function isoOrNull(ms: number | null): string | null {

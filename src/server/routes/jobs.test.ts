@@ -1,6 +1,7 @@
 // The job routes through app.inject() on a real SQLite store, with a real worker where jobs run.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FULL, createTestServer, type TestServer } from "../../../test/support/server.js";
+import { newJob } from "../../../test/support/jobs.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -75,6 +76,15 @@ describe("job routes", () => {
     }
     expect(view).toMatchObject({ job_id: id, status: "COMPLETED", queue: "default", task: "echo", result: "done", error: null, attempt: 1, max_attempts: 3, meta: { project_id: "p9" } });
     for (const key of ["created_at", "started_at", "completed_at"]) expect(view[key]).toMatch(ISO);
+  });
+
+  it("shows a stored time past the last date a Date holds as that date, not a 500", async () => {
+    // Earlier builds stored any finite run time; the client refuses such times now.
+    const [stored] = await server.store.enqueue([newJob({ runAt: 1e20 })]);
+    const res = await get(`/jobs/${stored?.job.id ?? ""}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ run_at: string }>().run_at).toBe("+275760-09-13T00:00:00.000Z");
+    expect((await get("/jobs?status=SCHEDULED")).statusCode).toBe(200);
   });
 
   it("answers 404 JOB_NOT_FOUND for an unknown job", async () => {
