@@ -677,6 +677,19 @@ export function describeStoreContract(factory: StoreFactory): void {
       await unwatch();
     });
 
+    test("delivers new events to a watcher that resumes after a sequence past the log's end", async () => {
+      await store.enqueue([newJob()]);
+      // Either store's form, and numbers too large for it.
+      for (const afterSeq of ["99999999999999999999", "99999999999999999999-0", "18446744073709551615-18446744073709551615", "9000000000000-0", "900000"]) {
+        const seen: JobEvent[] = [];
+        const unwatch = await store.watch((e) => seen.push(e), { afterSeq });
+        const input = newJob();
+        await store.enqueue([input]);
+        await waitFor(() => seen.some((e) => e.jobId === input.id), { what: `the event after ${afterSeq}` });
+        await unwatch();
+      }
+    });
+
     test("wakes a waiting worker when a job is enqueued by another connection", async () => {
       if (factory.connectPeer === undefined) return;
       const peer = await factory.connectPeer(store, clock);

@@ -26,7 +26,10 @@ export class EventFeed {
   /** Starts delivering events after `afterSeq` (or from now); returns the unsubscribe function. */
   async watch(listener: (event: JobEvent) => void, afterSeq?: string): Promise<() => Promise<void>> {
     await this.markWatching();
-    let last = afterSeq !== undefined && STREAM_ID.test(afterSeq) ? afterSeq : await this.lastId();
+    const end = await this.lastId();
+    // An id past the stream's end (from a log that is gone, or made up) resumes from now: a
+    // read after it would wait for ever, or fail for an id Redis cannot hold.
+    let last = afterSeq !== undefined && !streamIdAfter(afterSeq, end) ? afterSeq : end;
     const reader = duplicateConnection(this.main);
     reader.on("error", () => undefined);
     await reader.connect();
@@ -71,6 +74,16 @@ export class EventFeed {
     const [entry] = (await this.main.xrevrange(this.keys.stream(), "+", "-", "COUNT", 1)) as Array<[string, string[]]>;
     return entry?.[0] ?? "0-0";
   }
+}
+
+const MAX_U64 = 2n ** 64n - 1n;
+
+/** True when `id` is not a stream id `<ms>-<seq>` that Redis can hold at or before `end`. */
+function streamIdAfter(id: string, end: string): boolean {
+  if (!STREAM_ID.test(id)) return true;
+  const [ms = 0n, seq = 0n] = id.split("-").map(BigInt);
+  const [endMs = 0n, endSeq = 0n] = end.split("-").map(BigInt);
+  return ms > MAX_U64 || seq > MAX_U64 || ms > endMs || (ms === endMs && seq > endSeq);
 }
 
 function streamEvent(id: string, fields: string[]): JobEvent {

@@ -43,7 +43,11 @@ export function liveWorkers(st: Statements, since: number): WorkerInfo[] {
  * as the database changes, until the returned function is called.
  */
 export function watchEvents(st: Statements, notifier: SqliteNotifier, isClosed: () => boolean, listener: (event: JobEvent) => void, afterSeq?: string): () => void {
-  let last = afterSeq !== undefined && /^\d+$/.test(afterSeq) ? Number(afterSeq) : (st.lastEventSeq.pluck().get() as number);
+  const end = st.lastEventSeq.pluck().get() as number;
+  // A seq past the log's end (from a database that was replaced, or made up) resumes from now:
+  // events after it would not come until the log caught up.
+  const from = afterSeq !== undefined && /^\d+$/.test(afterSeq) ? Number(afterSeq) : end;
+  let last = from <= end ? from : end;
   const deliver = (): void => {
     if (isClosed()) return;
     for (;;) {
