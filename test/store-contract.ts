@@ -634,6 +634,21 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect(events[2]?.error?.message).toBe("x");
     });
 
+    test("answers the first 1,000 events of a job retried without end", async () => {
+      const input = newJob({ maxAttempts: 1 });
+      await store.enqueue([input]);
+      // Each round adds a start, a failure and a re-enqueue.
+      for (let round = 0; round < 340; round++) {
+        const job = await claimOne();
+        await store.fail({ jobId: job.id, token: job.leaseToken, error: { code: "TASK_ERROR", message: "again" }, retryDelayMs: null });
+        await store.retry(input.id);
+      }
+      const events = await store.jobEvents(input.id);
+      expect(events.length).toBeGreaterThanOrEqual(1000);
+      expect(events.length).toBeLessThanOrEqual(1001);
+      expect(events.slice(0, 4).map((e) => e.type)).toEqual(["job:enqueued", "job:started", "job:failed", "job:enqueued"]);
+    });
+
     test("shows a running job's start in its timeline, once, before and after it settles", async () => {
       const input = newJob();
       await store.enqueue([input]);
