@@ -1,5 +1,5 @@
 // Public API of Caudex: define tasks, enqueue and inspect jobs, run workers, pick a store.
-export { Client, DEFAULT_CLIENT_DEFAULTS, MAX_ENQUEUE_BATCH, MAX_LIST_LIMIT, isValidQueueName } from "./core/client.js";
+export { Client, DEFAULT_CLIENT_DEFAULTS, MAX_ENQUEUE_BATCH, MAX_ENQUEUE_BATCH_BYTES, MAX_LIST_LIMIT, isValidQueueName } from "./core/client.js";
 export type { ClientDefaults, ClientOptions, EnqueueOptions } from "./core/client.js";
 export { Worker } from "./core/worker.js";
 export type { WorkerOptions } from "./core/worker.js";

@@ -1,7 +1,7 @@
 // Client validation and defaults, on a real in-memory SQLite store.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
-import { Client, MAX_ENQUEUE_BATCH, MAX_LIST_LIMIT } from "./client.js";
+import { Client, MAX_ENQUEUE_BATCH, MAX_ENQUEUE_BATCH_BYTES, MAX_LIST_LIMIT } from "./client.js";
 import { defineTask } from "./task.js";
 
 const wiki = defineTask<{ projectId: string }, string>("generate_wiki", (p) => p.projectId, {
@@ -83,6 +83,16 @@ describe("Client", () => {
     await expect(refused).rejects.toThrow(/at most 10000 jobs per call \(got 10001\)/);
     expect((await client.listJobs()).jobs).toHaveLength(0);
     expect(await client.enqueueMany(batch(MAX_ENQUEUE_BATCH))).toHaveLength(MAX_ENQUEUE_BATCH);
+  });
+
+  it("refuses an enqueueMany batch with more than MAX_ENQUEUE_BATCH_BYTES of payloads whole", async () => {
+    const big = "é".repeat(500_000); // 1,000,002 bytes of JSON each, 500,002 characters
+    const count = Math.floor(MAX_ENQUEUE_BATCH_BYTES / 1_000_002) + 1;
+    const refused = client.enqueueMany(Array.from({ length: count }, () => ({ task: "x", payload: big })));
+    await expect(refused).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    await expect(refused).rejects.toThrow(/at most 67108864 bytes of payloads per call/);
+    expect((await client.listJobs()).jobs).toHaveLength(0);
+    expect(await client.enqueueMany(Array.from({ length: count - 1 }, () => ({ task: "x", payload: big })))).toHaveLength(count - 1);
   });
 
   it("caps list limits at MAX_LIST_LIMIT and at least 1", async () => {

@@ -63,6 +63,8 @@ export const MAX_LIST_LIMIT = 500;
  * script that every other client waits for: 10,000 jobs hold it for about 0.1–0.2 s.
  */
 export const MAX_ENQUEUE_BATCH = 10_000;
+/** Most payload bytes one enqueueMany call takes (64 MiB), for the same reason. */
+export const MAX_ENQUEUE_BATCH_BYTES = 64 * 1024 * 1024;
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const MAX_KEY_LENGTH = 256;
 // The furthest a job may be put off: a delay, a run time, a retry's backoff.
@@ -104,7 +106,7 @@ export class Client {
     return this.storeOne(task, payload, options, false).then((results) => results[0] as EnqueueResult);
   }
 
-  /** Stores up to MAX_ENQUEUE_BATCH jobs in one atomic store operation; all are valid or none is stored. */
+  /** Stores up to MAX_ENQUEUE_BATCH jobs (MAX_ENQUEUE_BATCH_BYTES of payloads) in one atomic store operation; all are valid or none is stored. */
   async enqueueMany<P>(
     items: ReadonlyArray<{ task: TaskRef<P>; payload: P; options?: EnqueueOptions }>,
   ): Promise<Job[]> {
@@ -112,9 +114,17 @@ export class Client {
       throw new InvalidOptionsError(`enqueueMany takes at most ${MAX_ENQUEUE_BATCH} jobs per call (got ${items.length}); split the batch`);
     }
     const prepared: NewJob[] = [];
+    let chars = 0;
     for (const item of items) {
       const job = this.prepare(item.task, item.payload, item.options ?? {}, false);
-      prepared.push(job instanceof Promise ? await job : job);
+      const ready = job instanceof Promise ? await job : job;
+      chars += ready.payloadText.length;
+      prepared.push(ready);
+    }
+    // Counted in bytes only when the characters could be too many (a character is 1 to 3 bytes).
+    if (chars * 3 > MAX_ENQUEUE_BATCH_BYTES) {
+      const bytes = prepared.reduce((sum, job) => sum + Buffer.byteLength(job.payloadText), 0);
+      if (bytes > MAX_ENQUEUE_BATCH_BYTES) throw new InvalidOptionsError(`enqueueMany takes at most ${MAX_ENQUEUE_BATCH_BYTES} bytes of payloads per call (got ${bytes}); split the batch`);
     }
     const results = await this.store.enqueue(prepared);
     return results.map((r) => r.job);
