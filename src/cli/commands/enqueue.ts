@@ -11,8 +11,10 @@ import { parseDurationMs } from "../duration.js";
 import { progressPercent, renderJob } from "../job-view.js";
 import { loadTaskModule } from "../task-module.js";
 
-// One store transaction per batch: big enough to be fast, small enough not to hold the store.
+// One store transaction per batch: big enough to be fast, small enough not to hold the store,
+// and well under enqueueMany's 64 MiB of payloads (lines are measured as read).
 const BATCH = 500;
+const BATCH_BYTES = 32 * 1024 * 1024;
 const POLL_MAX_MS = 250;
 
 function enqueueOptions(ctx: CommandContext): EnqueueOptions {
@@ -54,6 +56,26 @@ async function waitForJob(ctx: CommandContext, client: Client, job: Job): Promis
   return current;
 }
 
+/**
+ * Splits items of the given sizes into consecutive [start, end) ranges of at most `maxCount`
+ * items and `maxBytes` bytes (an item larger than that alone gets a range of its own).
+ */
+export function batchRanges(sizes: readonly number[], maxCount: number, maxBytes: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let start = 0;
+  let bytes = 0;
+  sizes.forEach((size, i) => {
+    if (i > start && (i - start >= maxCount || bytes + size > maxBytes)) {
+      ranges.push([start, i]);
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  });
+  if (start < sizes.length) ranges.push([start, sizes.length]);
+  return ranges;
+}
+
 async function enqueueFromFile(ctx: CommandContext, client: Client, task: string, path: string): Promise<number> {
   let text: string;
   try {
@@ -66,8 +88,8 @@ async function enqueueFromFile(ctx: CommandContext, client: Client, task: string
   const options = enqueueOptions(ctx);
   const bar = ctx.out.progress(`Enqueueing ${task}`, payloads.length);
   const ids: string[] = [];
-  for (let start = 0; start < payloads.length; start += BATCH) {
-    const batch = payloads.slice(start, start + BATCH).map((payload) => ({ task, payload, options }));
+  for (const [start, end] of batchRanges(lines.map((l) => Buffer.byteLength(l.line)), BATCH, BATCH_BYTES)) {
+    const batch = payloads.slice(start, end).map((payload) => ({ task, payload, options }));
     ids.push(...(await client.enqueueMany(batch)).map((job) => job.id));
     bar.update(ids.length);
   }
