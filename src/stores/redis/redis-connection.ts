@@ -52,6 +52,33 @@ export function openConnection(options: RedisConnectionOptions): RedisConnection
   return options.url === undefined ? new Redis(settings) : new Redis(options.url, settings);
 }
 
+/**
+ * Connects, or fails with STORE_UNAVAILABLE saying why. The driver reports a failed AUTH or
+ * SELECT as an error event, not by rejecting connect(), and after a failed SELECT it even goes
+ * on, on database 0: any error while a single server's connection is set up fails the connect.
+ * (A cluster reports a startup node that is down the same way and goes on with the others.)
+ */
+export async function connectChecked(redis: RedisConnection): Promise<RedisConnection> {
+  const setup: { error: Error | null } = { error: null };
+  const onSetupError = (error: Error): void => {
+    setup.error ??= error;
+  };
+  redis.on("error", onSetupError);
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new StoreUnavailableError(`Cannot connect to Redis: ${String(setup.error ?? error)}`, setup.error ?? error);
+  }
+  redis.off("error", onSetupError);
+  redis.on("error", () => undefined);
+  if (setup.error !== null && !(redis instanceof Cluster)) {
+    redis.disconnect();
+    throw new StoreUnavailableError(`Redis refused to set up the connection (check the password and database number): ${String(setup.error)}`, setup.error);
+  }
+  return redis;
+}
+
 /** A second connection with the same settings (for blocking reads and subscriptions). */
 export function duplicateConnection(redis: RedisConnection): RedisConnection {
   return redis instanceof Cluster ? redis.duplicate() : redis.duplicate();

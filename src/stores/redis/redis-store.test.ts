@@ -293,4 +293,31 @@ describe.skipIf(!available)("redis store", () => {
   it("cannot connect to a missing server and says so", async () => {
     await expect(RedisStore.connect({ url: "redis://127.0.0.1:1" })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
   });
+
+  it("refuses a database number the server does not have, instead of going on with database 0", async () => {
+    const connecting = RedisStore.connect({ url: `${server.url}/99`, namespace: "db99" });
+    await expect(connecting).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+    await expect(connecting).rejects.toThrow(/DB index is out of range/);
+    const admin = new Redis(server.url);
+    try {
+      expect(await admin.keys("caudex:{db99}:*")).toEqual([]);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it("says that Redis refused the password, not only that the connection closed", async () => {
+    const locked = await RedisServer.start();
+    const admin = new Redis(locked.url);
+    await admin.config("SET", "requirepass", "right-password");
+    admin.disconnect();
+    try {
+      const url = locked.url.replace("redis://", "redis://:wrong-password@");
+      await expect(RedisStore.connect({ url })).rejects.toThrow(/WRONGPASS/);
+      const store = await RedisStore.connect({ url: locked.url.replace("redis://", "redis://:right-password@") });
+      await store.close();
+    } finally {
+      await locked.stop();
+    }
+  });
 });

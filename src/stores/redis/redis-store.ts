@@ -17,7 +17,7 @@ import { RedisEnqueuer } from "./redis-enqueue.js";
 import { RedisReader, SCAN_BUDGET } from "./redis-reads.js";
 import { RedisKeys } from "./keys.js";
 import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.js";
-import { inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
+import { connectChecked, inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
 import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply, type ScriptRunner } from "./scripts.js";
 import { RedisWorkers } from "./redis-workers.js";
 import { StandingClaims } from "./standing.js";
@@ -69,14 +69,7 @@ export class RedisStore implements Store {
   static async connect(options: RedisStoreOptions = {}): Promise<RedisStore> {
     const keys = new RedisKeys(options.namespace);
     const log = options.logger ?? silentLogger;
-    const redis = openConnection(options);
-    redis.on("error", () => undefined);
-    try {
-      await redis.connect();
-    } catch (error) {
-      redis.disconnect();
-      throw new StoreUnavailableError(`Cannot connect to Redis: ${String(error)}`, error);
-    }
+    const redis = await connectChecked(openConnection(options));
     let report: ServerReport;
     try {
       report = await inspectServer(redis);
