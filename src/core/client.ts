@@ -1,6 +1,6 @@
 // The producer's and operator's API: enqueue, inspect, cancel, retry, wait, stats.
 // It validates and fills in defaults, then delegates every change to the store in one call.
-import { DEFAULT_BACKOFF, backoffProblems } from "./backoff.js";
+import { DEFAULT_BACKOFF, MAX_DELAY_MS, backoffProblems } from "./backoff.js";
 import { CaudexError, InvalidOptionsError, JobNotFoundError } from "./errors.js";
 import type { JobEvent, JobEventType } from "./events.js";
 import { newJobId } from "./ids.js";
@@ -67,8 +67,6 @@ export const MAX_ENQUEUE_BATCH = 10_000;
 export const MAX_ENQUEUE_BATCH_BYTES = 64 * 1024 * 1024;
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const MAX_KEY_LENGTH = 256;
-// The furthest a job may be put off: a delay, a run time, a retry's backoff.
-const MAX_DELAY_MS = 10 * 365 * 86400_000;
 
 /** True when `name` is a well-formed queue name. */
 export function isValidQueueName(name: string): boolean {

@@ -99,7 +99,7 @@ export const jobIdParams = {
   type: "object",
   required: ["id"],
   additionalProperties: false,
-  // No control characters: no job has them, and the Redis store's index is ordered by id bytes.
+  // No control characters: no job id has them (the Redis store refuses NUL in ids).
   properties: { id: { type: "string", minLength: 1, maxLength: 256, pattern: "^[^\\u0000-\\u001F\\u007F]+$" } },
 } as const;
 

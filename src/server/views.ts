@@ -3,12 +3,12 @@
 import type { JobEvent } from "../core/events.js";
 import type { Job, JobMeta, Json, QueueStats, WorkerInfo } from "../core/job.js";
 
-// The latest time a Date holds: a stored time past it (written before times were bounded)
-// shows as that time instead of failing the whole answer.
+// The latest time a Date holds: a stored time past it, or before its negative (written before
+// times were bounded), shows as that bound instead of failing the whole answer.
 const LAST_DATE_MS = 8.64e15;
 
 function iso(ms: number): string {
-  return new Date(Math.max(-LAST_DATE_MS, Math.min(LAST_DATE_MS, ms))).toISOString();
+  return new Date(Number.isNaN(ms) ? 0 : Math.max(-LAST_DATE_MS, Math.min(LAST_DATE_MS, ms))).toISOString();
 }
 
 function isoOrNull(ms: number | null): string | null {

@@ -29,7 +29,7 @@ export class EventFeed {
     const end = await this.lastId();
     // An id past the stream's end (from a log that is gone, or made up) resumes from now: a
     // read after it would wait for ever, or fail for an id Redis cannot hold.
-    let last = afterSeq !== undefined && !streamIdAfter(afterSeq, end) ? afterSeq : end;
+    let last = afterSeq !== undefined && resumable(afterSeq, end) ? afterSeq : end;
     const reader = duplicateConnection(this.main);
     reader.on("error", () => undefined);
     await reader.connect();
@@ -78,12 +78,12 @@ export class EventFeed {
 
 const MAX_U64 = 2n ** 64n - 1n;
 
-/** True when `id` is not a stream id `<ms>-<seq>` that Redis can hold at or before `end`. */
-function streamIdAfter(id: string, end: string): boolean {
-  if (!STREAM_ID.test(id)) return true;
+/** True when `id` is a stream id `<ms>-<seq>` that Redis can hold, at or before `end`. */
+function resumable(id: string, end: string): boolean {
+  if (!STREAM_ID.test(id)) return false;
   const [ms = 0n, seq = 0n] = id.split("-").map(BigInt);
   const [endMs = 0n, endSeq = 0n] = end.split("-").map(BigInt);
-  return ms > MAX_U64 || seq > MAX_U64 || ms > endMs || (ms === endMs && seq > endSeq);
+  return ms <= MAX_U64 && seq <= MAX_U64 && (ms < endMs || (ms === endMs && seq <= endSeq));
 }
 
 function streamEvent(id: string, fields: string[]): JobEvent {

@@ -5,12 +5,20 @@ import type { JobPage, QueueStats } from "../../core/job.js";
 import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
 import { decodeEvent, decodeJob, firstEvent, hashFields, unstoredEvents } from "./job-hash.js";
 
-/** A job's events, oldest first: its first event and its latest attempt's are rebuilt from the hash. */
+/** Events of a job's timeline that one answer holds at most (as on SQLite). */
+const MAX_TIMELINE_EVENTS = 1000;
+
+/**
+ * A job's events, oldest first: its first event and its latest attempt's are rebuilt from the
+ * hash; `timeline` holds the stored entries (the first 999 at most).
+ */
 export function jobEventsOf(jobId: string, fields: Map<string, string>, timeline: readonly string[]): JobEvent[] {
   if (fields.size === 0) return [];
   const queue = fields.get("queue") ?? "";
   const task = fields.get("task") ?? "";
-  return [firstEvent(jobId, fields), ...timeline.map((body) => decodeEvent(body, jobId, queue, task)), ...unstoredEvents(jobId, fields)];
+  const events = [firstEvent(jobId, fields), ...timeline.map((body) => decodeEvent(body, jobId, queue, task))];
+  // A timeline cut at its first 1,000 events (see get.lua) ends there: what the hash adds is later.
+  return events.length >= MAX_TIMELINE_EVENTS ? events : [...events, ...unstoredEvents(jobId, fields)];
 }
 
 /** The list script's reply: the next cursor ('' at the end), then (id, flat hash) pairs. */

@@ -66,7 +66,8 @@ if v[5] and redis.call('LLEN', P .. 'queue:' .. queue) == 0 and redis.call('EXIS
   if not kept then redis.call('HDEL', QNUM, '~' .. queue) end
 end
 if id < low then
-  -- An id below the last bucket (a producer whose clock is behind): its bucket, as qbucket finds it.
+  -- An id below the last bucket (a producer whose clock is behind): its bucket, found as qbucket
+  -- finds it (an id below every bucket takes the general script).
   local member = redis.call('ZREVRANGEBYLEX', QDIR, '(' .. id .. '\1', '-', 'LIMIT', 0, 1)[1]
   if not member then return 'GENERAL' end
   low, n = string.match(member, '^(.-)%z(%d+)$')
