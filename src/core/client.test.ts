@@ -94,6 +94,13 @@ describe("Client", () => {
     expect(await client.enqueueMany(Array.from({ length: count - 1 }, () => ({ task: "x", payload: big })))).toHaveLength(count - 1);
   });
 
+  it("checks a job as enqueue would and stores nothing", async () => {
+    await expect(client.check(wiki, { projectId: "1" }, { queue: "no spaces" })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    await expect(client.check("x", { n: Number.NaN })).rejects.toMatchObject({ code: "INVALID_PAYLOAD" });
+    await expect(client.check(wiki, { projectId: "1" })).resolves.toBeUndefined();
+    expect((await client.listJobs()).jobs).toHaveLength(0);
+  });
+
   it("caps list limits at MAX_LIST_LIMIT and at least 1", async () => {
     await client.enqueueMany(Array.from({ length: 3 }, () => ({ task: wiki, payload: { projectId: "1" } })));
     const asked: number[] = [];

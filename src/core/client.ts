@@ -104,6 +104,11 @@ export class Client {
     return this.storeOne(task, payload, options, false).then((results) => results[0] as EnqueueResult);
   }
 
+  /** Checks a job as `enqueue` would (task, payload, options) and stores nothing; rejects with the same error. */
+  async check<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<void> {
+    await this.prepare(task, payload, options, false);
+  }
+
   /** Stores up to MAX_ENQUEUE_BATCH jobs (MAX_ENQUEUE_BATCH_BYTES of payloads) in one atomic store operation; all are valid or none is stored. */
   async enqueueMany<P>(
     items: ReadonlyArray<{ task: TaskRef<P>; payload: P; options?: EnqueueOptions }>,

@@ -60,6 +60,26 @@ describe("caudex worker", () => {
     expect(await client.getJob(next.id)).toMatchObject({ status: "COMPLETED", result: 8 });
   }, 60_000);
 
+  it("enqueues nothing from a file whose line past the first batch fails the task's schema, and names the line", async () => {
+    const { db, client } = database("from-invalid");
+    const file = join(dir, "wiki.jsonl");
+    const lines = Array.from({ length: 700 }, (_, i) => JSON.stringify({ projectId: String(i) }));
+    lines[649] = JSON.stringify({ projectId: 5 });
+    writeFileSync(file, lines.join("\n"));
+    const tasks = join(import.meta.dirname, "../../dist/examples/tasks.js");
+    const refused = await runCli(["enqueue", "generate_wiki", "--from", file, "--tasks", tasks, "--db", db]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("line 650");
+    expect(refused.stderr).toContain("nothing was enqueued");
+    expect((await client.listJobs({}, { limit: 10 })).jobs).toHaveLength(0);
+
+    lines[649] = JSON.stringify({ projectId: "649" });
+    writeFileSync(file, lines.join("\n"));
+    const stored = await runCli(["enqueue", "generate_wiki", "--from", file, "--tasks", tasks, "--db", db]);
+    expect(stored.code, stored.stderr).toBe(0);
+    expect(stored.stdout).toContain("Enqueued 700 job(s)");
+  });
+
   it("exits 0 after --max-jobs jobs, and --burst exits once the queues are empty", async () => {
     const { db, client } = database("max-jobs");
     const file = join(dir, "jobs.jsonl");

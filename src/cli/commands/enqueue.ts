@@ -1,6 +1,7 @@
 // `caudex enqueue`: stores one job (optionally waiting for its outcome), or one job per line
 // of a JSON Lines file, in atomic batches.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, createReadStream, statSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Client, EnqueueOptions } from "../../core/client.js";
 import type { Job, Json } from "../../core/job.js";
@@ -56,43 +57,62 @@ async function waitForJob(ctx: CommandContext, client: Client, job: Job): Promis
   return current;
 }
 
-/**
- * Splits items of the given sizes into consecutive [start, end) ranges of at most `maxCount`
- * items and `maxBytes` bytes (an item larger than that alone gets a range of its own).
- */
-export function batchRanges(sizes: readonly number[], maxCount: number, maxBytes: number): Array<[number, number]> {
-  const ranges: Array<[number, number]> = [];
-  let start = 0;
-  let bytes = 0;
-  sizes.forEach((size, i) => {
-    if (i > start && (i - start >= maxCount || bytes + size > maxBytes)) {
-      ranges.push([start, i]);
-      start = i;
-      bytes = 0;
-    }
-    bytes += size;
-  });
-  if (start < sizes.length) ranges.push([start, sizes.length]);
-  return ranges;
+/** The non-empty lines of a file, trimmed, with their line numbers; read as a stream. */
+async function* fileLines(path: string): AsyncGenerator<{ text: string; number: number }> {
+  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
+  let number = 0;
+  for await (const line of lines) {
+    number += 1;
+    const text = line.trim();
+    if (text !== "") yield { text, number };
+  }
 }
 
+/**
+ * Enqueues one job per line in two passes over the file, so that memory holds one batch: the
+ * first checks every line as enqueue would and stores nothing, so a bad line stops the import
+ * before any job is stored; the second stores the jobs in batches.
+ */
 async function enqueueFromFile(ctx: CommandContext, client: Client, task: string, path: string): Promise<number> {
-  let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    if (!statSync(path).isFile()) throw new Error("not a file");
+    accessSync(path, constants.R_OK);
   } catch (error) {
     throw new CliError(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  const lines = text.split("\n").map((line, i) => ({ line: line.trim(), number: i + 1 })).filter((l) => l.line !== "");
-  const payloads = lines.map((l) => parseJson(l.line, `${path} line ${l.number}`));
   const options = enqueueOptions(ctx);
-  const bar = ctx.out.progress(`Enqueueing ${task}`, payloads.length);
-  const ids: string[] = [];
-  for (const [start, end] of batchRanges(lines.map((l) => Buffer.byteLength(l.line)), BATCH, BATCH_BYTES)) {
-    const batch = payloads.slice(start, end).map((payload) => ({ task, payload, options }));
-    ids.push(...(await client.enqueueMany(batch)).map((job) => job.id));
-    bar.update(ids.length);
+  let total = 0;
+  for await (const line of fileLines(path)) {
+    const payload = parseJson(line.text, `${path} line ${line.number}`);
+    await client.check(task, payload, options).catch((error: unknown) => {
+      throw new CliError(`${path} line ${line.number}: ${error instanceof Error ? error.message : String(error)} (nothing was enqueued)`, { cause: error });
+    });
+    total += 1;
   }
+  const bar = ctx.out.progress(`Enqueueing ${task}`, total);
+  const ids: string[] = [];
+  let batch: Array<{ task: string; payload: Json; options: EnqueueOptions }> = [];
+  let bytes = 0;
+  let lastLine = 0;
+  const flush = async (): Promise<void> => {
+    try {
+      ids.push(...(await client.enqueueMany(batch)).map((job) => job.id));
+    } catch (error) {
+      const stored = ids.length === 0 ? "nothing was enqueued" : `the ${ids.length} job(s) of the lines before were enqueued`;
+      throw new CliError(`Enqueueing the jobs up to ${path} line ${lastLine} failed (${stored}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    bar.update(ids.length);
+    batch = [];
+    bytes = 0;
+  };
+  for await (const line of fileLines(path)) {
+    const size = Buffer.byteLength(line.text);
+    if (batch.length >= BATCH || (batch.length > 0 && bytes + size > BATCH_BYTES)) await flush();
+    batch.push({ task, payload: parseJson(line.text, `${path} line ${line.number}`), options });
+    bytes += size;
+    lastLine = line.number;
+  }
+  if (batch.length > 0) await flush();
   bar.done();
   ctx.out.result(() => `Enqueued ${ids.length} job(s) of ${task}.`, { enqueued: ids.length, ids });
   return ExitCode.ok;
