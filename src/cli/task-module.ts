@@ -20,17 +20,34 @@ export async function loadTaskModule(path: string, cwd: string): Promise<TaskReg
   return importTasks(pathToFileURL(absolute), absolute);
 }
 
+// A module whose top-level await never settles would otherwise end the process with no word
+// (Node exits with code 13 once nothing else is pending).
+const IMPORT_TIMEOUT_MS = 30_000;
+
 /** Imports a tasks module by URL and registers its task definitions. */
-export async function importTasks(url: URL, shownPath: string): Promise<TaskRegistry> {
+export async function importTasks(url: URL, shownPath: string, timeoutMs = IMPORT_TIMEOUT_MS): Promise<TaskRegistry> {
   let exports: Record<string, unknown>;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new CliError(`The tasks module ${shownPath} did not finish loading within ${timeoutMs / 1000} s`, {
+          hint: "A top-level await in the module (or in one of its imports) never settles: open connections and wait for services inside the task handlers, or give that wait a timeout.",
+        }),
+      );
+    }, timeoutMs);
+  });
   try {
-    exports = (await import(url.href)) as Record<string, unknown>;
+    exports = (await Promise.race([import(url.href), timedOut])) as Record<string, unknown>;
   } catch (error) {
+    if (error instanceof CliError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new CliError(`Cannot load tasks module ${shownPath}: ${reason}`, {
       hint: "Fix the error above in the module (or its imports). Node runs JavaScript: compile TypeScript first, or start Node with a loader (node --import tsx).",
       cause: error,
     });
+  } finally {
+    clearTimeout(timer);
   }
   const registry = new TaskRegistry();
   try {
