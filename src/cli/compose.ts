@@ -18,11 +18,11 @@ import type { FastifyInstance } from "fastify";
 const CONNECT_TIMEOUT_MS = 5000;
 
 /** Opens the configured store: SQLite, or Redis when a URL is configured. */
-export async function openStore(config: CaudexConfig, options: { sqliteOnly?: boolean } = {}): Promise<Store> {
+export async function openStore(config: CaudexConfig, options: { sqliteOnly?: boolean; mustExist?: boolean } = {}): Promise<Store> {
   const redisUrl = options.sqliteOnly === true ? null : config.redisUrl;
   const opening = createStore({
     ...(redisUrl === null ? {} : { redisUrl, namespace: config.namespace }),
-    sqlite: { path: config.sqlitePath },
+    sqlite: { path: config.sqlitePath, mustExist: options.mustExist === true },
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -32,13 +32,13 @@ export async function openStore(config: CaudexConfig, options: { sqliteOnly?: bo
   try {
     return await Promise.race([opening, timeout]);
   } catch (error) {
-    throw storeError(config, redisUrl, error);
+    throw storeError(config, redisUrl, error, options.mustExist === true);
   } finally {
     clearTimeout(timer);
   }
 }
 
-function storeError(config: CaudexConfig, redisUrl: string | null, error: unknown): CliError {
+function storeError(config: CaudexConfig, redisUrl: string | null, error: unknown, mustExist: boolean): CliError {
   const reason = error instanceof Error ? error.message : String(error);
   if (redisUrl !== null) {
     // The store's message may already say "Cannot connect to Redis"; say it once.
@@ -48,8 +48,10 @@ function storeError(config: CaudexConfig, redisUrl: string | null, error: unknow
       cause: error,
     });
   }
-  return new CliError(`Cannot open the SQLite database ${config.sqlitePath}: ${reason}`, {
-    hint: "Check that the directory is writable, or point CAUDEX_DB (or --db) at another file.",
+  return new CliError(`Cannot open the SQLite database ${config.sqlitePath}: ${reason.replace(/^Cannot open SQLite database \S+: /, "")}`, {
+    hint: mustExist
+      ? "This command reads or changes existing jobs and creates no database: check CAUDEX_DB (or --db), or start with `caudex dev` or `caudex enqueue`."
+      : "Check that the directory is writable, or point CAUDEX_DB (or --db) at another file.",
     cause: error,
   });
 }
@@ -123,8 +125,9 @@ export function isExpected(error: unknown): boolean {
 }
 
 /** Opens the configured store, runs `fn` with a client on it, and closes the store. */
-export async function withClient<T>(config: CaudexConfig, fn: (client: Client) => Promise<T>, tasks: TaskRegistry | null = null): Promise<T> {
-  const client = createClient(config, await openStore(config), tasks);
+export async function withClient<T>(config: CaudexConfig, fn: (client: Client) => Promise<T>, tasks: TaskRegistry | null = null, options: { create?: boolean } = {}): Promise<T> {
+  // Only commands that store new jobs create the SQLite file: a mistyped --db is an error elsewhere.
+  const client = createClient(config, await openStore(config, { mustExist: options.create !== true }), tasks);
   try {
     return await fn(client);
   } finally {

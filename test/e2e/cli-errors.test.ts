@@ -1,9 +1,9 @@
 // The errors a newcomer hits, through the real `caudex` binary: usage, invalid configuration,
 // Redis unreachable, a tasks module that is missing or broken, a server without a token.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCli, runCli } from "../support/cli.js";
 
@@ -59,8 +59,20 @@ describe("caudex configuration errors", () => {
   });
 
   it("lets a flag override the environment", async () => {
+    expect((await runCli(["enqueue", "quick", "--db", db])).code).toBe(0);
     const result = await runCli(["stats", "--json", "--db", db], { env: { CAUDEX_DB: "" } });
     expect(result.code).toBe(0);
+  });
+
+  it("creates no database for a command that reads or changes existing jobs", async () => {
+    const typo = join(dirname(db), "typo", "caudex.db");
+    for (const command of [["health"], ["stats"], ["jobs"], ["job", "job_x"]]) {
+      const result = await runCli([...command, "--db", typo]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`Cannot open the SQLite database ${typo}: the file does not exist`);
+      expect(result.stderr).not.toMatch(STACK_LINE);
+    }
+    expect(existsSync(dirname(typo))).toBe(false);
   });
 });
 

@@ -164,6 +164,6 @@ export const enqueueCommand: Command = {
       const done = await waitForJob(ctx, client, job);
       ctx.out.result(() => renderJob(done), done);
       return done.status === "COMPLETED" ? ExitCode.ok : ExitCode.failure;
-    }, tasks);
+    }, tasks, { create: true });
   },
 };

@@ -1,6 +1,6 @@
 // The embedded store: one SQLite file (WAL, synchronous=FULL) shared safely by the processes
 // of one machine. Every transition is one IMMEDIATE transaction that also appends its events.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
@@ -32,6 +32,8 @@ export interface SqliteStoreOptions {
   pollIntervalMs?: number;
   /** How long a writer waits for another process's lock before failing. */
   busyTimeoutMs?: number;
+  /** Fail with STORE_UNAVAILABLE when the file does not exist, instead of creating it (tools that only read or change existing jobs). */
+  mustExist?: boolean;
 }
 
 // Progress and removal events are pruned after this long; a job's other events go with the job
@@ -59,8 +61,10 @@ export class SqliteStore implements Store {
     // Loaded here, not at import: the driver is only needed when this store is used.
     const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
     try {
-      if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
-      this.db = new Database(this.path);
+      const mustExist = options.mustExist === true && this.path !== ":memory:";
+      if (mustExist && !existsSync(this.path)) throw new Error("the file does not exist");
+      if (this.path !== ":memory:" && !mustExist) mkdirSync(dirname(this.path), { recursive: true });
+      this.db = new Database(this.path, { fileMustExist: mustExist });
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
       this.db.pragma("journal_mode = WAL");
       // FULL: a committed transition survives power loss, the promise of "nothing acknowledged is lost".
@@ -68,7 +72,7 @@ export class SqliteStore implements Store {
       this.db.pragma("foreign_keys = ON");
       migrate(this.db);
     } catch (error) {
-      throw new StoreUnavailableError(`Cannot open SQLite database ${this.path}: ${String(error)}`, error);
+      throw new StoreUnavailableError(`Cannot open SQLite database ${this.path}: ${error instanceof Error ? error.message : String(error)}`, error);
     }
     this.st = prepareStatements(this.db);
     this.rows = new JobRows(this.st);
