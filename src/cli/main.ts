@@ -100,13 +100,15 @@ function report(error: unknown, options: { json: boolean; verbose: boolean }): n
       : error instanceof CliError
         ? error.exitCode
         : ExitCode.failure;
-  const code = error instanceof CaudexError ? error.code : error instanceof UsageError ? "USAGE" : "ERROR";
+  // A CLI message that wraps a store's or the client's error keeps that error's code.
+  const coded = error instanceof CliError && error.cause instanceof CaudexError ? error.cause : error;
+  const code = coded instanceof CaudexError ? coded.code : error instanceof UsageError ? "USAGE" : "ERROR";
   const message = error instanceof Error ? error.message : String(error);
   const hint = error instanceof CliError ? error.hint : error instanceof UsageError ? error.hint : null;
   if (options.json) {
     process.stderr.write(`${JSON.stringify({ error: { code, message, ...(hint === null ? {} : { hint }) } })}\n`);
   } else {
-    const shown = error instanceof CaudexError && !(error instanceof ConfigInvalidError) ? `${message} (${error.code})` : message;
+    const shown = coded instanceof CaudexError && !(coded instanceof ConfigInvalidError) ? `${message} (${code})` : message;
     process.stderr.write(`caudex: ${shown}\n${hint === null ? "" : `${hint}\n`}`);
   }
   if (options.verbose && error instanceof Error) process.stderr.write(`${stackOf(error)}\n`);

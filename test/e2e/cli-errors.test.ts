@@ -73,6 +73,9 @@ describe("caudex configuration errors", () => {
       expect(result.stderr).not.toMatch(STACK_LINE);
     }
     expect(existsSync(dirname(typo))).toBe(false);
+    // --json keeps the store's code under the command's message.
+    const json = await runCli(["stats", "--json", "--db", typo]);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: "STORE_UNAVAILABLE", message: expect.stringContaining("does not exist") as string } });
   });
 });
 
