@@ -79,6 +79,26 @@ describe("caudex configuration errors", () => {
   });
 });
 
+describe("caudex serve cannot listen", () => {
+  const env = { INTERNAL_SERVICE_TOKEN: "listen-test-token-0123456789" };
+
+  it("says another process uses the port, or that the host is not this machine's", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = busy.address() as { port: number };
+      const inUse = await runCli(["serve", "--host", "127.0.0.1", "--port", String(port), "--db", db], { env });
+      expect(inUse.code).toBe(1);
+      expect(inUse.stderr).toContain("Another process uses this port");
+      const badHost = await runCli(["serve", "--host", "nonexistent.invalid", "--port", "0", "--db", db], { env });
+      expect(badHost.code).toBe(1);
+      expect(badHost.stderr).toContain("Check --host");
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+});
+
 describe("caudex with Redis unreachable", () => {
   it("names the URL with the password hidden, says how to fix it, exits 1 without a stack", async () => {
     const port = await closedPort();

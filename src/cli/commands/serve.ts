@@ -54,8 +54,14 @@ export async function listen(
   } catch (error) {
     await app.close();
     const reason = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown } | null)?.code;
     throw new CliError(`Cannot listen on ${options.host}:${config.port}: ${reason}`, {
-      hint: "Another process may use this port: pick another with --port (or PORT).",
+      hint:
+        code === "EADDRINUSE"
+          ? "Another process uses this port: pick another with --port (or PORT)."
+          : code === "EACCES"
+            ? "Ports below 1024 need privileges: pick a higher one with --port (or PORT)."
+            : "Check --host (or HOST): it must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0.",
       cause: error,
     });
   }
