@@ -32,6 +32,8 @@ export interface Command {
 
 /** What a command runs with. */
 export interface CommandContext {
+  /** The command's name (for usage hints). */
+  command: string;
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
   config: CaudexConfig;
@@ -79,6 +81,6 @@ export function intOption(ctx: CommandContext, name: string, min = 1): number | 
   const text = stringOption(ctx, name);
   if (text === undefined) return undefined;
   const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer of at least ${min} (got "${text}")`);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer of at least ${min} (got "${text}")`, ctx.command);
   return n;
 }

@@ -4,16 +4,27 @@ import { formatDuration, parseDurationMs } from "./duration.js";
 
 describe("parseDurationMs", () => {
   it("reads units, and a bare number as seconds", () => {
-    expect(parseDurationMs("500ms", "--x")).toBe(500);
-    expect(parseDurationMs("30", "--x")).toBe(30_000);
-    expect(parseDurationMs("1.5s", "--x")).toBe(1500);
-    expect(parseDurationMs("10m", "--x")).toBe(600_000);
-    expect(parseDurationMs("7d", "--x")).toBe(7 * 86_400_000);
+    expect(parseDurationMs("500ms", "--x", "x")).toBe(500);
+    expect(parseDurationMs("30", "--x", "x")).toBe(30_000);
+    expect(parseDurationMs("1.5s", "--x", "x")).toBe(1500);
+    expect(parseDurationMs("10m", "--x", "x")).toBe(600_000);
+    expect(parseDurationMs("7d", "--x", "x")).toBe(7 * 86_400_000);
   });
 
   it("rejects anything else with a usage error naming the option", () => {
-    expect(() => parseDurationMs("-1s", "--older-than")).toThrow(UsageError);
-    expect(() => parseDurationMs("soon", "--older-than")).toThrow(/--older-than/);
+    expect(() => parseDurationMs("-1s", "--older-than", "purge")).toThrow(UsageError);
+    expect(() => parseDurationMs("soon", "--older-than", "purge")).toThrow(/--older-than/);
+  });
+
+  it("refuses a duration past the maximum, and its hint names the command", () => {
+    let error: unknown;
+    try {
+      parseDurationMs("2d", "--grace-period", "worker", 86_400_000);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error).toMatchObject({ message: '--grace-period must be at most 1d 0h (got "2d")', hint: "Run `caudex worker --help` for usage." });
   });
 });
 

@@ -52,7 +52,7 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
   const config = parseConfig(raw, sources);
   const explicit = new Set(Object.keys(raw) as ConfigKey[]);
   const out = new Output(parsed.values.json === true, process.stdout, process.stderr);
-  return command.run({ values: parsed.values, positionals: parsed.positionals, config, explicit, out, verbose: parsed.values.verbose === true });
+  return command.run({ command: command.name, values: parsed.values, positionals: parsed.positionals, config, explicit, out, verbose: parsed.values.verbose === true });
 }
 
 type Values = Record<string, string | boolean | undefined>;

@@ -7,7 +7,7 @@ import { parseDurationMs } from "../duration.js";
 import { renderPairs } from "../table.js";
 import { EXAMPLE_TASKS_URL, importTasks, loadTaskModule } from "../task-module.js";
 import { listen } from "./serve.js";
-import { DEFAULT_GRACE_PERIOD_MS, stopOnSignals } from "./worker.js";
+import { DEFAULT_GRACE_PERIOD_MS, MAX_GRACE_PERIOD_MS, stopOnSignals } from "./worker.js";
 
 function banner(url: string, token: string, generated: boolean, sqlitePath: string, tasks: string[]): string {
   return [
@@ -42,7 +42,7 @@ export const devCommand: Command = {
   async run(ctx) {
     const { config } = ctx;
     if (config.redisUrl !== null) ctx.out.note("caudex dev always uses the SQLite file; REDIS_URL is ignored (use serve and worker for Redis).");
-    const grace = typeof ctx.values["grace-period"] === "string" ? parseDurationMs(ctx.values["grace-period"], "--grace-period") : DEFAULT_GRACE_PERIOD_MS;
+    const grace = typeof ctx.values["grace-period"] === "string" ? parseDurationMs(ctx.values["grace-period"], "--grace-period", "dev", MAX_GRACE_PERIOD_MS) : DEFAULT_GRACE_PERIOD_MS;
     const tasks =
       config.tasksModule === null ? await importTasks(EXAMPLE_TASKS_URL, "the bundled example tasks") : await loadTaskModule(config.tasksModule, process.cwd());
     const generated = config.token === null;

@@ -26,8 +26,8 @@ function enqueueOptions(ctx: CommandContext): EnqueueOptions {
   const key = stringOption(ctx, "idempotency-key");
   const attempts = intOption(ctx, "max-attempts");
   if (queue !== undefined) options.queue = queue;
-  if (timeout !== undefined) options.timeoutMs = parseDurationMs(timeout, "--timeout");
-  if (delay !== undefined) options.delayMs = parseDurationMs(delay, "--delay");
+  if (timeout !== undefined) options.timeoutMs = parseDurationMs(timeout, "--timeout", "enqueue");
+  if (delay !== undefined) options.delayMs = parseDurationMs(delay, "--delay", "enqueue");
   if (key !== undefined) options.idempotencyKey = key;
   if (attempts !== undefined) options.maxAttempts = attempts;
   return options;

@@ -10,7 +10,7 @@ export function statusOption(ctx: CommandContext, allowed: readonly JobStatus[] 
   const text = stringOption(ctx, "status");
   if (text === undefined) return undefined;
   const status = text.trim().toUpperCase();
-  if (!isJobStatus(status) || !allowed.includes(status)) throw new UsageError(`--status must be one of ${allowed.join(", ")} (got "${text}")`);
+  if (!isJobStatus(status) || !allowed.includes(status)) throw new UsageError(`--status must be one of ${allowed.join(", ")} (got "${text}")`, ctx.command);
   return status;
 }
 

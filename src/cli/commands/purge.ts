@@ -27,7 +27,7 @@ export const purgeCommand: Command = {
     if (status === undefined) throw new UsageError("purge needs --status COMPLETED, FAILED or CANCELED", "purge");
     const queue = stringOption(ctx, "queue");
     const olderThan = stringOption(ctx, "older-than");
-    const olderThanMs = olderThan === undefined ? 0 : parseDurationMs(olderThan, "--older-than");
+    const olderThanMs = olderThan === undefined ? 0 : parseDurationMs(olderThan, "--older-than", "purge");
     const purged = await withClient(ctx.config, async (client) => {
       const total = countWithStatus(await client.stats(), status, queue);
       const finishedBefore = (await client.store.now()) - olderThanMs;

@@ -11,6 +11,8 @@ import { loadTaskModule } from "../task-module.js";
 
 /** Default time running jobs get to finish after SIGTERM before they are handed back. */
 export const DEFAULT_GRACE_PERIOD_MS = 30_000;
+/** The longest grace period a worker takes (as WorkerOptions checks it). */
+export const MAX_GRACE_PERIOD_MS = 24 * 3600_000;
 
 /** Wires SIGTERM/SIGINT to a warm stop, then an immediate one. */
 export function stopOnSignals(worker: Worker, log: Logger, gracePeriodMs: number, onGraceful?: () => void) {
@@ -54,7 +56,7 @@ export const workerCommand: Command = {
     }
     const maxJobs = intOption(ctx, "max-jobs");
     const grace = stringOption(ctx, "grace-period");
-    const gracePeriodMs = grace === undefined ? DEFAULT_GRACE_PERIOD_MS : parseDurationMs(grace, "--grace-period");
+    const gracePeriodMs = grace === undefined ? DEFAULT_GRACE_PERIOD_MS : parseDurationMs(grace, "--grace-period", "worker", MAX_GRACE_PERIOD_MS);
     const tasks = await loadTaskModule(config.tasksModule, process.cwd());
     const log = createLogger(config);
     const store = await openStore(config);
