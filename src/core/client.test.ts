@@ -36,6 +36,7 @@ describe("Client", () => {
       { backoff: { maxMs: 1e300 } },
       { runAt: 1e20 },
       { runAt: -1 },
+      { delayMs: 11 * 365 * 86400_000 },
       { idempotencyKey: 12345 as unknown as string },
       { retryOnTimeout: "yes" as unknown as boolean },
     ];

@@ -70,7 +70,7 @@ describe("caudex worker", () => {
     const refused = await runCli(["enqueue", "generate_wiki", "--from", file, "--tasks", tasks, "--db", db]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("line 650");
-    expect(refused.stderr).toContain("nothing was enqueued");
+    expect(refused.stderr).toMatch(/nothing was enqueued/i);
     expect((await client.listJobs({}, { limit: 10 })).jobs).toHaveLength(0);
 
     lines[649] = JSON.stringify({ projectId: "649" });

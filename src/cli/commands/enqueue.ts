@@ -1,6 +1,6 @@
 // `caudex enqueue`: stores one job (optionally waiting for its outcome), or one job per line
 // of a JSON Lines file, in atomic batches.
-import { accessSync, constants, createReadStream, statSync } from "node:fs";
+import { accessSync, constants, createReadStream, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Client, EnqueueOptions } from "../../core/client.js";
@@ -57,9 +57,10 @@ async function waitForJob(ctx: CommandContext, client: Client, job: Job): Promis
   return current;
 }
 
-/** The non-empty lines of a file, trimmed, with their line numbers; read as a stream. */
-async function* fileLines(path: string): AsyncGenerator<{ text: string; number: number }> {
-  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
+type Line = { text: string; number: number };
+
+/** The non-empty lines of `lines`, trimmed, with their line numbers. */
+async function* numbered(lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<Line> {
   let number = 0;
   for await (const line of lines) {
     number += 1;
@@ -69,23 +70,36 @@ async function* fileLines(path: string): AsyncGenerator<{ text: string; number: 
 }
 
 /**
- * Enqueues one job per line in two passes over the file, so that memory holds one batch: the
- * first checks every line as enqueue would and stores nothing, so a bad line stops the import
- * before any job is stored; the second stores the jobs in batches.
+ * How to read the file's lines, each time afresh: a regular file as a stream (memory holds one
+ * line), anything else (a pipe, /dev/stdin) read once, since it cannot be read twice.
  */
-async function enqueueFromFile(ctx: CommandContext, client: Client, task: string, path: string): Promise<number> {
+function lineSource(path: string): () => AsyncGenerator<Line> {
   try {
-    if (!statSync(path).isFile()) throw new Error("not a file");
     accessSync(path, constants.R_OK);
+    if (statSync(path).isFile()) return () => numbered(createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity }));
+    const lines = readFileSync(path, "utf8").split("\n");
+    return () => numbered(lines);
   } catch (error) {
     throw new CliError(`Cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  const options = enqueueOptions(ctx);
+}
+
+/**
+ * Enqueues one job per line in two passes over the file, so that memory holds one batch of
+ * payloads (and the ids of the jobs stored, for the answer): the first checks every line as
+ * enqueue would and stores nothing, so a bad line stops the import before any job is stored;
+ * the second stores the jobs in batches.
+ */
+async function enqueueFromFile(ctx: CommandContext, client: Client, task: string, path: string, options: EnqueueOptions): Promise<number> {
+  const lines = lineSource(path);
   let total = 0;
-  for await (const line of fileLines(path)) {
+  for await (const line of lines()) {
     const payload = parseJson(line.text, `${path} line ${line.number}`);
     await client.check(task, payload, options).catch((error: unknown) => {
-      throw new CliError(`${path} line ${line.number}: ${error instanceof Error ? error.message : String(error)} (nothing was enqueued)`, { cause: error });
+      throw new CliError(`${path} line ${line.number}: ${error instanceof Error ? error.message : String(error)}`, {
+        hint: "Nothing was enqueued: fix the line and run the command again.",
+        cause: error,
+      });
     });
     total += 1;
   }
@@ -105,7 +119,7 @@ async function enqueueFromFile(ctx: CommandContext, client: Client, task: string
     batch = [];
     bytes = 0;
   };
-  for await (const line of fileLines(path)) {
+  for await (const line of lines()) {
     const size = Buffer.byteLength(line.text);
     if (batch.length >= BATCH || (batch.length > 0 && bytes + size > BATCH_BYTES)) await flush();
     batch.push({ task, payload: parseJson(line.text, `${path} line ${line.number}`), options });
@@ -153,7 +167,7 @@ export const enqueueCommand: Command = {
     // With a tasks module, the task's own queue and defaults apply and payloads are checked.
     const tasks = ctx.config.tasksModule === null ? null : await loadTaskModule(ctx.config.tasksModule, process.cwd());
     return withClient(ctx.config, async (client) => {
-      if (from !== undefined) return enqueueFromFile(ctx, client, task, from);
+      if (from !== undefined) return enqueueFromFile(ctx, client, task, from, options);
       const payload = payloadText === undefined ? {} : parseJson(payloadText, "--payload");
       const job = await client.enqueue(task, payload, options);
       if (!flag(ctx, "wait")) {

@@ -61,7 +61,9 @@ export async function listen(
           ? "Another process uses this port: pick another with --port (or PORT)."
           : code === "EACCES"
             ? "Ports below 1024 need privileges: pick a higher one with --port (or PORT)."
-            : "Check --host (or HOST): it must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0.",
+            : code === "ENOTFOUND" || code === "EADDRNOTAVAIL" || code === "EAI_AGAIN"
+              ? "Check --host (or HOST): it must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0."
+              : "Check --host and --port (or HOST and PORT).",
       cause: error,
     });
   }

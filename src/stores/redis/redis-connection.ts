@@ -53,28 +53,30 @@ export function openConnection(options: RedisConnectionOptions): RedisConnection
 }
 
 /**
- * Connects, or fails with STORE_UNAVAILABLE saying why. The driver reports a failed AUTH or
- * SELECT as an error event, not by rejecting connect(), and after a failed SELECT it even goes
- * on, on database 0: any error while a single server's connection is set up fails the connect.
- * (A cluster reports a startup node that is down the same way and goes on with the others.)
+ * Connects, or fails with STORE_UNAVAILABLE saying why. The driver reports a refused AUTH or
+ * SELECT as an error event (a reply error), not by rejecting connect(), and after a refused
+ * SELECT it even goes on, on database 0: such a refusal fails the connect. Other error events
+ * (a Sentinel that did not answer before another did) only name the cause when connect() fails.
  */
 export async function connectChecked(redis: RedisConnection): Promise<RedisConnection> {
-  const setup: { error: Error | null } = { error: null };
+  const seen: { last: Error | null; refused: Error | null } = { last: null, refused: null };
   const onSetupError = (error: Error): void => {
-    setup.error ??= error;
+    seen.last = error;
+    if (error.name === "ReplyError") seen.refused ??= error;
   };
   redis.on("error", onSetupError);
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new StoreUnavailableError(`Cannot connect to Redis: ${String(setup.error ?? error)}`, setup.error ?? error);
+    const cause = seen.refused ?? seen.last ?? error;
+    throw new StoreUnavailableError(`Cannot connect to Redis: ${String(cause)}`, cause);
   }
   redis.off("error", onSetupError);
   redis.on("error", () => undefined);
-  if (setup.error !== null && !(redis instanceof Cluster)) {
+  if (seen.refused !== null) {
     redis.disconnect();
-    throw new StoreUnavailableError(`Redis refused to set up the connection (check the password and database number): ${String(setup.error)}`, setup.error);
+    throw new StoreUnavailableError(`Redis refused to set up the connection (check the password and database number): ${String(seen.refused)}`, seen.refused);
   }
   return redis;
 }

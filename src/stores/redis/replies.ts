@@ -18,7 +18,7 @@ export function jobEventsOf(jobId: string, fields: Map<string, string>, timeline
   const task = fields.get("task") ?? "";
   const events = [firstEvent(jobId, fields), ...timeline.map((body) => decodeEvent(body, jobId, queue, task))];
   // A timeline cut at its first 1,000 events (see get.lua) ends there: what the hash adds is later.
-  return events.length >= MAX_TIMELINE_EVENTS ? events : [...events, ...unstoredEvents(jobId, fields)];
+  return events.length >= MAX_TIMELINE_EVENTS ? events : [...events, ...unstoredEvents(jobId, fields)].slice(0, MAX_TIMELINE_EVENTS);
 }
 
 /** The list script's reply: the next cursor ('' at the end), then (id, flat hash) pairs. */
