@@ -1,6 +1,6 @@
 // The errors a newcomer hits, through the real `caudex` binary: usage, invalid configuration,
 // Redis unreachable, a tasks module that is missing or broken, a server without a token.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -24,6 +24,11 @@ async function closedPort(): Promise<number> {
 }
 
 describe("caudex usage", () => {
+  it("is built executable, as the package's bin runs by its shebang", () => {
+    expect(statSync(join(import.meta.dirname, "../../dist/cli/main.js")).mode & 0o111).toBe(0o111);
+  });
+
+
   it("prints help and the version with exit 0", async () => {
     const help = await runCli(["--help"]);
     expect(help.code).toBe(0);
