@@ -75,9 +75,11 @@ describe("caudex worker", () => {
 
     lines[649] = JSON.stringify({ projectId: "649" });
     writeFileSync(file, lines.join("\n"));
-    const stored = await runCli(["enqueue", "generate_wiki", "--from", file, "--tasks", tasks, "--db", db]);
+    const stored = await runCli(["enqueue", "generate_wiki", "--from", file, "--tasks", tasks, "--db", db, "--json"]);
     expect(stored.code, stored.stderr).toBe(0);
-    expect(stored.stdout).toContain("Enqueued 700 job(s)");
+    const answer = json<{ enqueued: number; ids: string[] }>(stored);
+    expect(answer.enqueued).toBe(700);
+    expect(new Set(answer.ids).size).toBe(700);
   });
 
   it("exits 0 after --max-jobs jobs, and --burst exits once the queues are empty", async () => {

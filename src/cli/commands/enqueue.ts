@@ -86,7 +86,7 @@ function lineSource(path: string): () => AsyncGenerator<Line> {
 
 /**
  * Enqueues one job per line in two passes over the file, so that memory holds one batch of
- * payloads (and the ids of the jobs stored, for the answer): the first checks every line as
+ * payloads (and, with --json, the ids of the jobs stored): the first checks every line as
  * enqueue would and stores nothing, so a bad line stops the import before any job is stored;
  * the second stores the jobs in batches.
  */
@@ -104,18 +104,22 @@ async function enqueueFromFile(ctx: CommandContext, client: Client, task: string
     total += 1;
   }
   const bar = ctx.out.progress(`Enqueueing ${task}`, total);
+  // Ids are kept only for the --json answer, which lists them.
   const ids: string[] = [];
+  let enqueued = 0;
   let batch: Array<{ task: string; payload: Json; options: EnqueueOptions }> = [];
   let bytes = 0;
   let lastLine = 0;
   const flush = async (): Promise<void> => {
     try {
-      ids.push(...(await client.enqueueMany(batch)).map((job) => job.id));
+      const jobs = await client.enqueueMany(batch);
+      enqueued += jobs.length;
+      if (ctx.out.json) for (const job of jobs) ids.push(job.id);
     } catch (error) {
-      const stored = ids.length === 0 ? "nothing was enqueued" : `the ${ids.length} job(s) of the lines before were enqueued`;
+      const stored = enqueued === 0 ? "nothing was enqueued" : `the ${enqueued} job(s) of the lines before were enqueued`;
       throw new CliError(`Enqueueing the jobs up to ${path} line ${lastLine} failed (${stored}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
-    bar.update(ids.length);
+    bar.update(enqueued);
     batch = [];
     bytes = 0;
   };
@@ -128,7 +132,7 @@ async function enqueueFromFile(ctx: CommandContext, client: Client, task: string
   }
   if (batch.length > 0) await flush();
   bar.done();
-  ctx.out.result(() => `Enqueued ${ids.length} job(s) of ${task}.`, { enqueued: ids.length, ids });
+  ctx.out.result(() => `Enqueued ${enqueued} job(s) of ${task}.`, { enqueued, ids });
   return ExitCode.ok;
 }
 
