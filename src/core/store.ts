@@ -4,6 +4,9 @@ import type { JobEvent } from "./events.js";
 import type { ClaimedJob, Job, JobError, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "./job.js";
 import type { JobStatus } from "./job-states.js";
 
+/** Most events of one job that `jobEvents` answers (its first ones): a job retried without end keeps a long timeline. */
+export const MAX_JOB_EVENTS = 1000;
+
 /** Result of enqueueing one job: the stored job, and whether this call created it. */
 export interface EnqueueResult {
   job: Job;
@@ -115,7 +118,7 @@ export interface Store {
   getJob(jobId: string): Promise<Job | null>;
   /** Lists jobs newest first; `cursor` comes from the previous page. */
   listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage>;
-  /** The job's events, oldest first, as far as the store keeps them. */
+  /** The job's events, oldest first, as far as the store keeps them: the first MAX_JOB_EVENTS. */
   jobEvents(jobId: string): Promise<JobEvent[]>;
   stats(): Promise<QueueStats[]>;
   /**

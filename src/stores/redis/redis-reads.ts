@@ -3,6 +3,7 @@
 import type { JobEvent } from "../../core/events.js";
 import { gatherFinishes } from "../../core/finishes.js";
 import type { Job, JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
+import { MAX_JOB_EVENTS } from "../../core/store.js";
 import { decodeJob, hashFields } from "./job-hash.js";
 import type { RedisKeys } from "./keys.js";
 import { decodeJobPage, decodeStats, jobEventsOf } from "./replies.js";
@@ -25,7 +26,7 @@ export class RedisReader {
 
   /** A job's fields (flat, as HGETALL gives them; a packed waiting job's too) and timeline. */
   private async readJob(jobId: string, withTimeline: boolean): Promise<[string[], string[]]> {
-    const reply = await this.run(scripts.get, { keys: { anchor: this.keys.queues() }, argv: { jobId, withTimeline: withTimeline ? "1" : "" } });
+    const reply = await this.run(scripts.get, { keys: { anchor: this.keys.queues() }, argv: { jobId, timelineLimit: withTimeline ? MAX_JOB_EVENTS - 1 : 0 } });
     return reply.data as [string[], string[]];
   }
 

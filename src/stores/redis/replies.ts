@@ -3,22 +3,20 @@
 import type { JobEvent } from "../../core/events.js";
 import type { JobPage, QueueStats } from "../../core/job.js";
 import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
+import { MAX_JOB_EVENTS } from "../../core/store.js";
 import { decodeEvent, decodeJob, firstEvent, hashFields, unstoredEvents } from "./job-hash.js";
 
-/** Events of a job's timeline that one answer holds at most (as on SQLite). */
-const MAX_TIMELINE_EVENTS = 1000;
-
 /**
- * A job's events, oldest first: its first event and its latest attempt's are rebuilt from the
- * hash; `timeline` holds the stored entries (the first 999 at most).
+ * A job's events, oldest first, the first MAX_JOB_EVENTS: its first event and its latest
+ * attempt's are rebuilt from the hash; `timeline` holds the stored entries (get.lua reads one
+ * fewer than the most, the first event being rebuilt).
  */
 export function jobEventsOf(jobId: string, fields: Map<string, string>, timeline: readonly string[]): JobEvent[] {
   if (fields.size === 0) return [];
   const queue = fields.get("queue") ?? "";
   const task = fields.get("task") ?? "";
-  const events = [firstEvent(jobId, fields), ...timeline.map((body) => decodeEvent(body, jobId, queue, task))];
-  // A timeline cut at its first 1,000 events (see get.lua) ends there: what the hash adds is later.
-  return events.length >= MAX_TIMELINE_EVENTS ? events : [...events, ...unstoredEvents(jobId, fields)].slice(0, MAX_TIMELINE_EVENTS);
+  const events = [firstEvent(jobId, fields), ...timeline.map((body) => decodeEvent(body, jobId, queue, task)), ...unstoredEvents(jobId, fields)];
+  return events.slice(0, MAX_JOB_EVENTS);
 }
 
 /** The list script's reply: the next cursor ('' at the end), then (id, flat hash) pairs. */

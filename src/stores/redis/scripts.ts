@@ -145,7 +145,7 @@ export const scripts = {
   retryAllFailed: new RedisScript("retry-all-failed", ["failedIndex"], ["queue", "limit", "budget"]),
   remove: new RedisScript("remove", job, ["jobId"]),
   migrateQueuedIndex: new RedisScript("migrate-queued-index", ["oldIndex"], ["limit"]),
-  get: new RedisScript("get", ["anchor"], ["jobId", "withTimeline"]),
+  get: new RedisScript("get", ["anchor"], ["jobId", "timelineLimit"]),
   list: new RedisScript("list", ["anchor"], ["limit", "cursor", "budget", "status", "queue", "task", "project", "user"]),
   stats: new RedisScript("stats", ["queues", "counts", "paused"], []),
   finishesPerMinute: new RedisScript("finishes-per-minute", ["queues"], ["firstMinute"]),

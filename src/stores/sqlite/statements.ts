@@ -1,6 +1,7 @@
 // The SQL of the SQLite store, prepared once per connection. Each statement is shaped to hit
 // one of the partial indexes of migrations/001-init.sql.
 import type { Database, Statement } from "better-sqlite3";
+import { MAX_JOB_EVENTS } from "../../core/store.js";
 
 const SQL = {
   insertJob: `INSERT INTO jobs (id, task, queue, status, payload, max_attempts, timeout_ms, backoff,
@@ -65,7 +66,7 @@ const SQL = {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   eventsAfter: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
   lastEventSeq: "SELECT coalesce(max(seq), 0) AS seq FROM events",
-  eventsOfJob: "SELECT * FROM events WHERE job_id = ? ORDER BY seq LIMIT 1000",
+  eventsOfJob: `SELECT * FROM events WHERE job_id = ? ORDER BY seq LIMIT ${MAX_JOB_EVENTS}`,
   countsByQueue: "SELECT queue, status, count(*) AS n FROM jobs GROUP BY queue, status",
   oldestWaiting: "SELECT queue, min(enqueued_at) AS t FROM jobs WHERE status = 'QUEUED' GROUP BY queue",
   finishedSince: `SELECT queue, status, count(*) AS n FROM jobs
