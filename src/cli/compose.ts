@@ -48,8 +48,8 @@ function storeError(config: CaudexConfig, redisUrl: string | null, error: unknow
       cause: error,
     });
   }
-  const prefix = `Cannot open SQLite database ${config.sqlitePath}: `;
-  return new CliError(`Cannot open the SQLite database ${config.sqlitePath}: ${reason.startsWith(prefix) ? reason.slice(prefix.length) : reason}`, {
+  // The store's message names the file already ("Cannot open SQLite database <path>: …").
+  return new CliError(reason, {
     hint: mustExist
       ? "This command reads or changes existing jobs and creates no database: check CAUDEX_DB (or --db), or start with `caudex dev` or `caudex enqueue`."
       : "Check that the directory is writable, or point CAUDEX_DB (or --db) at another file.",

@@ -68,12 +68,11 @@ export class RunningJobs {
     return this.#byId[jobId];
   }
 
-  /** Forgets a job; false when it was not running. */
-  delete(jobId: string): boolean {
-    if (!(jobId in this.#byId)) return false;
+  /** Forgets a job (nothing when it was not running). */
+  delete(jobId: string): void {
+    if (!(jobId in this.#byId)) return;
     delete this.#byId[jobId];
     this.#size -= 1;
-    return true;
   }
 
   ids(): string[] {

@@ -74,7 +74,7 @@ describe("caudex configuration errors", () => {
     for (const command of [["health"], ["stats"], ["jobs"], ["job", "job_x"]]) {
       const result = await runCli([...command, "--db", typo]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`Cannot open the SQLite database ${typo}: the file does not exist`);
+      expect(result.stderr).toContain(`Cannot open SQLite database ${typo}: the file does not exist`);
       expect(result.stderr).not.toMatch(STACK_LINE);
     }
     expect(existsSync(dirname(typo))).toBe(false);

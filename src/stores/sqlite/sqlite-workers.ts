@@ -46,8 +46,7 @@ export function watchEvents(st: Statements, notifier: SqliteNotifier, isClosed: 
   const end = st.lastEventSeq.pluck().get() as number;
   // A seq past the log's end (from a database that was replaced, or made up) resumes from now:
   // events after it would not come until the log caught up.
-  const from = afterSeq !== undefined && /^\d+$/.test(afterSeq) ? Number(afterSeq) : end;
-  let last = from <= end ? from : end;
+  let last = afterSeq !== undefined && /^\d+$/.test(afterSeq) ? Math.min(Number(afterSeq), end) : end;
   const deliver = (): void => {
     if (isClosed()) return;
     for (;;) {
