@@ -6,48 +6,48 @@ import { LeaseLostError } from "../../core/errors.js";
 import type { Job, Json } from "../../core/job.js";
 import { encodeProgress, encodeResult } from "../../core/json.js";
 import type { FailRequest, Lease } from "../../core/store.js";
-import type { JobRows } from "./job-rows.js";
-import { rowToJob, type JobRow } from "./rows.js";
-import type { Statements } from "./statements.js";
+import { rowToJob, type JobRow } from "./row-decoders.js";
+import type { Statements } from "./sql-statements.js";
+import type { TransitionSteps } from "./transition-steps.js";
 
 /** Marks a running job COMPLETED with its result. */
-export function completeJob(st: Statements, rows: JobRows, lease: Lease, result: Json, now: number): void {
+export function completeJob(st: Statements, steps: TransitionSteps, lease: Lease, result: Json, now: number): void {
   const row = st.complete.get({ id: lease.jobId, token: lease.token, now, result: encodeResult(result) }) as JobRow | undefined;
   if (row === undefined) throw new LeaseLostError(lease.jobId);
-  rows.event("job:completed", row, now, { durationMs: now - (row.started_at ?? now) });
+  steps.event("job:completed", row, now, { durationMs: now - (row.started_at ?? now) });
 }
 
 /** Fails a running job for good (retryDelayMs null), or queues it again now or later. */
-export function failJob(st: Statements, rows: JobRows, request: FailRequest, now: number): Job {
+export function failJob(st: Statements, steps: TransitionSteps, request: FailRequest, now: number): Job {
   const params = { id: request.jobId, token: request.token, now, error: JSON.stringify(request.error) };
   let row: JobRow | undefined;
   if (request.retryDelayMs === null) {
     row = st.failFinal.get(params) as JobRow | undefined;
-    if (row !== undefined) rows.event("job:failed", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
+    if (row !== undefined) steps.event("job:failed", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
   } else {
     const current = st.jobById.get(request.jobId) as JobRow | undefined;
     row =
       request.retryDelayMs <= 0
-        ? (st.failRetryNow.get({ ...params, position: rows.tailPosition(current?.queue ?? "") }) as JobRow | undefined)
+        ? (st.failRetryNow.get({ ...params, position: steps.tailPosition(current?.queue ?? "") }) as JobRow | undefined)
         : (st.failRetryLater.get({ ...params, run_at: now + request.retryDelayMs }) as JobRow | undefined);
-    if (row !== undefined) rows.event("job:retrying", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
+    if (row !== undefined) steps.event("job:retrying", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
   }
   if (row === undefined) throw new LeaseLostError(request.jobId);
   return rowToJob(row);
 }
 
 /** Stores a running job's progress and logs it as an event. */
-export function progressJob(st: Statements, rows: JobRows, lease: Lease, progress: Json, now: number): void {
+export function progressJob(st: Statements, steps: TransitionSteps, lease: Lease, progress: Json, now: number): void {
   const row = st.progress.get({ id: lease.jobId, token: lease.token, progress: encodeProgress(progress) }) as JobRow | undefined;
   if (row === undefined) throw new LeaseLostError(lease.jobId);
-  rows.insertEvent("job:progress", row, "PROCESSING", now, { progress });
+  steps.insertEvent("job:progress", row, "PROCESSING", now, { progress });
 }
 
 /** Hands a running job back to the head of its queue without counting its attempt. */
-export function releaseJob(st: Statements, rows: JobRows, lease: Lease, now: number): void {
+export function releaseJob(st: Statements, steps: TransitionSteps, lease: Lease, now: number): void {
   const current = st.jobById.get(lease.jobId) as JobRow | undefined;
   if (current === undefined) throw new LeaseLostError(lease.jobId);
-  const row = st.release.get({ id: lease.jobId, token: lease.token, now, position: rows.headPosition(current.queue) }) as JobRow | undefined;
+  const row = st.release.get({ id: lease.jobId, token: lease.token, now, position: steps.headPosition(current.queue) }) as JobRow | undefined;
   if (row === undefined) throw new LeaseLostError(lease.jobId);
-  rows.event("job:released", row, now);
+  steps.event("job:released", row, now);
 }

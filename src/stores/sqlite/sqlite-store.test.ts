@@ -2,11 +2,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeStoreContract } from "../../../test/store-contract.js";
 import { newJob } from "../../../test/support/jobs.js";
 import { spawnTs } from "../../../test/support/processes.js";
 import type { ClaimedJob } from "../../core/job.js";
+import { loadMigrations, migrate } from "./migrate.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "caudex-sqlite-"));
@@ -23,6 +25,8 @@ describeStoreContract({
 describeStoreContract({
   name: "sqlite (:memory:)",
   create: async (clock) => new SqliteStore({ path: ":memory:", clock }),
+  // An in-memory database belongs to its one connection: there is no second connection to the same data.
+  skip: ["wakes a waiting worker when a job is enqueued by another connection"],
 });
 
 describe("sqlite group commit", () => {
@@ -65,6 +69,28 @@ describe("sqlite store setup", () => {
     expect((await b.health()).ok).toBe(true);
     await a.close();
     await b.close();
+  });
+
+  it("brings a database of an earlier version up to date, its jobs reading as never retried", async () => {
+    const path = join(dir, "earlier.db");
+    const old = new Database(path);
+    migrate(old, loadMigrations().filter((m) => m.version <= 2));
+    old.prepare(`INSERT INTO jobs (id, task, queue, status, payload, max_attempts, timeout_ms, backoff, created_at, completed_at,
+        error, meta, result_ttl_s, failure_ttl_s) VALUES ('job_old', 'noop', 'default', 'FAILED', '{}', 1, 1000,
+        '{"baseMs":1,"maxMs":1,"factor":1,"jitter":0}', 1, 2, '{"code":"TASK_ERROR","message":"x"}', '{}', 60, 60)`).run();
+    old.close();
+    const store = new SqliteStore({ path });
+    try {
+      expect(await store.getJob("job_old")).toMatchObject({ status: "FAILED", attempt: 0, retries: 0 });
+      expect(await store.retry("job_old")).toMatchObject({ status: "QUEUED", retries: 1 });
+    } finally {
+      await store.close();
+    }
+    const reopened = new Database(path, { readonly: true });
+    const versions = reopened.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all();
+    reopened.close();
+    expect(versions).toEqual(loadMigrations().map((m) => m.version));
+    expect(versions).toContain(3);
   });
 
   it("refuses to work after close with STORE_UNAVAILABLE", async () => {

@@ -1,26 +1,28 @@
 // The embedded store: one SQLite file (WAL, synchronous=FULL) shared safely by the processes
-// of one machine. Every transition is one IMMEDIATE transaction that also appends its events.
+// of one machine. Every transition is one IMMEDIATE transaction that also appends its events;
+// this class opens the database and the transactions, and the sqlite-*.ts modules take the steps.
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
 import { DEFAULT_CONFIG } from "../../core/config.js";
-import { InvalidTransitionError, StoreUnavailableError } from "../../core/errors.js";
+import { StoreUnavailableError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
-import { CANCELABLE, REMOVABLE, RETRYABLE, type JobStatus } from "../../core/job-states.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
-import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { migrate } from "./migrate.js";
-import { rowToEvent, rowToJob, type EventRow, type JobRow } from "./rows.js";
 import { GroupCommit } from "./group-commit.js";
-import { JobRows } from "./job-rows.js";
-import { finishesPerMinute, listJobs, queueStats, sqliteHealth } from "./sqlite-queries.js";
+import { cancelJob, removeJob, retryAllFailed, retryJob, setQueuePaused } from "./sqlite-admin.js";
+import { claimJobs, extendLeases, mayHaveWork } from "./sqlite-claims.js";
+import { enqueueJobs, enqueuePendingJob } from "./sqlite-enqueue.js";
+import { hasDueJobs, pruneExpired, purgeFinished, recoverExpired } from "./sqlite-maintenance.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
+import { finishesPerMinute, getJob, jobEvents, listJobs, queueStats, sqliteHealth } from "./sqlite-reads.js";
 import { completeJob, failJob, progressJob, releaseJob } from "./sqlite-settlements.js";
-import { prepareStatements, type Statements } from "./statements.js";
-import { heartbeatWorker, liveWorkers, registerWorker, watchEvents } from "./sqlite-workers.js";
+import { heartbeatWorker, liveWorkers, registerWorker, unregisterWorker, watchEvents } from "./sqlite-workers.js";
+import { prepareStatements, type Statements } from "./sql-statements.js";
+import { TransitionSteps } from "./transition-steps.js";
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -36,10 +38,6 @@ export interface SqliteStoreOptions {
   mustExist?: boolean;
 }
 
-// Progress and removal events are pruned after this long; a job's other events go with the job
-// (JobRows.delete), and a removed job's last event outlives it.
-const PROGRESS_EVENT_TTL_MS = 3600_000;
-
 type Db = BetterSqlite3.Database;
 
 /** A Store on one SQLite file. */
@@ -51,8 +49,7 @@ export class SqliteStore implements Store {
   private readonly clock: Clock;
   private readonly notifier: SqliteNotifier;
   private readonly group: GroupCommit;
-  private readonly rows: JobRows;
-  private readonly claimChecks = new Map<string, BetterSqlite3.Statement>();
+  private readonly steps: TransitionSteps;
   private closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -75,7 +72,7 @@ export class SqliteStore implements Store {
       throw new StoreUnavailableError(`Cannot open SQLite database ${this.path}: ${error instanceof Error ? error.message : String(error)}`, error);
     }
     this.st = prepareStatements(this.db);
-    this.rows = new JobRows(this.st);
+    this.steps = new TransitionSteps(this.st);
     this.notifier = new SqliteNotifier(() => this.st.dataVersion.pluck().get() as number, options.pollIntervalMs ?? 50, this.path === ":memory:" ? null : this.path);
     this.group = new GroupCommit(this.db, () => this.notifier.changed(), (error) => this.translateError(error));
   }
@@ -85,145 +82,83 @@ export class SqliteStore implements Store {
   }
 
   async enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
-    const results = this.write(() => {
-      const now = this.clock.now();
-      const tails = new Map<string, number>();
-      return jobs.map((job) => this.rows.insert(job, now, tails));
-    });
-    return results;
+    return this.write(() => enqueueJobs(this.st, this.steps, jobs, this.clock.now()));
   }
 
   async enqueuePending(jobId: string): Promise<Job> {
-    return this.write(() => {
-      const row = this.rows.require(jobId);
-      if (row.status !== "PENDING") throw new InvalidTransitionError(jobId, "enqueue", row.status);
-      const now = this.clock.now();
-      if (row.run_at !== null && row.run_at > now) {
-        const updated = this.st.toScheduled.get({ id: jobId, now }) as JobRow;
-        this.rows.event("job:scheduled", updated, now);
-        return rowToJob(updated);
-      }
-      const updated = this.st.toQueued.get({ id: jobId, now, position: this.rows.tailPosition(row.queue) }) as JobRow;
-      this.rows.event("job:enqueued", updated, now);
-      return rowToJob(updated);
-    });
+    return this.write(() => enqueuePendingJob(this.st, this.steps, jobId, this.clock.now()));
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     const now = this.clock.now();
     // A read first: idle workers polling many queues must not take the write lock for nothing.
-    if (request.limit <= 0 || !this.mayHaveWork(request.queues, now)) return [];
+    if (request.limit <= 0 || !mayHaveWork(this.db, this.st, request.queues, now)) return [];
     // Grouped: a worker's claim usually shares its transaction with the settlement before it.
-    return this.grouped(() => this.rows.claim(request, this.clock.now()));
+    return this.grouped(() => claimJobs(this.st, this.steps, request, this.clock.now()));
   }
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {
-    return this.write(() => {
-      const expires = this.clock.now() + leaseMs;
-      const lost: string[] = [];
-      for (const lease of leases) {
-        const info = this.st.extendLease.run({ id: lease.jobId, token: lease.token, expires });
-        if (info.changes === 0) lost.push(lease.jobId);
-      }
-      return lost;
-    }, false);
+    return this.write(() => extendLeases(this.st, leases, leaseMs, this.clock.now()), false);
   }
 
   async complete(lease: Lease, result: Json): Promise<void> {
-    await this.grouped(() => completeJob(this.st, this.rows, lease, result, this.clock.now()));
+    await this.grouped(() => completeJob(this.st, this.steps, lease, result, this.clock.now()));
   }
 
   async fail(request: FailRequest): Promise<Job> {
-    return this.grouped(() => failJob(this.st, this.rows, request, this.clock.now()));
+    return this.grouped(() => failJob(this.st, this.steps, request, this.clock.now()));
   }
 
   async progress(lease: Lease, progress: Json): Promise<void> {
-    await this.grouped(() => progressJob(this.st, this.rows, lease, progress, this.clock.now()));
+    await this.grouped(() => progressJob(this.st, this.steps, lease, progress, this.clock.now()));
   }
 
   async release(lease: Lease): Promise<void> {
-    this.write(() => releaseJob(this.st, this.rows, lease, this.clock.now()));
+    this.write(() => releaseJob(this.st, this.steps, lease, this.clock.now()));
   }
 
   async promoteDue(limit: number): Promise<number> {
     const now = this.clock.now();
-    if (this.st.anyDue.get(now) === undefined) return 0;
-    return this.write(() => this.rows.promoteDue(now, limit));
+    if (!hasDueJobs(this.st, now)) return 0;
+    return this.write(() => this.steps.promoteDue(now, limit));
   }
 
   async recoverExpired(limit: number, stallLimit: number): Promise<RecoverResult> {
     const now = this.clock.now();
-    return this.write(() => {
-      const rows = this.st.expiredLeases.all(now, limit) as JobRow[];
-      return this.rows.stall(rows, now, stallLimit, "its lease expired");
-    }, rowsChanged);
+    return this.write(() => recoverExpired(this.st, this.steps, limit, stallLimit, now), rowsChanged);
   }
 
   async prune(limit: number): Promise<number> {
     const now = this.clock.now();
-    return this.write(() => {
-      const ids = this.st.expiredJobs.pluck().all(now, limit) as string[];
-      for (const id of ids) this.rows.delete(id);
-      this.st.pruneProgressEvents.run(now - PROGRESS_EVENT_TTL_MS, limit);
-      this.st.forgetWorkers.run(now - WORKER_FORGET_MS);
-      return ids.length;
-    }, false);
+    return this.write(() => pruneExpired(this.st, this.steps, limit, now), false);
   }
 
   async purge(request: PurgeRequest): Promise<number> {
-    return this.write(() => {
-      const params = { status: request.status, before: request.finishedBefore, limit: request.limit, queue: request.queue };
-      const ids = (
-        request.queue === undefined ? this.st.purgeable.pluck().all(params) : this.st.purgeableOfQueue.pluck().all(params)
-      ) as string[];
-      for (const id of ids) this.rows.delete(id);
-      return ids.length;
-    }, false);
+    return this.write(() => purgeFinished(this.st, this.steps, request), false);
   }
 
   async cancel(jobId: string): Promise<Job> {
-    return this.write(() => {
-      const row = this.rows.require(jobId);
-      if (!CANCELABLE.includes(row.status as JobStatus)) throw new InvalidTransitionError(jobId, "cancel", row.status);
-      const now = this.clock.now();
-      const updated = this.st.cancel.get({ id: jobId, now }) as JobRow;
-      this.rows.event("job:canceled", updated, now);
-      return rowToJob(updated);
-    });
+    return this.write(() => cancelJob(this.st, this.steps, jobId, this.clock.now()));
   }
 
   async retry(jobId: string): Promise<Job> {
-    return this.write(() => {
-      const row = this.rows.require(jobId);
-      if (!RETRYABLE.includes(row.status as JobStatus)) throw new InvalidTransitionError(jobId, "retry", row.status);
-      return rowToJob(this.rows.retry(row, this.clock.now()));
-    });
+    return this.write(() => retryJob(this.steps, jobId, this.clock.now()));
   }
 
   async retryAllFailed(queue: string | null, limit: number): Promise<number> {
-    return this.write(() => {
-      const now = this.clock.now();
-      const ids = (queue === null ? this.st.failedIds.pluck().all(limit) : this.st.failedIdsOfQueue.pluck().all(queue, limit)) as string[];
-      for (const id of ids) this.rows.retry(this.rows.require(id), now);
-      return ids.length;
-    });
+    return this.write(() => retryAllFailed(this.st, this.steps, queue, limit, this.clock.now()));
   }
 
   async remove(jobId: string): Promise<void> {
-    this.write(() => {
-      const row = this.rows.require(jobId);
-      if (!REMOVABLE.includes(row.status as JobStatus)) throw new InvalidTransitionError(jobId, "remove", row.status);
-      this.rows.delete(jobId);
-      this.rows.insertEvent("job:removed", row, row.status as JobStatus, this.clock.now());
-    });
+    this.write(() => removeJob(this.steps, jobId, this.clock.now()));
   }
 
   async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
-    return listJobs(this.db, filter, limit, cursor);
+    return listJobs(this.db, this.st, filter, limit, cursor);
   }
 
   async stats(): Promise<QueueStats[]> {
-    return queueStats(this.db, this.st, this.clock.now(), this.rows.pausedQueues());
+    return queueStats(this.db, this.st, this.clock.now(), this.steps.pausedQueues());
   }
 
   async finishesPerMinute(since: number): Promise<MinuteFinishes[]> {
@@ -231,32 +166,31 @@ export class SqliteStore implements Store {
   }
 
   async getJob(jobId: string): Promise<Job | null> {
-    const row = this.st.jobById.get(jobId) as JobRow | undefined;
-    return row === undefined ? null : rowToJob(row);
+    return getJob(this.st, jobId);
   }
 
   async jobEvents(jobId: string): Promise<JobEvent[]> {
-    return (this.st.eventsOfJob.all(jobId) as EventRow[]).map(rowToEvent);
+    return jobEvents(this.st, jobId);
   }
 
   async pauseQueue(queue: string): Promise<void> {
-    this.write(() => this.st.setPaused.run(queue, 1), false);
+    this.write(() => setQueuePaused(this.st, queue, true), false);
   }
 
   async resumeQueue(queue: string): Promise<void> {
-    this.write(() => this.st.setPaused.run(queue, 0));
+    this.write(() => setQueuePaused(this.st, queue, false));
   }
 
   async registerWorker(info: WorkerInfo, stallLimit: number): Promise<number> {
-    return this.write(() => registerWorker(this.st, this.rows, info, stallLimit, this.clock.now()));
+    return this.write(() => registerWorker(this.st, this.steps, info, stallLimit, this.clock.now()));
   }
 
   async heartbeatWorker(info: WorkerInfo): Promise<boolean> {
-    return this.write(() => heartbeatWorker(this.st, this.rows, info, this.clock.now()), false);
+    return this.write(() => heartbeatWorker(this.st, info, this.clock.now()), false);
   }
 
   async unregisterWorker(name: string, incarnation: string): Promise<void> {
-    this.write(() => this.st.deleteWorker.run(name, incarnation), false);
+    this.write(() => unregisterWorker(this.st, name, incarnation), false);
   }
 
   async listWorkers(ttlMs: number): Promise<WorkerInfo[]> {
@@ -307,18 +241,6 @@ export class SqliteStore implements Store {
       return new StoreUnavailableError(`SQLite database ${this.path} is locked by another process`, error);
     }
     return error;
-  }
-
-  private mayHaveWork(queues: readonly string[], now: number): boolean {
-    const key = String(queues.length);
-    let check = this.claimChecks.get(key);
-    if (check === undefined) {
-      check = this.db.prepare(
-        `SELECT 1 FROM jobs WHERE status = 'QUEUED' AND queue IN (${queues.map(() => "?").join(",")}) LIMIT 1`,
-      );
-      this.claimChecks.set(key, check);
-    }
-    return check.get(...queues) !== undefined || this.st.anyDue.get(now) !== undefined;
   }
 }
 

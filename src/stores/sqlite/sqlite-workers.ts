@@ -1,36 +1,41 @@
 // The worker registry of the SQLite store, and the store's event feed: the steps that run
-// inside a transaction the store opened (register, heartbeat), and the watcher that reads new
-// events whenever the database changes.
+// inside a transaction the store opened (register, heartbeat, unregister), and the watcher that
+// reads new events whenever the database changes.
 import { WorkerNameTakenError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import type { WorkerInfo } from "../../core/job.js";
 import { isLiveNamesake } from "../../core/worker-registry.js";
-import type { JobRows } from "./job-rows.js";
-import { rowToEvent, rowToWorker, type EventRow, type JobRow, type WorkerRow } from "./rows.js";
+import { rowToEvent, rowToWorker, type EventRow, type JobRow, type WorkerRow } from "./row-decoders.js";
 import type { SqliteNotifier } from "./sqlite-notifier.js";
-import type { Statements } from "./statements.js";
+import type { Statements } from "./sql-statements.js";
+import type { TransitionSteps } from "./transition-steps.js";
 
 // A registry entry younger than this may belong to a live namesake (checked by pid on this host).
 const LIVE_NAMESAKE_MS = 60_000;
 
 /** Registers a worker incarnation (inside a write); returns how many jobs of its predecessor went back. */
-export function registerWorker(st: Statements, rows: JobRows, info: WorkerInfo, stallLimit: number, now: number): number {
+export function registerWorker(st: Statements, steps: TransitionSteps, info: WorkerInfo, stallLimit: number, now: number): number {
   const existing = st.workerByName.get(info.name) as WorkerRow | undefined;
   if (existing !== undefined && existing.heartbeat_at >= now - LIVE_NAMESAKE_MS && isLiveNamesake(rowToWorker(existing), info)) {
     throw new WorkerNameTakenError(info.name, existing.pid);
   }
-  rows.upsertWorker(info, now);
+  upsertWorker(st, info, now);
   // Jobs held by an earlier incarnation of this name: that process is gone, release them now.
   const held = st.jobsOfWorker.all(info.name, info.incarnation) as JobRow[];
-  return rows.stall(held, now, stallLimit, "its worker restarted").requeued;
+  return steps.stall(held, now, stallLimit, "its worker restarted").requeued;
 }
 
 /** Refreshes a worker's entry (inside a write); false when another incarnation holds the name. */
-export function heartbeatWorker(st: Statements, rows: JobRows, info: WorkerInfo, now: number): boolean {
+export function heartbeatWorker(st: Statements, info: WorkerInfo, now: number): boolean {
   const existing = st.workerByName.get(info.name) as WorkerRow | undefined;
   if (existing !== undefined && existing.incarnation !== info.incarnation) return false;
-  rows.upsertWorker(info, now);
+  upsertWorker(st, info, now);
   return true;
+}
+
+/** Drops a worker's entry (inside a write), unless another incarnation holds the name by now. */
+export function unregisterWorker(st: Statements, name: string, incarnation: string): void {
+  st.deleteWorker.run(name, incarnation);
 }
 
 /** Workers with a heartbeat since `since`. */
@@ -60,4 +65,21 @@ export function watchEvents(st: Statements, notifier: SqliteNotifier, isClosed: 
   };
   deliver();
   return notifier.watch(deliver);
+}
+
+function upsertWorker(st: Statements, info: WorkerInfo, now: number): void {
+  st.upsertWorker.run({
+    name: info.name,
+    incarnation: info.incarnation,
+    host: info.host,
+    pid: info.pid,
+    queues: JSON.stringify(info.queues),
+    concurrency: info.concurrency,
+    state: info.state,
+    started_at: info.startedAt,
+    heartbeat_at: now,
+    current_jobs: JSON.stringify(info.currentJobs),
+    processed: info.processed,
+    failed: info.failed,
+  });
 }

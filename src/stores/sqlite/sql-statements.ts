@@ -1,5 +1,6 @@
-// The SQL of the SQLite store, prepared once per connection. Each statement is shaped to hit
-// one of the partial indexes of migrations/001-init.sql.
+// The SQL of the SQLite store: the fixed statements, prepared once per connection, and the cache
+// of statements whose text depends on the call. Each statement is shaped to hit one of the
+// partial indexes of migrations/001-init.sql.
 import type { Database, Statement } from "better-sqlite3";
 import { MAX_JOB_EVENTS } from "../../core/store.js";
 
@@ -11,6 +12,7 @@ const SQL = {
       @retry_on_timeout, @created_at, @enqueued_at, @run_at, @idempotency_key, @meta, @project_id, @user_id,
       @result_ttl_s, @failure_ttl_s, @position)`,
   jobById: "SELECT * FROM jobs WHERE id = ?",
+  jobExists: "SELECT 1 FROM jobs WHERE id = ?",
   jobByKey: "SELECT * FROM jobs WHERE idempotency_key = ?",
   tailPosition: "SELECT max(position) AS p FROM jobs WHERE status = 'QUEUED' AND queue = ?",
   headPosition: "SELECT min(position) AS p FROM jobs WHERE status = 'QUEUED' AND queue = ?",
@@ -51,7 +53,8 @@ const SQL = {
       lease_token = NULL, lease_expires_at = NULL, expires_at = @now + failure_ttl_s * 1000 WHERE id = @id RETURNING *`,
   cancel: `UPDATE jobs SET status = 'CANCELED', completed_at = @now, lease_token = NULL, lease_expires_at = NULL,
       position = NULL, expires_at = @now + failure_ttl_s * 1000 WHERE id = @id RETURNING *`,
-  retry: `UPDATE jobs SET status = 'QUEUED', attempt = 0, stalls = 0, error = NULL, result = NULL, progress = NULL,
+  // One statement for retry and retryAllFailed: the count of retries goes up in the same step.
+  retry: `UPDATE jobs SET status = 'QUEUED', attempt = 0, retries = retries + 1, stalls = 0, error = NULL, result = NULL, progress = NULL,
       started_at = NULL, completed_at = NULL, expires_at = NULL, run_at = NULL, enqueued_at = @now,
       position = @position WHERE id = @id RETURNING *`,
   failedIds: "SELECT id FROM jobs WHERE status = 'FAILED' ORDER BY id LIMIT ?",
@@ -98,4 +101,17 @@ export type Statements = Record<StatementName, Statement<unknown[], unknown>>;
 /** Prepares every fixed statement of the store. */
 export function prepareStatements(db: Database): Statements {
   return Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as Statements;
+}
+
+// Statements whose text depends on the call (a listing's filters: at most 64 shapes; a claim's
+// number of queues), prepared once per connection and text.
+const shapedStatements = new WeakMap<Database, Map<string, Statement>>();
+
+/** The statement for `sql` on `db`, prepared on first use. */
+export function preparedOnce(db: Database, sql: string): Statement {
+  let cache = shapedStatements.get(db);
+  if (cache === undefined) shapedStatements.set(db, (cache = new Map<string, Statement>()));
+  let statement = cache.get(sql);
+  if (statement === undefined) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
 }

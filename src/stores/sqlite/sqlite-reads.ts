@@ -1,26 +1,37 @@
-// Read-side queries of the SQLite store: filtered, cursor-paged listings and queue stats.
-// Each hits an index of migrations/001-init.sql; stats read one consistent snapshot.
+// The reads of the SQLite store: one job, its timeline, filtered cursor-paged listings, queue
+// stats, finishes per minute and health. Each hits an index of migrations/001-init.sql; stats
+// read one consistent snapshot; nothing here changes a job.
 import type BetterSqlite3 from "better-sqlite3";
-import type { JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
+import type { JobEvent } from "../../core/events.js";
+import type { Job, JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
+import { InvalidCursorError } from "../../core/errors.js";
 import { gatherFinishes } from "../../core/finishes.js";
+import { listingCursorShape } from "../../core/listing-cursor.js";
 import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
-import { rowToJob, type JobRow } from "./rows.js";
-import type { Statements } from "./statements.js";
+import { rowToEvent, rowToJob, type EventRow, type JobRow } from "./row-decoders.js";
+import { preparedOnce, type Statements } from "./sql-statements.js";
 import type { StoreHealth } from "../../core/store.js";
 
-// Listing statements, prepared once per connection and filter shape (at most 64 shapes).
-const listStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
-
-function prepared(db: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
-  let cache = listStatements.get(db);
-  if (cache === undefined) listStatements.set(db, (cache = new Map<string, BetterSqlite3.Statement>()));
-  let statement = cache.get(sql);
-  if (statement === undefined) cache.set(sql, (statement = db.prepare(sql)));
-  return statement;
+/** The job with this id, or null. */
+export function getJob(st: Statements, jobId: string): Job | null {
+  const row = st.jobById.get(jobId) as JobRow | undefined;
+  return row === undefined ? null : rowToJob(row);
 }
 
-/** Lists jobs newest first with AND-ed filters; `cursor` is the last id of the previous page. */
-export function listJobs(db: BetterSqlite3.Database, filter: JobFilter, limit: number, cursor: string | null): JobPage {
+/** A job's timeline, oldest first (at most MAX_JOB_EVENTS). */
+export function jobEvents(st: Statements, jobId: string): JobEvent[] {
+  return (st.eventsOfJob.all(jobId) as EventRow[]).map(rowToEvent);
+}
+
+/**
+ * Lists jobs newest first with AND-ed filters; `cursor` is the last id of the previous page.
+ * A cursor that is no id this store could have handed out throws INVALID_CURSOR: one that
+ * newJobId could not have made must be the id of a stored job (a caller's own id).
+ */
+export function listJobs(db: BetterSqlite3.Database, st: Statements, filter: JobFilter, limit: number, cursor: string | null): JobPage {
+  if (cursor !== null && listingCursorShape(cursor) === "other" && st.jobExists.get(cursor) === undefined) {
+    throw new InvalidCursorError("it is not an id Caudex makes, and no stored job has it");
+  }
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, value: unknown): void => {
@@ -34,7 +45,7 @@ export function listJobs(db: BetterSqlite3.Database, filter: JobFilter, limit: n
   if (filter.userId !== undefined) add("user_id = ?", filter.userId);
   if (cursor !== null) add("id < ?", cursor);
   const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
-  const rows = prepared(db, sql).all(...params, limit + 1) as JobRow[];
+  const rows = preparedOnce(db, sql).all(...params, limit + 1) as JobRow[];
   const page = rows.slice(0, limit).map(rowToJob);
   return { jobs: page, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
 }

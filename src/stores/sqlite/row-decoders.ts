@@ -1,4 +1,5 @@
-// Conversions between SQLite rows and the core's records. Column names stay inside this store.
+// The row types of the SQLite store's tables (jobs, events, workers) and their decoding into the
+// core's records. Column names stay inside this store; the statements that write rows encode them.
 import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, Json, WorkerInfo } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
@@ -28,6 +29,8 @@ export interface JobRow {
   lease_token: string | null;
   lease_expires_at: number | null;
   stalls: number;
+  /** Added by migrations/003-job-retries.sql. */
+  retries: number;
   idempotency_key: string | null;
   meta: string;
   project_id: string | null;
@@ -67,6 +70,7 @@ export function rowToJob(row: JobRow): Job {
     meta: JSON.parse(row.meta) as Job["meta"],
     idempotencyKey: row.idempotency_key,
     stalls: row.stalls,
+    retries: row.retries,
     resultTtlSeconds: row.result_ttl_s,
     failureTtlSeconds: row.failure_ttl_s,
   };
