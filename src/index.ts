@@ -1,6 +1,19 @@
 // Public API of Caudex: define tasks, enqueue and inspect jobs, run workers, pick a store.
-export { Client, DEFAULT_CLIENT_DEFAULTS, MAX_ENQUEUE_BATCH, MAX_ENQUEUE_BATCH_BYTES, MAX_LIST_LIMIT, isValidQueueName } from "./core/client.js";
-export type { ClientDefaults, ClientOptions, EnqueueOptions } from "./core/client.js";
+export { Client } from "./core/client.js";
+export { DEFAULT_CLIENT_DEFAULTS } from "./core/enqueue-options.js";
+export {
+  DEFAULT_BACKOFF,
+  JOB_BOUNDS,
+  JOB_DEFAULTS,
+  META_JSON_LIMITS,
+  PAYLOAD_JSON_LIMITS,
+  QUEUE_NAME_PATTERN,
+  TASK_NAME_PATTERN,
+  isValidQueueName,
+  isValidTaskName,
+} from "./core/job-rules.js";
+export type { ClientOptions, PurgeOptions } from "./core/client.js";
+export type { ClientDefaults, EnqueueOptions } from "./core/enqueue-options.js";
 export { Worker } from "./core/worker.js";
 export type { WorkerOptions } from "./core/worker.js";
 export type { IsolationOptions } from "./core/process-pool.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs, backoffProblems, DEFAULT_BACKOFF } from "./backoff.js";
+import { backoffDelayMs, backoffProblems } from "./backoff.js";
+import { DEFAULT_BACKOFF } from "./job-rules.js";
 
 describe("backoffDelayMs", () => {
   const exact = { baseMs: 1000, maxMs: 10_000, factor: 2, jitter: 0 };

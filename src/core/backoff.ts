@@ -1,12 +1,7 @@
 // Retry delays: exponential growth with optional jitter, so that a burst of failures does
 // not come back as a burst of retries at the same instant.
 import type { BackoffPolicy } from "./job.js";
-
-/** The default policy: 1 s, 2 s, 4 s … capped at one hour, with 20% jitter. */
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 3_600_000, factor: 2, jitter: 0.2 };
-
-/** The furthest a job may be put off: a delay, a run time, a retry's backoff (10 years). */
-export const MAX_DELAY_MS = 10 * 365 * 86400_000;
+import { JOB_BOUNDS } from "./job-rules.js";
 
 /** Delay before the retry that follows failed attempt number `attempt` (1-based). */
 export function backoffDelayMs(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
@@ -21,7 +16,7 @@ export function backoffDelayMs(policy: BackoffPolicy, attempt: number, random: (
 export function backoffProblems(policy: BackoffPolicy): string[] {
   const problems: string[] = [];
   if (!Number.isFinite(policy.baseMs) || policy.baseMs < 0) problems.push("backoff.baseMs must be >= 0");
-  if (!Number.isFinite(policy.maxMs) || policy.maxMs < policy.baseMs || policy.maxMs > MAX_DELAY_MS) problems.push("backoff.maxMs must be >= baseMs and at most 10 years");
+  if (!Number.isFinite(policy.maxMs) || policy.maxMs < policy.baseMs || policy.maxMs > JOB_BOUNDS.maxDelayMs) problems.push("backoff.maxMs must be >= baseMs and at most 10 years");
   if (!Number.isFinite(policy.factor) || policy.factor < 1) problems.push("backoff.factor must be >= 1");
   if (!Number.isFinite(policy.jitter) || policy.jitter < 0 || policy.jitter > 1)
     problems.push("backoff.jitter must be between 0 and 1");

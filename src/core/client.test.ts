@@ -1,7 +1,10 @@
 // Client validation and defaults, on a real in-memory SQLite store.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
-import { Client, MAX_ENQUEUE_BATCH, MAX_ENQUEUE_BATCH_BYTES, MAX_LIST_LIMIT } from "./client.js";
+import { Client } from "./client.js";
+import { JOB_BOUNDS } from "./job-rules.js";
+
+const { maxEnqueueBatch: MAX_ENQUEUE_BATCH, maxEnqueueBatchBytes: MAX_ENQUEUE_BATCH_BYTES, maxListLimit: MAX_LIST_LIMIT } = JOB_BOUNDS;
 import { defineTask } from "./task.js";
 
 const wiki = defineTask<{ projectId: string }, string>("generate_wiki", (p) => p.projectId, {

@@ -2,7 +2,7 @@
 // Values arrive as raw strings (or numbers/booleans) from any source; reading the environment
 // or the command line is the caller's business (src/cli), never this module's.
 import { ConfigInvalidError } from "./errors.js";
-import { isValidQueueName } from "./client.js";
+import { JOB_BOUNDS, JOB_DEFAULTS, isValidQueueName } from "./job-rules.js";
 
 /** Log levels a deployment can choose. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -43,7 +43,11 @@ export type ConfigKey = keyof CaudexConfig;
 /** A raw value before parsing, as it comes from a flag or an environment variable. */
 export type RawConfigValue = string | number | boolean | readonly string[];
 
-/** Every default in one place: SQLite in ./data, port 5000, high,default queues, RQ's TTLs. */
+/**
+ * Every default of a deployment: SQLite in ./data, port 5000, the job rules' retention (RQ's
+ * TTLs). A worker process listens on high,default with 4 slots, unlike a library Worker
+ * (default, 1 slot): decision 0011 says why.
+ */
 export const DEFAULT_CONFIG: Readonly<CaudexConfig> = Object.freeze({
   redisUrl: null,
   namespace: "default",
@@ -56,13 +60,12 @@ export const DEFAULT_CONFIG: Readonly<CaudexConfig> = Object.freeze({
   queues: ["high", "default"],
   concurrency: 4,
   tasksModule: null,
-  resultTtlSeconds: 24 * 3600,
-  failureTtlSeconds: 7 * 24 * 3600,
+  resultTtlSeconds: JOB_DEFAULTS.resultTtlSeconds,
+  failureTtlSeconds: JOB_DEFAULTS.failureTtlSeconds,
   logLevel: "info",
   logFormat: "text",
 });
 
-const MAX_TTL_SECONDS = 10 * 365 * 86400;
 // The same rule as the Redis key builder: the namespace goes inside a {hash tag}.
 const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -85,7 +88,7 @@ const PARSERS: { [K in ConfigKey]: Parser<K> } = {
   workerName: (raw) => {
     const text = String(raw).trim();
     if (text === "") return ok(null);
-    return text.length <= 128 ? ok(text) : problem("must be at most 128 characters");
+    return text.length <= JOB_BOUNDS.maxWorkerNameLength ? ok(text) : problem(`must be at most ${JOB_BOUNDS.maxWorkerNameLength} characters`);
   },
   queues: (raw) => {
     const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((q) => q.trim()).filter((q) => q !== "");
@@ -94,10 +97,10 @@ const PARSERS: { [K in ConfigKey]: Parser<K> } = {
     if (bad.length > 0) return problem(`has invalid queue names ${bad.map((q) => `"${q}"`).join(", ")} (use letters, digits, _ . : -)`);
     return ok([...new Set(list)]);
   },
-  concurrency: (raw) => integer(raw, 1, 1000),
+  concurrency: (raw) => integer(raw, 1, JOB_BOUNDS.maxConcurrency),
   tasksModule: optional,
-  resultTtlSeconds: (raw) => integer(raw, 0, MAX_TTL_SECONDS),
-  failureTtlSeconds: (raw) => integer(raw, 0, MAX_TTL_SECONDS),
+  resultTtlSeconds: (raw) => integer(raw, 0, JOB_BOUNDS.maxTtlSeconds),
+  failureTtlSeconds: (raw) => integer(raw, 0, JOB_BOUNDS.maxTtlSeconds),
   logLevel: (raw) => oneOf(raw, LOG_LEVELS),
   logFormat: (raw) => oneOf(raw, LOG_FORMATS),
 };

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_JSON_LIMITS, encodeJson } from "./json.js";
+import { encodeJson } from "./json.js";
+import { PAYLOAD_JSON_LIMITS } from "./job-rules.js";
 
 describe("encodeJson", () => {
-  const max = DEFAULT_JSON_LIMITS.maxBytes;
+  const max = PAYLOAD_JSON_LIMITS.maxBytes;
 
   it("counts the limit in UTF-8 bytes, not UTF-16 units", () => {
     // 400,000 characters of 3 bytes each: far fewer units than the limit, more bytes.

@@ -1,6 +1,7 @@
 // Bounds for untrusted JSON: payloads, results and metadata are plain JSON, limited in size
 // and depth, and never evaluated.
 import { CaudexError, InvalidPayloadError } from "./errors.js";
+import { PAYLOAD_JSON_LIMITS } from "./job-rules.js";
 
 /** Limits applied to every payload, result and meta object. */
 export interface JsonLimits {
@@ -8,8 +9,6 @@ export interface JsonLimits {
   maxDepth: number;
 }
 
-/** 1 MiB and 32 levels: generous for job arguments, small enough to keep stores healthy. */
-export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 1024 * 1024, maxDepth: 32 };
 
 function depthProblem(value: unknown, depth: number, maxDepth: number): string | null {
   // Recursive, but never deeper than maxDepth (32 by default): a hostile, deeply nested value
@@ -38,7 +37,7 @@ function depthProblem(value: unknown, depth: number, maxDepth: number): string |
 }
 
 /** Encodes `value` as JSON once, checking it is plain JSON within the limits. */
-export function encodeJson(value: unknown, what: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): string {
+export function encodeJson(value: unknown, what: string, limits: JsonLimits = PAYLOAD_JSON_LIMITS): string {
   const problem = depthProblem(value, 0, limits.maxDepth);
   if (problem !== null) throw new InvalidPayloadError(`${what} is not valid JSON: ${problem}`);
   const text = JSON.stringify(value === undefined ? null : value);

@@ -4,6 +4,7 @@ import type { Logger } from "./logger.js";
 import type { BackoffPolicy, Json, JobMeta } from "./job.js";
 import type { StandardSchemaV1 } from "./standard-schema.js";
 import { InvalidOptionsError, InvalidPayloadError, UnknownTaskError } from "./errors.js";
+import { isValidTaskName } from "./job-rules.js";
 
 /** What a handler receives besides its payload. */
 export interface TaskContext {
@@ -42,13 +43,6 @@ export interface TaskDefinition<P = unknown, R = unknown> {
 
 /** Payload type of a task definition. */
 export type PayloadOf<T> = T extends TaskDefinition<infer P, unknown> ? P : never;
-
-const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
-/** True when `name` is a well-formed task name (letters, digits, `_ . : -`, at most 128). */
-export function isValidTaskName(name: string): boolean {
-  return TASK_NAME.test(name);
-}
 
 /** Defines a task; export it from your tasks module so workers can register it by name. */
 export function defineTask<P = unknown, R = unknown>(

@@ -1,6 +1,7 @@
 // Worker options: what a worker can be told, its defaults, and the checks applied once at
 // construction (every problem listed in one INVALID_OPTIONS error).
-import { isValidQueueName } from "./client.js";
+import type { Clock } from "./clock.js";
+import { JOB_BOUNDS, JOB_DEFAULTS, isValidQueueName } from "./job-rules.js";
 import type { Logger } from "./logger.js";
 import type { MaintenanceOptions } from "./maintenance.js";
 import type { IsolationOptions } from "./process-pool.js";
@@ -33,11 +34,20 @@ export interface WorkerOptions {
   /** Run the maintenance loop in this worker (default true). */
   maintenance?: boolean | Partial<MaintenanceOptions>;
   logger?: Logger;
+  /**
+   * What time it is for job timeouts, the stop's grace period and the registry entry (default
+   * the system clock). Only readings go through it: the worker's timers stay real timers.
+   */
+  clock?: Clock;
 }
 
-/** Defaults of the optional worker options. */
+/**
+ * Defaults of the optional worker options. A worker in your own process takes the queue the
+ * client enqueues to and one job at a time; the `caudex worker` command differs on purpose
+ * (high,default and 4 slots: decision 0011).
+ */
 export const WORKER_DEFAULTS = {
-  queues: ["default"],
+  queues: [JOB_DEFAULTS.queue],
   concurrency: 1,
   leaseMs: 30_000,
   gracePeriodMs: 30_000,
@@ -61,10 +71,10 @@ export function workerProblems(w: {
   within(w.leaseMs, "leaseMs", 100, 24 * 3600_000);
   within(w.gracePeriodMs, "gracePeriodMs", 0, 24 * 3600_000);
   within(w.idleWaitMs, "idleWaitMs", 1, 3600_000);
-  if (w.name.length === 0 || w.name.length > 128) problems.push("name must be 1 to 128 characters");
+  if (w.name.length === 0 || w.name.length > JOB_BOUNDS.maxWorkerNameLength) problems.push(`name must be 1 to ${JOB_BOUNDS.maxWorkerNameLength} characters`);
   if (w.queues.length === 0) problems.push("queues must not be empty");
   for (const q of w.queues) if (!isValidQueueName(q)) problems.push(`queue "${q}" is not a valid name`);
-  if (!Number.isInteger(w.concurrency) || w.concurrency < 1 || w.concurrency > 1000)
-    problems.push("concurrency must be an integer from 1 to 1000");
+  if (!Number.isInteger(w.concurrency) || w.concurrency < 1 || w.concurrency > JOB_BOUNDS.maxConcurrency)
+    problems.push(`concurrency must be an integer from 1 to ${JOB_BOUNDS.maxConcurrency}`);
   return problems;
 }

@@ -1,11 +1,14 @@
 // JSON schemas of every request and response: Fastify validates with them and the OpenAPI
 // document is generated from them. Objects reject unknown fields (additionalProperties: false).
 // Query-string values are strings on the wire, so query schemas match them with patterns.
+import { JOB_BOUNDS, QUEUE_NAME_PATTERN, TASK_NAME_PATTERN } from "../core/job-rules.js";
 import { JOB_STATUSES } from "../core/job-states.js";
 
-const TASK_NAME = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$";
-const QUEUE_NAME = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$";
-const SHORT_TEXT = { type: "string", minLength: 1, maxLength: 256 } as const;
+// The job rules (core/job-rules.ts), in the units of the wire: seconds for times.
+const TASK_NAME = TASK_NAME_PATTERN;
+const QUEUE_NAME = QUEUE_NAME_PATTERN;
+const KEY_LENGTH = JOB_BOUNDS.maxKeyLength;
+const SHORT_TEXT = { type: "string", minLength: 1, maxLength: KEY_LENGTH } as const;
 const ISO_TIME = { type: ["string", "null"], format: "date-time" } as const;
 
 /** Shared schema of every error answer. */
@@ -32,7 +35,7 @@ export const jobSchema = {
   $id: "Job",
   type: "object",
   additionalProperties: false,
-  required: ["job_id", "status", "queue", "task", "created_at", "attempt", "max_attempts", "meta"],
+  required: ["job_id", "status", "queue", "task", "created_at", "attempt", "max_attempts", "retries", "meta"],
   properties: {
     job_id: { type: "string" },
     status: { type: "string", enum: [...JOB_STATUSES] },
@@ -51,8 +54,9 @@ export const jobSchema = {
       additionalProperties: false,
       properties: { code: { type: "string" }, message: { type: "string" }, stack: { type: "string", description: "Where the task threw, when known" } },
     },
-    attempt: { type: "integer" },
+    attempt: { type: "integer", description: "Attempts started since the job was enqueued or last retried" },
     max_attempts: { type: "integer" },
+    retries: { type: "integer", description: "How many times an operator retried the job after it failed or was canceled" },
     timeout: { type: "number", description: "Seconds" },
     worker: { type: ["string", "null"] },
     idempotency_key: { type: ["string", "null"] },
@@ -72,16 +76,16 @@ export const enqueueBody = {
     task: { type: "string", pattern: TASK_NAME },
     payload: { description: "Any JSON value; checked against the task's schema when the server knows the task" },
     queue: { type: "string", pattern: QUEUE_NAME },
-    timeout: { type: "number", exclusiveMinimum: 0, maximum: 7 * 24 * 3600, description: "Seconds" },
-    max_attempts: { type: "integer", minimum: 1, maximum: 1000 },
-    delay: { type: "number", minimum: 0, maximum: 10 * 365 * 86400, description: "Seconds" },
+    timeout: { type: "number", exclusiveMinimum: 0, maximum: JOB_BOUNDS.maxTimeoutMs / 1000, description: "Seconds" },
+    max_attempts: { type: "integer", minimum: 1, maximum: JOB_BOUNDS.maxAttempts },
+    delay: { type: "number", minimum: 0, maximum: JOB_BOUNDS.maxDelayMs / 1000, description: "Seconds" },
     run_at: { type: "string", format: "date-time" },
     idempotency_key: SHORT_TEXT,
     meta: {
       type: "object",
-      maxProperties: 64,
+      maxProperties: JOB_BOUNDS.maxMetaProperties,
       additionalProperties: true,
-      properties: { project_id: { type: "string", maxLength: 256 }, user_id: { type: "string", maxLength: 256 } },
+      properties: { project_id: { type: "string", maxLength: KEY_LENGTH }, user_id: { type: "string", maxLength: KEY_LENGTH } },
     },
   },
 } as const;
@@ -100,7 +104,7 @@ export const jobIdParams = {
   required: ["id"],
   additionalProperties: false,
   // No control characters: no job id has them (the Redis store refuses NUL in ids).
-  properties: { id: { type: "string", minLength: 1, maxLength: 256, pattern: "^[^\\u0000-\\u001F\\u007F]+$" } },
+  properties: { id: { type: "string", minLength: 1, maxLength: KEY_LENGTH, pattern: "^[^\\u0000-\\u001F\\u007F]+$" } },
 } as const;
 
 /** Path parameter `:name` of a queue. */
@@ -111,8 +115,8 @@ export const queueParams = {
   properties: { name: { type: "string", pattern: QUEUE_NAME } },
 } as const;
 
-const limitParam = { type: "string", pattern: "^[0-9]{1,9}$", description: "Page size, 1 to 500 (larger values are capped)" };
-const cursorParam = { type: "string", minLength: 1, maxLength: 256, description: "next_cursor of the previous page" };
+const limitParam = { type: "string", pattern: "^[0-9]{1,9}$", description: `Page size, 1 to ${JOB_BOUNDS.maxListLimit} (larger values are capped)` };
+const cursorParam = { type: "string", minLength: 1, maxLength: KEY_LENGTH, description: "next_cursor of the previous page" };
 
 /** Query of GET /jobs. */
 export const listQuery = {

@@ -1,5 +1,5 @@
 // Job factories for store tests: complete NewJob records with overridable fields.
-import { DEFAULT_BACKOFF } from "../../src/core/backoff.js";
+import { DEFAULT_BACKOFF } from "../../src/core/job-rules.js";
 import { newJobId } from "../../src/core/ids.js";
 import type { Json, NewJob } from "../../src/core/job.js";
 
