@@ -100,7 +100,7 @@ export function createLogger(config: CaudexConfig): Logger {
 /** Builds the HTTP app (not listening yet) on `client`. */
 export async function createApp(
   client: Client,
-  options: { tasks: TaskRegistry | null; token: string | null; readonlyToken: string | null; logger: Logger },
+  options: { token: string | null; readonlyToken: string | null; logger: Logger },
 ): Promise<FastifyInstance> {
   let server: typeof import("../server/app.js");
   try {
@@ -113,7 +113,6 @@ export async function createApp(
   const dashboardRoot = fileURLToPath(new URL("../dashboard/", import.meta.url));
   return server.buildApp({
     client,
-    tasks: options.tasks,
     auth: { token: options.token, readonlyToken: options.readonlyToken },
     logger: options.logger,
     dashboard: { root: dashboardRoot },

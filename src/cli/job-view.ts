@@ -23,7 +23,8 @@ export function renderJob(job: Job, now = Date.now()): string {
     ["task", job.task],
     ["queue", job.queue],
     ["status", job.status],
-    ["attempt", `${job.attempt} of ${job.maxAttempts}`],
+    // A retry restarts the attempt count, so the retries are shown beside it.
+    ["attempt", `${job.attempt} of ${job.maxAttempts}${job.retries > 0 ? ` (retried ${job.retries}×)` : ""}`],
     ["timeout", formatDuration(job.timeoutMs)],
     ["created", stamp(job.createdAt, now)],
   ];

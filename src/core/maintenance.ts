@@ -24,12 +24,34 @@ export interface MaintenanceReport {
   pruned: number;
 }
 
-/** Runs one maintenance pass. */
+/**
+ * One step of a pass: a bounded, atomic store call and the counts it reports. A new periodic
+ * transition (firing due schedules, say) is one more entry in MAINTENANCE_STEPS, with its
+ * counts in the report; the loop, the worker and the server stay as they are.
+ */
+export interface MaintenanceStep {
+  name: string;
+  run(store: Store, options: MaintenanceOptions): Promise<Partial<MaintenanceReport>>;
+}
+
+/** The steps of every pass, in this order. */
+export const MAINTENANCE_STEPS: readonly MaintenanceStep[] = [
+  { name: "promoteDue", run: async (store, o) => ({ promoted: await store.promoteDue(o.batchSize) }) },
+  {
+    name: "recoverExpired",
+    run: async (store, o) => {
+      const recovered = await store.recoverExpired(o.batchSize, o.stallLimit);
+      return { requeued: recovered.requeued, stalled: recovered.failed };
+    },
+  },
+  { name: "prune", run: async (store, o) => ({ pruned: await store.prune(o.batchSize) }) },
+];
+
+/** Runs one maintenance pass: every step once, in order; the first step that fails ends the pass. */
 export async function runMaintenance(store: Store, options: MaintenanceOptions): Promise<MaintenanceReport> {
-  const promoted = await store.promoteDue(options.batchSize);
-  const recovered = await store.recoverExpired(options.batchSize, options.stallLimit);
-  const pruned = await store.prune(options.batchSize);
-  return { promoted, requeued: recovered.requeued, stalled: recovered.failed, pruned };
+  const report: MaintenanceReport = { promoted: 0, requeued: 0, stalled: 0, pruned: 0 };
+  for (const step of MAINTENANCE_STEPS) Object.assign(report, await step.run(store, options));
+  return report;
 }
 
 /** A periodic maintenance loop; errors are logged and the loop carries on. */

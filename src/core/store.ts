@@ -18,17 +18,34 @@ export interface EnqueueResult {
 export interface ClaimRequest {
   queues: readonly string[];
   worker: string;
+  /**
+   * The worker process's incarnation (a random id per start). Every store records it with the
+   * lease, so that `registerWorker` can release exactly the jobs of an earlier incarnation of
+   * the same name (decision 0010).
+   */
   incarnation: string;
   limit: number;
   leaseMs: number;
+}
+
+/**
+ * An optional capability (decision 0010): a store that can start the next enqueued job for an
+ * idle worker without a claim's round trip (Redis: enqueue-one's hand-off, decision 0009). The
+ * worker uses it when the store offers it and it is not a burst worker; every other store and
+ * worker use only the contract's `claim` and `waitForWork`.
+ */
+export interface StandingClaims {
   /**
-   * When the claim finds nothing, the store may leave a claim for one job standing and start the
-   * next job of these queues for this worker as it is enqueued; the worker collects it with its
-   * next claim, woken by `waitForWork` with its incarnation. (Redis: enqueue-one's hand-off.)
-   * Every claim withdraws what stood before; a claim with `limit` 0 only withdraws (a worker
-   * that stops), and a job handed meanwhile goes back to the head of its queue.
+   * Claims as `Store.claim` does; when it finds nothing, it leaves a claim for one job standing
+   * and the store starts the next job of these queues for this incarnation as it is enqueued.
+   * The worker collects that job with its next claim. Every claim (standing or not) withdraws
+   * what stood before.
    */
-  stand?: boolean;
+  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+  /** As `Store.waitForWork`, and also resolves when a job was started for `incarnation` under its standing claim. */
+  waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal, incarnation: string): Promise<void>;
+  /** Withdraws what stands for a worker that stops; a job handed to it meanwhile goes back to the head of its queue. */
+  withdraw(worker: string, incarnation: string): Promise<void>;
 }
 
 /** A lease held by a worker. */
@@ -71,10 +88,17 @@ export interface EventWatchOptions {
   afterSeq?: string;
 }
 
-/** The storage contract every store implements; one atomic operation per method. */
+/**
+ * The storage contract every store implements; one atomic operation per method. A transition's
+ * consequences for other records (queueing a dependent, freeing a limit's slot, advancing a
+ * schedule) belong inside the store operation that causes them, never in a second call from the
+ * worker, so that a crash between two calls cannot leave them half done.
+ */
 export interface Store {
   /** Short name of the implementation, e.g. "sqlite" or "redis". */
   readonly kind: string;
+  /** Present when the store offers standing claims (Redis); the worker then uses them. */
+  readonly standingClaims?: StandingClaims;
 
   /** The store's notion of now (Redis: server time). Decides leases and schedules. */
   now(): Promise<number>;
@@ -84,7 +108,11 @@ export interface Store {
   /** Moves a PENDING job to QUEUED (or SCHEDULED when its run time is ahead). */
   enqueuePending(jobId: string): Promise<Job>;
 
-  /** Promotes due SCHEDULED jobs, then claims up to `limit` QUEUED jobs in priority order. */
+  /**
+   * Promotes due SCHEDULED jobs, then claims up to `limit` QUEUED jobs in priority order (a
+   * `limit` of 0 claims nothing). A transition that a claim implies for other records (a slot
+   * of a limit taken, say) happens inside this same atomic operation.
+   */
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Extends leases still held; returns the ids of jobs whose lease was lost. */
   extendLeases(worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]>;
@@ -116,7 +144,7 @@ export interface Store {
   remove(jobId: string): Promise<void>;
 
   getJob(jobId: string): Promise<Job | null>;
-  /** Lists jobs newest first; `cursor` comes from the previous page. */
+  /** Lists jobs newest first; `cursor` comes from the previous page (a malformed or made-up one throws INVALID_CURSOR and lists nothing). */
   listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage>;
   /** The job's events, oldest first, as far as the store keeps them: the first MAX_JOB_EVENTS. */
   jobEvents(jobId: string): Promise<JobEvent[]>;
@@ -144,11 +172,8 @@ export interface Store {
   /** Workers whose last heartbeat is within `ttlMs`. */
   listWorkers(ttlMs: number): Promise<WorkerInfo[]>;
 
-  /**
-   * Resolves when work may be available on `queues` (or, given the worker's `incarnation`, a
-   * job was started for it under a standing claim), after `timeoutMs`, or on abort.
-   */
-  waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal, incarnation?: string): Promise<void>;
+  /** Resolves when work may be available on `queues`, after `timeoutMs`, or on abort. */
+  waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
   /** Delivers job events from every process using this store; returns an unsubscribe function. */
   watch(listener: (event: JobEvent) => void, options?: EventWatchOptions): Promise<() => Promise<void>>;
 

@@ -3,7 +3,8 @@
 // leases kept by LeaseKeeper and recovery run by Maintenance. Every settlement carries the lease token, so a worker that lost
 // its lease cannot change a job any more (the store refuses it).
 import { hostname } from "node:os";
-import { CaudexError, InvalidOptionsError } from "./errors.js";
+import { systemClock, type Clock } from "./clock.js";
+import { CaudexError, InvalidOptionsError, LeaseLostError } from "./errors.js";
 import { TypedEmitter, type WorkerEvents } from "./events.js";
 import { newToken } from "./ids.js";
 import type { ClaimedJob, Json, WorkerInfo } from "./job.js";
@@ -17,7 +18,7 @@ import { ProcessPool } from "./process-pool.js";
 import { WORKER_DEFAULTS, workerProblems, type WorkerOptions } from "./worker-options.js";
 
 export type { WorkerOptions } from "./worker-options.js";
-import type { Lease, Store } from "./store.js";
+import type { Lease, StandingClaims, Store } from "./store.js";
 import { TaskRegistry, type TaskContext } from "./task.js";
 import { executeTask } from "./task-execution.js";
 
@@ -36,11 +37,14 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly maxJobs: number;
   private readonly burst: boolean;
+  /** The store's standing claims, when it has them and this worker waits for work. */
+  private readonly standing: StandingClaims | null;
   private readonly gracePeriodMs: number;
   private readonly idleWaitMs: number;
   private readonly log: Logger;
   private readonly incarnation = newToken(9);
-  private readonly startedAt = Date.now();
+  private readonly clock: Clock;
+  private readonly startedAt: number;
   private readonly running = new RunningJobs();
   // One reporter for every job (made once, not per job): the store checks each report's token.
   private readonly reportProgress: ProgressReporter = (job, value) => this.store.progress({ jobId: job.id, token: job.leaseToken }, value);
@@ -63,6 +67,8 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
     this.tasks = options.tasks instanceof TaskRegistry ? options.tasks : new TaskRegistry(options.tasks);
     this.name = options.name ?? `${hostname()}-${process.pid}`;
     this.queues = options.queues ?? WORKER_DEFAULTS.queues;
@@ -70,6 +76,8 @@ export class Worker {
     this.leaseMs = options.leaseMs ?? WORKER_DEFAULTS.leaseMs;
     this.maxJobs = options.maxJobs ?? Infinity;
     this.burst = options.burst ?? false;
+    // A burst worker stops at the first empty claim: nothing may stand for it.
+    this.standing = this.burst ? null : (this.store.standingClaims ?? null);
     this.gracePeriodMs = options.gracePeriodMs ?? WORKER_DEFAULTS.gracePeriodMs;
     this.graceMs = this.gracePeriodMs;
     this.idleWaitMs = options.idleWaitMs ?? WORKER_DEFAULTS.idleWaitMs;
@@ -115,7 +123,7 @@ export class Worker {
     this.graceMs = Math.min(this.graceMs, grace);
     if (!this.stopping) {
       this.stopping = true;
-      this.stopRequestedAt = Date.now();
+      this.stopRequestedAt = this.clock.now();
       this.state = "stopping";
       this.events.emit("worker:stopping", { name: this.name, reason: "stop requested" });
     }
@@ -135,7 +143,7 @@ export class Worker {
       concurrency: this.concurrency,
       state: this.state,
       startedAt: this.startedAt,
-      heartbeatAt: Date.now(),
+      heartbeatAt: this.clock.now(),
       currentJobs: this.running.ids(),
       processed: this.settlement.processed,
       failed: this.settlement.failed,
@@ -151,7 +159,10 @@ export class Worker {
    */
   private async runLoop(): Promise<void> {
     const claims = new ClaimPipeline(
-      (limit) => this.store.claim({ queues: this.queues, worker: this.name, incarnation: this.incarnation, limit, leaseMs: this.leaseMs, stand: !this.burst }),
+      (limit) => {
+        const request = { queues: this.queues, worker: this.name, incarnation: this.incarnation, limit, leaseMs: this.leaseMs };
+        return this.standing === null ? this.store.claim(request) : this.standing.claim(request);
+      },
       () => this.nudge?.(),
     );
     const half = Math.ceil(this.concurrency / 2);
@@ -183,7 +194,7 @@ export class Worker {
       await this.nextChange();
     }
     // A standing claim is withdrawn at once, not after the grace period: other workers take what comes.
-    if (!this.burst) await this.store.claim({ queues: this.queues, worker: this.name, incarnation: this.incarnation, limit: 0, leaseMs: this.leaseMs }).catch(() => undefined);
+    await this.standing?.withdraw(this.name, this.incarnation).catch(() => undefined);
     // Claims answered after a stop still run: their jobs then get the grace period like the rest.
     for (const late of await claims.drain()) if (late.jobs !== undefined) this.run(late.jobs);
     await this.shutdown();
@@ -222,7 +233,9 @@ export class Worker {
   private async idle(timeoutMs: number): Promise<void> {
     if (this.wake.signal.aborted) this.wake = new AbortController();
     try {
-      await this.store.waitForWork(this.queues, timeoutMs, this.wake.signal, this.incarnation);
+      await (this.standing === null
+        ? this.store.waitForWork(this.queues, timeoutMs, this.wake.signal)
+        : this.standing.waitForWork(this.queues, timeoutMs, this.wake.signal, this.incarnation));
     } catch {
       await new Promise((resolve) => setTimeout(resolve, Math.min(timeoutMs, 250)));
     }
@@ -230,7 +243,7 @@ export class Worker {
   }
 
   private execute(job: ClaimedJob): void {
-    const entry = new RunningJob(job);
+    const entry = new RunningJob(job, this.clock.now());
     this.running.add(entry);
     void this.runTask(entry);
   }
@@ -259,7 +272,7 @@ export class Worker {
 
   private sweepTimeouts(): void {
     if (this.running.size === 0) return;
-    const now = Date.now();
+    const now = this.clock.now();
     for (const entry of this.running.list()) {
       if (entry.done || now < entry.deadline) continue;
       entry.abort(new CaudexError("TIMEOUT", `Job ${entry.job.id} timed out after ${entry.job.timeoutMs} ms`));
@@ -280,7 +293,7 @@ export class Worker {
           const entry = this.running.get(jobId);
           if (entry === undefined || entry.done) continue;
           entry.done = true;
-          entry.abort(new CaudexError("LEASE_LOST", `Lease on job ${jobId} was lost`));
+          entry.abort(new LeaseLostError(jobId));
           this.events.emit("worker:lease-lost", { name: this.name, jobId });
           this.log.warn("lease lost (job canceled or taken over); aborting it", { job: jobId });
           this.free(jobId);
@@ -298,7 +311,7 @@ export class Worker {
       // After maxJobs or burst, running jobs simply finish (their timeouts bound the wait);
       // after stop(), they get the grace period, which a second stop() shortens to zero.
       this.state = "stopping";
-      while (this.running.size > 0 && !(this.stopping && Date.now() >= this.stopRequestedAt + this.graceMs)) {
+      while (this.running.size > 0 && !(this.stopping && this.clock.now() >= this.stopRequestedAt + this.graceMs)) {
         await new Promise<void>((resolve) => {
           this.nudge = resolve;
           setTimeout(resolve, 50).unref();

@@ -5,9 +5,9 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Client } from "../core/client.js";
+import { systemClock, type Clock } from "../core/clock.js";
 import { silentLogger, type Logger } from "../core/logger.js";
 import { LIVE_WORKER_WINDOW_MS } from "../core/worker-registry.js";
-import type { TaskRegistry } from "../core/task.js";
 import { installAuth, type AuthTokens } from "./auth.js";
 import { answerFrameworkError, installErrorHandler } from "./error-handler.js";
 import { installJsonParser } from "./json-body.js";
@@ -22,9 +22,8 @@ import { DashboardSessions } from "./session.js";
 
 /** Everything the HTTP API needs; the composition root (the CLI) supplies it. */
 export interface AppDeps {
+  /** The one way to the store; when it knows the tasks, POST /jobs checks names and payloads (400, nothing stored). */
   client: Client;
-  /** When given, POST /jobs validates task names and payload schemas (400, nothing stored). */
-  tasks?: TaskRegistry | null;
   /** A null full token means no authentication (the CLI allows that only on loopback). */
   auth: AuthTokens;
   logger?: Logger;
@@ -40,6 +39,8 @@ export interface AppDeps {
   maxEventStreams?: number;
   /** /metrics stops counting job events this long after the last scrape (default 10 minutes). */
   metricsIdleMs?: number;
+  /** What time it is for health reuse, /metrics idling, the throughput chart and dashboard sessions (default the system clock). */
+  clock?: Clock;
 }
 
 /** Defaults of the optional dependencies. */
@@ -79,6 +80,7 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const log = deps.logger ?? silentLogger;
   const workerTtlMs = deps.workerTtlMs ?? APP_DEFAULTS.workerTtlMs;
+  const clock = deps.clock ?? systemClock;
   const app = Fastify({
     logger: false,
     bodyLimit: deps.bodyLimitBytes ?? APP_DEFAULTS.bodyLimitBytes,
@@ -92,20 +94,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installJsonParser(app, APP_DEFAULTS.maxJsonDepth);
   installErrorHandler(app, log);
-  const sessions = deps.dashboard ? new DashboardSessions(deps.auth) : null;
+  const sessions = deps.dashboard ? new DashboardSessions(deps.auth, () => clock.now()) : null;
   installAuth(app, deps.auth, sessions === null ? undefined : (request) => sessions.grantOf(request));
   app.addSchema(errorSchema);
   app.addSchema(jobSchema);
   await registerOpenApi(app);
-  registerJobRoutes(app, { client: deps.client, tasks: deps.tasks ?? null });
+  registerJobRoutes(app, { client: deps.client });
   registerQueueRoutes(app, deps.client);
-  registerMonitoringRoutes(app, { client: deps.client, workerTtlMs });
+  registerMonitoringRoutes(app, { client: deps.client, workerTtlMs, clock });
   registerEventRoutes(app, {
     client: deps.client,
     keepAliveMs: deps.sseKeepAliveMs ?? APP_DEFAULTS.sseKeepAliveMs,
     maxStreams: deps.maxEventStreams ?? APP_DEFAULTS.maxEventStreams,
   });
-  registerMetricsRoutes(app, { client: deps.client, workerTtlMs, idleMs: deps.metricsIdleMs ?? APP_DEFAULTS.metricsIdleMs });
-  if (deps.dashboard && sessions !== null) registerDashboardRoutes(app, { client: deps.client, root: deps.dashboard.root, sessions });
+  registerMetricsRoutes(app, { client: deps.client, workerTtlMs, idleMs: deps.metricsIdleMs ?? APP_DEFAULTS.metricsIdleMs, clock });
+  if (deps.dashboard && sessions !== null) registerDashboardRoutes(app, { client: deps.client, root: deps.dashboard.root, sessions, clock });
   return app;
 }

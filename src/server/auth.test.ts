@@ -1,4 +1,7 @@
 // The auth table: every route × {no token, wrong token, read-only token, full token}.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FULL_TOKEN, READ_TOKEN, createTestServer, type TestServer } from "../../test/support/server.js";
 import { accessOf } from "./auth.js";
@@ -10,6 +13,8 @@ interface Route {
   body?: object;
   /** Status with a valid token that may do it. */
   ok: number;
+  /** A public route's status, the same for every caller. */
+  anyone?: number;
 }
 
 const CREDENTIALS = {
@@ -22,12 +27,15 @@ const CREDENTIALS = {
 describe("auth table", () => {
   let server: TestServer;
   let jobId: string;
+  // The dashboard's routes are part of the table; its pages (not in the document) need no build.
+  const dashboardRoot = mkdtempSync(join(tmpdir(), "caudex-auth-dashboard-"));
   beforeAll(async () => {
-    server = await createTestServer();
+    server = await createTestServer({ deps: { dashboard: { root: dashboardRoot } } });
     jobId = (await server.client.enqueue("echo", null)).id;
   });
   afterAll(async () => {
     await server.close();
+    rmSync(dashboardRoot, { recursive: true, force: true });
   });
 
   const routes = (): Route[] => [
@@ -51,6 +59,12 @@ describe("auth table", () => {
     { method: "GET", url: "/openapi.json", ok: 200 },
     { method: "GET", url: "/docs", ok: 200 },
     { method: "GET", url: "/no/such/route", ok: 404 },
+    // The dashboard's session probe answers every caller 200 (signed_in: false without a session
+    // cookie), so a signed-out page logs no failed request; sign-in and sign-out are public too.
+    { method: "GET", url: "/dashboard/session", ok: 200, anyone: 200 },
+    { method: "POST", url: "/dashboard/session", body: { token: FULL_TOKEN }, ok: 200, anyone: 200 },
+    { method: "DELETE", url: "/dashboard/session", ok: 204, anyone: 204 },
+    { method: "GET", url: "/dashboard/api/throughput", ok: 200 },
   ];
 
   it("enforces 401 without or with a wrong token, 403 for read-only writes, and lets the full token through", async () => {
@@ -64,7 +78,7 @@ describe("auth table", () => {
           ...(route.body === undefined ? {} : { payload: route.body }),
         });
         const expected =
-          who === "none" || who === "wrong" ? 401 : who === "readonly" && route.method !== "GET" ? 403 : route.ok;
+          route.anyone ?? (who === "none" || who === "wrong" ? 401 : who === "readonly" && route.method !== "GET" ? 403 : route.ok);
         table.push(`${route.method} ${route.url} ${who}: ${res.statusCode}${res.statusCode === expected ? "" : ` (expected ${expected})`}`);
         if (res.statusCode === 401 || res.statusCode === 403) {
           expect(res.json<{ error: { code: string } }>().error.code).toBe(res.statusCode === 401 ? "UNAUTHORIZED" : "FORBIDDEN");

@@ -1,7 +1,7 @@
 // Keeps the error catalogue, the HTTP status mapping and docs/errors.md in step, both ways.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ErrorCodes } from "../core/errors.js";
+import { ErrorCodes, JOB_ERROR_CODES } from "../core/errors.js";
 import { HTTP_STATUS_BY_CODE } from "./error-handler.js";
 
 const DOC = new URL("../../docs/errors.md", import.meta.url);
@@ -25,8 +25,14 @@ describe("error catalogue", () => {
     for (const [code, status] of documented) expect(status, code).toBe(HTTP_STATUS_BY_CODE[code as keyof typeof ErrorCodes]);
   });
 
+  it("names the codes a failed job carries, and no other", () => {
+    const line = /^A failed job's `error.code` is one of (.+?)\(/ms.exec(readFileSync(DOC, "utf8"))?.[1] ?? "";
+    const named = [...line.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]);
+    expect(named.sort()).toEqual([...JOB_ERROR_CODES].sort());
+  });
+
   it("answers bad-input codes with a 4xx", () => {
-    for (const code of ["BAD_REQUEST", "INVALID_PAYLOAD", "INVALID_OPTIONS", "UNKNOWN_TASK", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const) {
+    for (const code of ["BAD_REQUEST", "INVALID_PAYLOAD", "INVALID_OPTIONS", "INVALID_CURSOR", "UNKNOWN_TASK", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const) {
       expect(HTTP_STATUS_BY_CODE[code]).toBeGreaterThanOrEqual(400);
       expect(HTTP_STATUS_BY_CODE[code]).toBeLessThan(500);
     }

@@ -29,10 +29,10 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | Deadline>
 
 /** Checks the store, the live workers and the queues; never takes longer than `deadlineMs`. */
 export async function checkHealth(client: Client, workerTtlMs: number, deadlineMs = HEALTH_DEADLINE_MS): Promise<HealthReport> {
-  const store = client.store.kind;
+  const store = client.storeKind;
   let outcome;
   try {
-    outcome = await withDeadline(Promise.all([client.store.health(), client.workers(workerTtlMs), client.stats()]), deadlineMs);
+    outcome = await withDeadline(Promise.all([client.storeHealth(), client.workers(workerTtlMs), client.stats()]), deadlineMs);
   } catch (error) {
     return { status: "down", store, reasons: [`the store failed: ${error instanceof Error ? error.message : String(error)}`] };
   }

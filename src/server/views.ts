@@ -1,7 +1,8 @@
 // Converts core records (camelCase, epoch ms) to the API's shapes (snake_case, ISO 8601 UTC)
-// and request metadata back. The field names are the ones existing frontends read.
+// and request metadata back. The field names are the ones existing frontends read; the CLI's
+// --json prints jobs through the same views, so both show a job alike.
 import type { JobEvent } from "../core/events.js";
-import type { Job, JobMeta, Json, QueueStats, WorkerInfo } from "../core/job.js";
+import type { Job, JobMeta, JobPage, Json, QueueStats, WorkerInfo } from "../core/job.js";
 
 // The latest time a Date holds: a stored time past it, or before its negative (written before
 // times were bounded), shows as that bound instead of failing the whole answer.
@@ -52,11 +53,17 @@ export function jobView(job: Job): Record<string, unknown> {
     error: job.error === null ? null : { code: job.error.code, message: job.error.message, ...(job.error.stack === undefined ? {} : { stack: job.error.stack }) },
     attempt: job.attempt,
     max_attempts: job.maxAttempts,
+    retries: job.retries,
     timeout: job.timeoutMs / 1000,
     worker: job.worker,
     idempotency_key: job.idempotencyKey,
     meta: metaView(job.meta),
   };
+}
+
+/** A page of jobs as the API shows it (GET /jobs, GET /monitoring/queue/failed). */
+export function jobPageView(page: JobPage): { jobs: Array<Record<string, unknown>>; next_cursor: string | null } {
+  return { jobs: page.jobs.map(jobView), next_cursor: page.nextCursor };
 }
 
 /** A job event as the API shows it. */

@@ -65,10 +65,9 @@ export interface TestServerOptions {
 export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "caudex-server-"));
   const store = new SqliteStore({ path: join(dir, "caudex.db"), pollIntervalMs: 10 });
-  const client = new Client({ store: options.wrapStore?.(store) ?? store });
+  const client = new Client({ store: options.wrapStore?.(store) ?? store, ...(options.withTasks === true ? { tasks: new TaskRegistry(TEST_TASKS) } : {}) });
   const app = await buildApp({
     client,
-    tasks: options.withTasks === true ? new TaskRegistry(TEST_TASKS) : null,
     auth: { token: FULL_TOKEN, readonlyToken: READ_TOKEN },
     ...options.deps,
   });

@@ -1,4 +1,5 @@
 // `caudex cancel ID`: cancels a job that has not finished; a running one loses its lease.
+import { jobView } from "../../server/views.js";
 import { ExitCode, type Command } from "../command.js";
 import { withClient } from "../compose.js";
 
@@ -13,7 +14,7 @@ export const cancelCommand: Command = {
   async run(ctx) {
     const id = ctx.positionals[0] as string;
     const job = await withClient(ctx.config, (client) => client.cancel(id));
-    ctx.out.result(() => `Job ${job.id} is ${job.status}.`, job);
+    ctx.out.result(() => `Job ${job.id} is ${job.status}.`, jobView(job));
     return ExitCode.ok;
   },
 };

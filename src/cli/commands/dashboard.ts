@@ -25,8 +25,8 @@ export const dashboardCommand: Command = {
     const log = createLogger(config);
     const client = createClient(config, await openStore(config), null);
     try {
-      const { app, url } = await listen(config, client, { host, token: noAuth ? null : config.token, tasks: null, logger: log });
-      log.info(`dashboard on ${url}/dashboard (store: ${client.store.kind})`);
+      const { app, url } = await listen(config, client, { host, token: noAuth ? null : config.token, logger: log });
+      log.info(`dashboard on ${url}/dashboard (store: ${client.storeKind})`);
       await untilStopSignal();
       await app.close();
     } finally {

@@ -51,7 +51,7 @@ export const devCommand: Command = {
     const store = await openStore(config, { sqliteOnly: true });
     const client = createClient(config, store, tasks);
     try {
-      const { app, url } = await listen(config, client, { host: config.host ?? "127.0.0.1", token, tasks, logger: log });
+      const { app, url } = await listen(config, client, { host: config.host ?? "127.0.0.1", token, logger: log });
       const worker = createWorker(config, store, tasks, { gracePeriodMs: grace }, log);
       await worker.start();
       // Signals are wired before the banner, so a stop sent as soon as it shows is graceful.

@@ -3,9 +3,11 @@
 import { accessSync, constants, createReadStream, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Client, EnqueueOptions } from "../../core/client.js";
+import type { Client } from "../../core/client.js";
+import type { EnqueueOptions } from "../../core/enqueue-options.js";
 import type { Job, Json } from "../../core/job.js";
 import { isFinal } from "../../core/job-states.js";
+import { jobView } from "../../server/views.js";
 import { CliError, ExitCode, UsageError, flag, intOption, stringOption, type Command, type CommandContext } from "../command.js";
 import { withClient } from "../compose.js";
 import { parseDurationMs } from "../duration.js";
@@ -175,12 +177,12 @@ export const enqueueCommand: Command = {
       const payload = payloadText === undefined ? {} : parseJson(payloadText, "--payload");
       const job = await client.enqueue(task, payload, options);
       if (!flag(ctx, "wait")) {
-        ctx.out.result(() => `Enqueued ${job.id} (${job.task} on queue ${job.queue}, ${job.status}).`, job);
+        ctx.out.result(() => `Enqueued ${job.id} (${job.task} on queue ${job.queue}, ${job.status}).`, jobView(job));
         return ExitCode.ok;
       }
       ctx.out.note(`Enqueued ${job.id}; waiting for it to finish (Ctrl-C stops waiting, not the job).`);
       const done = await waitForJob(ctx, client, job);
-      ctx.out.result(() => renderJob(done), done);
+      ctx.out.result(() => renderJob(done), jobView(done));
       return done.status === "COMPLETED" ? ExitCode.ok : ExitCode.failure;
     }, tasks, { create: true });
   },

@@ -1,5 +1,6 @@
 // `caudex failed`: lists FAILED jobs with their errors; retries one or all of them.
 import type { Client } from "../../core/client.js";
+import { jobPageView, jobView } from "../../server/views.js";
 import { ExitCode, UsageError, flag, intOption, stringOption, type Command, type CommandContext } from "../command.js";
 import { withClient } from "../compose.js";
 import { countWithStatus, renderJobs } from "../job-view.js";
@@ -36,11 +37,11 @@ export const failedCommand: Command = {
       if (all) return retryAll(ctx, client, queue);
       if (retryId !== undefined) {
         const job = await client.retry(retryId);
-        ctx.out.result(() => `Job ${job.id} is ${job.status} again.`, job);
+        ctx.out.result(() => `Job ${job.id} is ${job.status} again.`, jobView(job));
         return ExitCode.ok;
       }
       const page = await client.listJobs({ status: "FAILED", ...(queue === undefined ? {} : { queue }) }, { limit });
-      ctx.out.result(() => (page.jobs.length === 0 ? "No failed jobs." : renderJobs(page.jobs)), { jobs: page.jobs, nextCursor: page.nextCursor });
+      ctx.out.result(() => (page.jobs.length === 0 ? "No failed jobs." : renderJobs(page.jobs)), jobPageView(page));
       return ExitCode.ok;
     });
   },

@@ -15,10 +15,10 @@ export const healthCommand: Command = {
   settings: [],
   async run(ctx) {
     const report = await withClient(ctx.config, async (client) => {
-      const store = await client.store.health();
+      const store = await client.storeHealth();
       const workers = await client.workers();
       const alerts = unattendedQueues(await client.stats(), workers);
-      return { store: client.store.kind, storeOk: store.ok, warnings: [...store.warnings, ...alerts.map((a) => a.message)], workers: workers.length, alerts, details: store.details };
+      return { store: client.storeKind, storeOk: store.ok, warnings: [...store.warnings, ...alerts.map((a) => a.message)], workers: workers.length, alerts, details: store.details };
     });
     const status = !report.storeOk ? "unhealthy" : report.warnings.length > 0 ? "degraded" : "ok";
     ctx.out.result(

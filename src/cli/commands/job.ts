@@ -1,4 +1,5 @@
 // `caudex job ID`: every detail of one job; exit 1 when no job has this id.
+import { jobView } from "../../server/views.js";
 import { ExitCode, type Command } from "../command.js";
 import { withClient } from "../compose.js";
 import { renderJob } from "../job-view.js";
@@ -14,7 +15,7 @@ export const jobCommand: Command = {
   async run(ctx) {
     const id = ctx.positionals[0] as string;
     const job = await withClient(ctx.config, (client) => client.requireJob(id));
-    ctx.out.result(() => renderJob(job), job);
+    ctx.out.result(() => renderJob(job), jobView(job));
     return ExitCode.ok;
   },
 };

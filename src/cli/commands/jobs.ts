@@ -1,6 +1,7 @@
 // `caudex jobs`: lists jobs newest first, filtered by status, queue and task.
 import { isJobStatus, type JobStatus } from "../../core/job-states.js";
 import { JOB_STATUSES } from "../../core/job-states.js";
+import { jobPageView } from "../../server/views.js";
 import { ExitCode, UsageError, intOption, stringOption, type Command, type CommandContext } from "../command.js";
 import { withClient } from "../compose.js";
 import { renderJobs } from "../job-view.js";
@@ -35,7 +36,7 @@ export const jobsCommand: Command = {
     const page = await withClient(ctx.config, (client) =>
       client.listJobs({ ...(status === undefined ? {} : { status }), ...(queue === undefined ? {} : { queue }), ...(task === undefined ? {} : { task }) }, { limit }),
     );
-    ctx.out.result(() => renderJobs(page.jobs), { jobs: page.jobs, nextCursor: page.nextCursor });
+    ctx.out.result(() => renderJobs(page.jobs), jobPageView(page));
     return ExitCode.ok;
   },
 };

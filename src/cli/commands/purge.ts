@@ -7,8 +7,6 @@ import { parseDurationMs } from "../duration.js";
 import { countWithStatus } from "../job-view.js";
 import { statusOption } from "./jobs.js";
 
-const BATCH = 500;
-
 /** The `purge` command. */
 export const purgeCommand: Command = {
   name: "purge",
@@ -30,17 +28,10 @@ export const purgeCommand: Command = {
     const olderThanMs = olderThan === undefined ? 0 : parseDurationMs(olderThan, "--older-than", "purge");
     const purged = await withClient(ctx.config, async (client) => {
       const total = countWithStatus(await client.stats(), status, queue);
-      const finishedBefore = (await client.store.now()) - olderThanMs;
       // The total counts every job of the status; with --older-than fewer may go, so the bar
       // shows a count only.
       const bar = ctx.out.progress(`Purging ${status} jobs`, olderThanMs === 0 ? total : null);
-      let count = 0;
-      for (;;) {
-        const n = await client.store.purge({ status, finishedBefore, limit: BATCH, ...(queue === undefined ? {} : { queue }) });
-        count += n;
-        bar.update(count);
-        if (n < BATCH) break;
-      }
+      const count = await client.purgeFinished({ status, olderThanMs, ...(queue === undefined ? {} : { queue }) }, (n) => bar.update(n));
       bar.done();
       return count;
     });

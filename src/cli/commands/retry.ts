@@ -1,4 +1,5 @@
 // `caudex retry ID`: puts a FAILED or CANCELED job back in QUEUED.
+import { jobView } from "../../server/views.js";
 import { ExitCode, type Command } from "../command.js";
 import { withClient } from "../compose.js";
 
@@ -13,7 +14,7 @@ export const retryCommand: Command = {
   async run(ctx) {
     const id = ctx.positionals[0] as string;
     const job = await withClient(ctx.config, (client) => client.retry(id));
-    ctx.out.result(() => `Job ${job.id} is ${job.status} again.`, job);
+    ctx.out.result(() => `Job ${job.id} is ${job.status} again.`, jobView(job));
     return ExitCode.ok;
   },
 };

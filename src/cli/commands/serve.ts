@@ -5,7 +5,6 @@ import type { Client } from "../../core/client.js";
 import type { CaudexConfig } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "../../core/maintenance.js";
-import type { TaskRegistry } from "../../core/task.js";
 import { CliError, ExitCode, flag, type Command, type CommandContext } from "../command.js";
 import { createApp, createClient, createLogger, openStore } from "../compose.js";
 import type { FastifyInstance } from "fastify";
@@ -45,9 +44,9 @@ export function closedByDefault(ctx: CommandContext, command: string): { host: s
 export async function listen(
   config: CaudexConfig,
   client: Client,
-  options: { host: string; token: string | null; tasks: TaskRegistry | null; logger: Logger },
+  options: { host: string; token: string | null; logger: Logger },
 ): Promise<{ app: FastifyInstance; url: string }> {
-  const app = await createApp(client, { tasks: options.tasks, token: options.token, readonlyToken: config.readonlyToken, logger: options.logger });
+  const app = await createApp(client, { token: options.token, readonlyToken: config.readonlyToken, logger: options.logger });
   try {
     const address = await app.listen({ port: config.port, host: options.host });
     return { app, url: address.replace("://[::1]", "://localhost").replace("://0.0.0.0", "://localhost") };
@@ -85,13 +84,14 @@ export const serveCommand: Command = {
     const { host, noAuth } = closedByDefault(ctx, "serve");
     const tasks = config.tasksModule === null ? null : await loadTaskModule(config.tasksModule, process.cwd());
     const log = createLogger(config);
-    const client = createClient(config, await openStore(config), tasks);
+    const store = await openStore(config);
+    const client = createClient(config, store, tasks);
     try {
-      const { app, url } = await listen(config, client, { host, token: noAuth ? null : config.token, tasks, logger: log });
-      log.info(`serving the API on ${url} (store: ${client.store.kind}${noAuth ? ", NO AUTHENTICATION" : ""})`);
+      const { app, url } = await listen(config, client, { host, token: noAuth ? null : config.token, logger: log });
+      log.info(`serving the API on ${url} (store: ${client.storeKind}${noAuth ? ", NO AUTHENTICATION" : ""})`);
       // The server takes part in maintenance too: scheduled jobs are promoted, expired leases
       // recovered and old jobs pruned even while no worker runs.
-      const maintenance = new Maintenance(client.store, DEFAULT_MAINTENANCE, log);
+      const maintenance = new Maintenance(store, DEFAULT_MAINTENANCE, log);
       maintenance.start();
       await untilStopSignal();
       await maintenance.stop();

@@ -35,7 +35,7 @@ export const workersCommand: Command = {
   async run(ctx) {
     const { workers, now } = await withClient(ctx.config, async (client) => ({
       workers: await client.workers(),
-      now: await client.store.now(),
+      now: await client.now(),
     }));
     ctx.out.result(() => renderWorkers(workers, now), { workers });
     return ExitCode.ok;

@@ -51,6 +51,7 @@ describe("dashboard routes", () => {
   it("signs in with an HttpOnly SameSite=Strict cookie that the API accepts, with CSRF on writes", async () => {
     const { res, cookie, csrf } = await signIn(FULL);
     expect(res.headers["set-cookie"]).toMatch(/HttpOnly; SameSite=Strict/);
+    expect(res.json()).toMatchObject({ signed_in: true, access: "full", auth_required: true });
     expect((await app.inject({ url: "/monitoring/queue/stats", headers: { cookie } })).statusCode).toBe(200);
     const bare = await app.inject({ method: "POST", url: "/queues/default/pause", headers: { cookie } });
     expect(bare.statusCode).toBe(403);
@@ -69,8 +70,23 @@ describe("dashboard routes", () => {
     const { cookie, csrf } = await signIn(FULL);
     expect((await app.inject({ method: "DELETE", url: "/dashboard/session", headers: { cookie } })).statusCode).toBe(403);
     expect((await app.inject({ method: "DELETE", url: "/dashboard/session", headers: { cookie, "x-csrf-token": csrf } })).statusCode).toBe(204);
-    expect((await app.inject({ url: "/dashboard/session", headers: { cookie } })).statusCode).toBe(401);
+    const probe = await app.inject({ url: "/dashboard/session", headers: { cookie } });
+    expect(probe.statusCode).toBe(200);
+    expect(probe.json()).toEqual({ signed_in: false, auth_required: true });
     expect((await app.inject({ url: "/monitoring/queue/stats", headers: { cookie } })).statusCode).toBe(401);
+  });
+
+  it("answers the session probe with 200 signed_in: false without a session, and the dashboard API with 401", async () => {
+    for (const headers of [{}, { cookie: "caudex_session=v1.f.zz.forged.mac" }, { authorization: `Bearer ${FULL}` }]) {
+      const probe = await app.inject({ url: "/dashboard/session", headers });
+      expect(probe.statusCode).toBe(200);
+      expect(probe.json()).toEqual({ signed_in: false, auth_required: true });
+    }
+    const throughput = await app.inject({ url: "/dashboard/api/throughput" });
+    expect(throughput.statusCode).toBe(401);
+    expect(throughput.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
+    const { cookie } = await signIn(READ);
+    expect((await app.inject({ url: "/dashboard/session", headers: { cookie } })).json()).toMatchObject({ signed_in: true, access: "read", auth_required: true });
   });
 
   it("refuses wrong tokens with 401, then rate-limits the address with 429", async () => {

@@ -3,6 +3,7 @@
 // dashboard shows comes from the regular API, which accepts the session cookie.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Client } from "../../core/client.js";
+import type { Clock } from "../../core/clock.js";
 import type { AuthRouteConfig } from "../auth.js";
 import { DASHBOARD_HEADERS, loadDashboardAssets } from "../dashboard-assets.js";
 import { sendError } from "../error-handler.js";
@@ -17,19 +18,23 @@ export interface DashboardRoutesDeps {
   /** Directory of the built dashboard (index.html, style.css, *.js). */
   root: string;
   sessions: DashboardSessions;
+  /** What time it is for the throughput chart and the sign-in limiter. */
+  clock: Clock;
 }
 
 const publicRoute: AuthRouteConfig = { public: true };
 const tags = ["dashboard"];
 
+// One shape for the probe and sign-in: `signed_in` says whether the other fields are there.
 const sessionAnswer = {
   type: "object",
-  required: ["access", "csrf_token", "auth_required"],
+  required: ["signed_in", "auth_required"],
   additionalProperties: false,
   properties: {
-    access: { type: "string", enum: ["read", "full"] },
-    csrf_token: { type: "string", description: "Send it in the x-csrf-token header of every action" },
-    expires_at: { type: ["string", "null"], format: "date-time" },
+    signed_in: { type: "boolean", description: "Whether this browser has a session; always true when the server needs no token" },
+    access: { type: "string", enum: ["read", "full"], description: "When signed in" },
+    csrf_token: { type: "string", description: "When signed in; send it in the x-csrf-token header of every action" },
+    expires_at: { type: ["string", "null"], format: "date-time", description: "When signed in" },
     auth_required: { type: "boolean" },
   },
 } as const;
@@ -67,7 +72,7 @@ function cookieHeader(request: FastifyRequest, value: string, maxAgeSeconds: num
 }
 
 function sessionBody(session: Session): Record<string, unknown> {
-  return { access: session.access, csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString(), auth_required: true };
+  return { signed_in: true, access: session.access, csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString(), auth_required: true };
 }
 
 function registerPages(app: FastifyInstance, root: string): void {
@@ -86,16 +91,17 @@ function registerPages(app: FastifyInstance, root: string): void {
   app.get("/dashboard/*", page, async (request, reply) => send(reply, (request.params as { "*": string })["*"]));
 }
 
-function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions): void {
-  const limiter = new SignInLimiter();
+function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions, clock: Clock): void {
+  const limiter = new SignInLimiter(() => clock.now());
   app.get(
     "/dashboard/session",
-    { config: publicRoute, schema: { tags, summary: "The dashboard session of this browser (401 without one)", security: [], response: { 200: sessionAnswer, "4xx": errorRef } } },
-    async (request, reply) => {
-      if (sessions.open) return { access: "full", csrf_token: "", expires_at: null, auth_required: false };
+    { config: publicRoute, schema: { tags, summary: "The dashboard session of this browser (signed_in: false without one)", security: [], response: { 200: sessionAnswer, "4xx": errorRef } } },
+    async (request) => {
+      if (sessions.open) return { signed_in: true, access: "full", csrf_token: "", expires_at: null, auth_required: false };
+      // The page asks this before anything else: without a session the answer is still a 200,
+      // so a signed-out page logs no failed request. Every other route keeps its 401.
       const session = sessions.sessionOf(request);
-      if (session === null) return sendError(reply, "UNAUTHORIZED", "Not signed in");
-      return sessionBody(session);
+      return session === null ? { signed_in: false, auth_required: true } : sessionBody(session);
     },
   );
   app.post(
@@ -129,13 +135,13 @@ function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions
 /** Registers the dashboard's pages, session routes and throughput chart data. */
 export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRoutesDeps): void {
   registerPages(app, deps.root);
-  registerSessionRoutes(app, deps.sessions);
+  registerSessionRoutes(app, deps.sessions, deps.clock);
   app.get(
     "/dashboard/api/throughput",
     { schema: { tags, summary: "Jobs completed and failed per minute over the last hour, per queue", response: { 200: throughputAnswer, "4xx": errorRef } } },
     async () => {
-      const now = Date.now();
-      return throughputView(await deps.client.store.finishesPerMinute(throughputSince(now)), now);
+      const now = deps.clock.now();
+      return throughputView(await deps.client.finishesPerMinute(throughputSince(now)), now);
     },
   );
 }

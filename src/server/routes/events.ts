@@ -118,7 +118,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       open.add(res);
       const stream = new SseStream(res, deps.keepAliveMs, () => open.delete(res));
       try {
-        const unsubscribe = await deps.client.store.watch(
+        const unsubscribe = await deps.client.watch(
           (event) => {
             if (matches(event, query)) stream.send(event);
           },

@@ -71,10 +71,10 @@ describe("job routes", () => {
     const id = (await post("/jobs", { task: "echo", payload: { value: "done" }, meta: { project_id: "p9" } })).json<{ job_id: string }>().job_id;
     await waitFor(async () => (await server.client.requireJob(id)).status === "COMPLETED", { what: "the job to complete" });
     const view = (await get(`/jobs/${id}`)).json<Record<string, unknown>>();
-    for (const key of ["job_id", "status", "queue", "task", "created_at", "started_at", "completed_at", "progress", "result", "error", "attempt", "max_attempts", "meta"]) {
+    for (const key of ["job_id", "status", "queue", "task", "created_at", "started_at", "completed_at", "progress", "result", "error", "attempt", "max_attempts", "retries", "meta"]) {
       expect(view, key).toHaveProperty(key);
     }
-    expect(view).toMatchObject({ job_id: id, status: "COMPLETED", queue: "default", task: "echo", result: "done", error: null, attempt: 1, max_attempts: 3, meta: { project_id: "p9" } });
+    expect(view).toMatchObject({ job_id: id, status: "COMPLETED", queue: "default", task: "echo", result: "done", error: null, attempt: 1, max_attempts: 3, retries: 0, meta: { project_id: "p9" } });
     for (const key of ["created_at", "started_at", "completed_at"]) expect(view[key]).toMatch(ISO);
   });
 
@@ -118,6 +118,15 @@ describe("job routes", () => {
     expect((await get("/jobs?status=DONE")).statusCode).toBe(400);
   });
 
+  it("answers 400 INVALID_CURSOR for a cursor the store never handed out, on both listings", async () => {
+    await post("/jobs", { task: "echo", payload: 1 });
+    for (const url of ["/jobs?cursor=garbage", "/jobs?cursor=job_%0A", "/monitoring/queue/failed?cursor=garbage"]) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: "INVALID_CURSOR", message: expect.stringContaining("first page") as string });
+    }
+  });
+
   it("retries, cancels and deletes, with 409 when the state does not allow it", async () => {
     const id = (await post("/jobs", { task: "echo", payload: 1 })).json<{ job_id: string }>().job_id;
     expect((await post(`/jobs/${id}/retry`)).statusCode).toBe(409);
@@ -128,6 +137,22 @@ describe("job routes", () => {
     expect((await server.app.inject({ method: "DELETE", url: `/jobs/${id}`, headers: FULL })).statusCode).toBe(204);
     expect((await get(`/jobs/${id}`)).statusCode).toBe(404);
     expect((await post("/jobs/job_missing/cancel")).statusCode).toBe(404);
+  });
+
+  it("counts a failed job's manual retries in retries while attempt starts again", async () => {
+    await server.startWorker();
+    const id = (await post("/jobs", { task: "fail", payload: null, max_attempts: 1 })).json<{ job_id: string }>().job_id;
+    const failedAgain = async (): Promise<Record<string, unknown>> => {
+      await waitFor(async () => (await server.client.requireJob(id)).status === "FAILED", { what: "the job to fail" });
+      return (await get(`/jobs/${id}`)).json<Record<string, unknown>>();
+    };
+    expect(await failedAgain()).toMatchObject({ status: "FAILED", attempt: 1, max_attempts: 1, retries: 0 });
+    expect((await post(`/jobs/${id}/retry`)).json()).toMatchObject({ status: "QUEUED", attempt: 0, retries: 1 });
+    expect(await failedAgain()).toMatchObject({ status: "FAILED", attempt: 1, retries: 1 });
+    expect((await post("/monitoring/queue/failed", { all: true })).json()).toEqual({ retried: 1 });
+    expect(await failedAgain()).toMatchObject({ status: "FAILED", attempt: 1, retries: 2 });
+    const listed = (await get("/jobs?status=FAILED")).json<{ jobs: Array<{ job_id: string; retries: number }> }>();
+    expect(listed.jobs).toEqual([expect.objectContaining({ job_id: id, retries: 2 })]);
   });
 
   it("refuses to delete a running job with 409", async () => {

@@ -2,10 +2,10 @@
 // input through its schema, makes one client call, and shapes the answer; errors go to the
 // error handler.
 import type { FastifyInstance } from "fastify";
-import type { Client, EnqueueOptions } from "../../core/client.js";
+import type { Client } from "../../core/client.js";
+import type { EnqueueOptions } from "../../core/enqueue-options.js";
 import type { JobFilter } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
-import { validatePayload, type TaskRegistry } from "../../core/task.js";
 import {
   enqueueBody,
   enqueueCreated,
@@ -16,12 +16,11 @@ import {
   jobRef,
   listQuery,
 } from "../schemas.js";
-import { eventView, jobView, metaFromBody } from "../views.js";
+import { eventView, jobPageView, jobView, metaFromBody } from "../views.js";
 
 /** What the job routes need. */
 export interface JobRoutesDeps {
   client: Client;
-  tasks: TaskRegistry | null;
 }
 
 /** Body of POST /jobs after validation. */
@@ -92,7 +91,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRoutesDeps): vo
   registerActionRoutes(app, deps.client);
 }
 
-function registerEnqueueRoute(app: FastifyInstance, { client, tasks }: JobRoutesDeps): void {
+function registerEnqueueRoute(app: FastifyInstance, { client }: JobRoutesDeps): void {
   app.post<{ Body: EnqueueBody }>(
     "/jobs",
     {
@@ -105,8 +104,7 @@ function registerEnqueueRoute(app: FastifyInstance, { client, tasks }: JobRoutes
     },
     async (request, reply) => {
       const body = request.body;
-      // Checked before anything is stored, so a rejected request leaves no trace.
-      if (tasks !== null) await validatePayload(tasks.require(body.task), body.payload);
+      // The client checks the task and payload (when it knows the tasks) before anything is stored.
       const { job, created } = await client.enqueueWithResult(body.task, body.payload, enqueueOptions(body));
       if (!created) return reply.code(200).send(jobView(job));
       return reply.code(201).send({ job_id: job.id, status: job.status });
@@ -127,7 +125,7 @@ function registerReadRoutes(app: FastifyInstance, client: Client): void {
     },
     async (request) => {
       const page = await client.listJobs(filterOf(request.query), pageOf(request.query));
-      return { jobs: page.jobs.map(jobView), next_cursor: page.nextCursor };
+      return jobPageView(page);
     },
   );
 

@@ -6,6 +6,7 @@
 // time per job), which a deployment without Prometheus should not pay.
 import type { FastifyInstance } from "fastify";
 import type { Client } from "../../core/client.js";
+import { systemClock, type Clock } from "../../core/clock.js";
 import type { JobEvent } from "../../core/events.js";
 import { JOB_STATUSES } from "../../core/job-states.js";
 import { Counter, GaugeSnapshot, Histogram, renderMetrics } from "../metrics.js";
@@ -82,6 +83,7 @@ export class ScrapedMetrics {
   constructor(
     private readonly client: Client,
     private readonly idleMs: number,
+    private readonly clock: Clock = systemClock,
   ) {
     this.timer = setInterval(() => void this.stopIfIdle(), Math.max(50, Math.min(idleMs, 60_000)));
     this.timer.unref();
@@ -97,7 +99,7 @@ export class ScrapedMetrics {
    * store is down) is tried again at the next scrape; this one still gets the gauges' answer.
    */
   async scraped(): Promise<void> {
-    this.lastScrape = Date.now();
+    this.lastScrape = this.clock.now();
     if (this.unsubscribe !== null || this.closed) return;
     this.subscribing ??= this.client
       .on("*", (event) => this.metrics.observe(event))
@@ -116,7 +118,7 @@ export class ScrapedMetrics {
   }
 
   /** Ends the subscription after `idleMs` without a scrape; the next scrape starts from zero (a counter reset). */
-  async stopIfIdle(now = Date.now()): Promise<void> {
+  async stopIfIdle(now = this.clock.now()): Promise<void> {
     if (this.unsubscribe === null || now - this.lastScrape < this.idleMs) return;
     const stop = this.unsubscribe;
     this.unsubscribe = null;
@@ -135,8 +137,8 @@ export class ScrapedMetrics {
 }
 
 /** Registers GET /metrics; job events are counted while scrapes keep coming (see ScrapedMetrics). */
-export function registerMetricsRoutes(app: FastifyInstance, deps: { client: Client; workerTtlMs: number; idleMs: number }): ScrapedMetrics {
-  const scraped = new ScrapedMetrics(deps.client, deps.idleMs);
+export function registerMetricsRoutes(app: FastifyInstance, deps: { client: Client; workerTtlMs: number; idleMs: number; clock: Clock }): ScrapedMetrics {
+  const scraped = new ScrapedMetrics(deps.client, deps.idleMs, deps.clock);
   app.addHook("onClose", async () => scraped.close());
   app.get(
     "/metrics",

@@ -2,6 +2,7 @@
 // failed jobs (list and retry, accepting the original `rq_job_id` field).
 import type { FastifyInstance } from "fastify";
 import type { Client } from "../../core/client.js";
+import type { Clock } from "../../core/clock.js";
 import type { AuthRouteConfig } from "../auth.js";
 import { checkHealth, type HealthReport } from "../health.js";
 import {
@@ -14,13 +15,15 @@ import {
   statsAnswer,
   workersAnswer,
 } from "../schemas.js";
-import { jobView, statsView, workerView } from "../views.js";
+import { jobPageView, statsView, workerView } from "../views.js";
 import { pageOf } from "./jobs.js";
 
 /** What the monitoring routes need. */
 export interface MonitoringRoutesDeps {
   client: Client;
   workerTtlMs: number;
+  /** Dates the health reports, to reuse one for HEALTH_REUSE_MS. */
+  clock: Clock;
 }
 
 type FailedRetry = { rq_job_id: string } | { job_id: string } | { all: true; queue?: string };
@@ -45,12 +48,12 @@ export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringR
 // requests during a check wait for that check, and a report is reused for this long.
 const HEALTH_REUSE_MS = 1000;
 
-function registerHealthRoute(app: FastifyInstance, { client, workerTtlMs }: MonitoringRoutesDeps): void {
+function registerHealthRoute(app: FastifyInstance, { client, workerTtlMs, clock }: MonitoringRoutesDeps): void {
   let current: { report: Promise<HealthReport>; at: number } | null = null;
   const health = (): Promise<HealthReport> => {
-    // A monotonic clock: a wall clock stepped back must not keep an old report alive.
-    const now = performance.now();
-    if (current === null || now - current.at >= HEALTH_REUSE_MS) current = { report: checkHealth(client, workerTtlMs), at: now };
+    const now = clock.now();
+    // A report dated in the future means the clock was stepped back: it must not live on.
+    if (current === null || now - current.at >= HEALTH_REUSE_MS || now < current.at) current = { report: checkHealth(client, workerTtlMs), at: now };
     return current.report;
   };
   app.get(
@@ -92,7 +95,7 @@ function registerFailedRoutes(app: FastifyInstance, client: Client): void {
     async (request) => {
       const filter = { status: "FAILED" as const, ...(request.query.queue === undefined ? {} : { queue: request.query.queue }) };
       const page = await client.listJobs(filter, pageOf(request.query));
-      return { jobs: page.jobs.map(jobView), next_cursor: page.nextCursor };
+      return jobPageView(page);
     },
   );
 

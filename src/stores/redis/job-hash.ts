@@ -4,6 +4,7 @@ import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobMeta, Json, NewJob, WorkerInfo } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
 import { newJobRecord } from "../../core/job-record.js";
+import { JOB_DEFAULTS } from "../../core/job-rules.js";
 import type { EnqueueResult } from "../../core/store.js";
 
 // Options that never change after enqueue, stored as one short JSON array:
@@ -62,9 +63,11 @@ export function enqueueArgs(job: NewJob, out: string[]): void {
   out.push(job.id, job.task, job.queue, job.payloadText, optsText(job), String(job.resultTtlSeconds), String(job.failureTtlSeconds), any ? JSON.stringify(extra) : "");
 }
 
-// A packed entry leaves out the values most jobs have (see includes/queued.lua, which names the
-// same values PACKED_OPTS, PACKED_RTTL and PACKED_FTTL).
-export const PACKED_DEFAULTS = { opts: "[3,600000,1000,3600000,2,0.2,0]", rttl: "86400", fttl: "604800" } as const;
+// A packed entry leaves out the values most jobs have: the job rules' defaults. includes/queued.lua
+// names the same values PACKED_OPTS, PACKED_RTTL and PACKED_FTTL; job-hash.test.ts keeps them equal.
+const D = JOB_DEFAULTS;
+const DEFAULT_OPTS: JobOpts = [D.maxAttempts, D.timeoutMs, D.backoff.baseMs, D.backoff.maxMs, D.backoff.factor, D.backoff.jitter, D.retryOnTimeout ? 1 : 0];
+export const PACKED_DEFAULTS = { opts: JSON.stringify(DEFAULT_OPTS), rttl: String(D.resultTtlSeconds), fttl: String(D.failureTtlSeconds) } as const;
 
 /**
  * Whether enqueue-plain.lua can store the job: an id the client made, straight to QUEUED, and
@@ -125,6 +128,8 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
     meta: json<JobMeta>(f.get("meta")) ?? {},
     idempotencyKey: f.get("idem") ?? null,
     stalls: num(f.get("stalls")) ?? 0,
+    // Only a retried job has the field: waiting jobs (most of them never retried) stay small.
+    retries: num(f.get("retries")) ?? 0,
     resultTtlSeconds: num(f.get("rttl")) ?? 0,
     failureTtlSeconds: num(f.get("fttl")) ?? 0,
   };
@@ -138,7 +143,7 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
 type ClaimRecord = [
   id: string, task: string, queue: string, payload: Json, opts: JobOpts, meta: JobMeta | null, idem: string | null,
   attempt: number, created: number, enqueued: number | null, runAt: number | null,
-  progress: Json, error: Job["error"], stalls: number, rttl: number, fttl: number,
+  progress: Json, error: Job["error"], stalls: number, rttl: number, fttl: number, retries: number,
 ];
 
 /** The parts of a claim common to all its jobs. */
@@ -191,14 +196,14 @@ function packedJob(entry: string, queue: string, shared: ClaimShared): ClaimedJo
     attempt: 1, maxAttempts, timeoutMs, backoff: { baseMs, maxMs, factor, jitter }, retryOnTimeout: retryOnTimeout === 1,
     createdAt: created, enqueuedAt: created, startedAt: shared.started, completedAt: null, runAt: null,
     progress: null, result: null, error: null, worker: shared.worker, meta: meta === undefined ? {} : (JSON.parse(meta) as JobMeta),
-    idempotencyKey: null, stalls: 0,
+    idempotencyKey: null, stalls: 0, retries: 0,
     resultTtlSeconds: Number(rttl === "" ? PACKED_DEFAULTS.rttl : rttl), failureTtlSeconds: Number(fttl === "" ? PACKED_DEFAULTS.fttl : fttl),
     leaseToken: shared.token, leaseExpiresAt: shared.leaseExpiresAt,
   };
 }
 
 function claimedJob(record: ClaimRecord, shared: ClaimShared): ClaimedJob {
-  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl] = record;
+  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl, retries] = record;
   const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
   return {
     id, task, payload, queue, status: "PROCESSING", attempt, maxAttempts, timeoutMs,
@@ -206,7 +211,7 @@ function claimedJob(record: ClaimRecord, shared: ClaimShared): ClaimedJob {
     retryOnTimeout: retryOnTimeout === 1,
     createdAt: created, enqueuedAt: enqueued, startedAt: shared.started, completedAt: null, runAt,
     progress, result: null, error, worker: shared.worker, meta: meta ?? {}, idempotencyKey: idem, stalls,
-    resultTtlSeconds: rttl, failureTtlSeconds: fttl,
+    retries, resultTtlSeconds: rttl, failureTtlSeconds: fttl,
     leaseToken: shared.token, leaseExpiresAt: shared.leaseExpiresAt,
   };
 }

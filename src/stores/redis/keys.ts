@@ -72,7 +72,7 @@ export class RedisKeys {
   wakeChannel(): string {
     return `${this.prefix}wake`;
   }
-  /** The channels of hand-offs to standing workers, one per worker incarnation (see standing.ts). */
+  /** The channels of hand-offs to standing workers, one per worker incarnation (see stand-hand-offs.ts). */
   handChannelPrefix(): string {
     return `${this.prefix}hand:`;
   }

@@ -1,6 +1,6 @@
 // Store.claim on Redis: one claim.lua call that carries the completions waiting to be sent,
 // takes jobs in queue order and keeps or withdraws the worker's standing claim. Jobs handed to a
-// standing worker by message (standing.ts) are collected here with no round trip.
+// standing worker by message (stand-hand-offs.ts) are collected here with no round trip.
 import { TokenSequence } from "../../core/ids.js";
 import type { ClaimedJob } from "../../core/job.js";
 import type { ClaimRequest, Lease } from "../../core/store.js";
@@ -8,7 +8,7 @@ import { CompletionBatch } from "./completion-batch.js";
 import { decodeClaimed } from "./job-hash.js";
 import type { RedisKeys } from "./keys.js";
 import { scripts, type ScriptReply, type ScriptRunner } from "./scripts.js";
-import { StandingClaims } from "./standing.js";
+import { StandHandOffs } from "./stand-hand-offs.js";
 import type { WorkSignal } from "./work-signal.js";
 
 // Due SCHEDULED jobs a claim promotes before it takes jobs.
@@ -16,6 +16,9 @@ const CLAIM_PROMOTE_LIMIT = 100;
 // A claim after a quiet spell (nothing announced) is skipped, but one still goes out this often:
 // an announcement lost while the subscriber reconnected must not leave work waiting for long.
 const QUIET_CLAIM_MS = 10_000;
+
+/** A claim as the claimer takes it: `stand` leaves a claim standing when nothing is found (Store.standingClaims). */
+export type RedisClaimRequest = ClaimRequest & { stand?: boolean };
 
 /** What the claimer needs from its store. */
 export interface ClaimerDeps {
@@ -28,16 +31,16 @@ export interface ClaimerDeps {
 
 /** Claims jobs for the workers of one store. */
 export class RedisClaimer {
-  private readonly standing: StandingClaims;
+  private readonly standing: StandHandOffs;
   private readonly tokens = new TokenSequence();
   private lastRealClaim = 0;
 
   constructor(private readonly deps: ClaimerDeps) {
-    this.standing = new StandingClaims(deps.signal, deps.keys.handChannelPrefix());
+    this.standing = new StandHandOffs(deps.signal, deps.keys.handChannelPrefix());
   }
 
   /** Store.claim. */
-  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+  async claim(request: RedisClaimRequest): Promise<ClaimedJob[]> {
     const { incarnation, limit } = request;
     const { signal, keys, completions } = this.deps;
     // Jobs handed to this worker under its standing claim (by message) need no round trip.

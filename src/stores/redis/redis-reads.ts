@@ -1,8 +1,10 @@
 // The reads of the Redis store: one job (with or without its timeline), listings, queue stats
 // and finishes per minute. Each is one read-only script call; nothing here changes a job.
+import { InvalidCursorError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import { gatherFinishes } from "../../core/finishes.js";
 import type { Job, JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
+import { listingCursorShape } from "../../core/listing-cursor.js";
 import { MAX_JOB_EVENTS } from "../../core/store.js";
 import { decodeJob, hashFields } from "./job-hash.js";
 import type { RedisKeys } from "./keys.js";
@@ -30,7 +32,15 @@ export class RedisReader {
     return reply.data as [string[], string[]];
   }
 
+  /**
+   * One page of jobs; `cursor` is the id list.lua ended the previous page on. A cursor that is
+   * no id this store could have handed out throws INVALID_CURSOR: one that newJobId could not
+   * have made must be the id of a stored job (a caller's own id; one more read, only for those).
+   */
   async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
+    if (cursor !== null && listingCursorShape(cursor) === "other" && (await this.readJob(cursor, false))[0].length === 0) {
+      throw new InvalidCursorError("it is not an id Caudex makes, and no stored job has it");
+    }
     const reply = await this.run(scripts.list, {
       keys: { anchor: this.keys.queues() },
       argv: {

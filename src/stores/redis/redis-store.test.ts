@@ -276,8 +276,13 @@ describe.skipIf(!available)("redis store", () => {
     const admin = new Redis(server.url);
     const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
     try {
-      await a.enqueue([newJob({ delayMs: 1 })]);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      const [scheduled] = await a.enqueue([newJob({ delayMs: 1 })]);
+      const runAt = scheduled?.job.runAt ?? 0;
+      // Due by the server's clock (the store's time), so a pass that ran would promote it.
+      await waitFor(async () => {
+        const [seconds = 0, micros = 0] = await admin.time();
+        return Number(seconds) * 1000 + Number(micros) / 1000 >= runAt;
+      }, { what: "the job to be due" });
       // Another process took this window (held long enough for the check below).
       await admin.set(a.keys.maintenanceTick(), "1", "PX", 60_000);
       const before = await scriptCalls();

@@ -7,7 +7,7 @@ import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { encodeProgress } from "../../core/json.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
-import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
+import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, StandingClaims, Store, StoreHealth } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
@@ -20,7 +20,7 @@ import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.j
 import { connectChecked, inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
 import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply, type ScriptRunner } from "./scripts.js";
 import { RedisWorkers } from "./redis-workers.js";
-import { StandingClaims } from "./standing.js";
+import { StandHandOffs } from "./stand-hand-offs.js";
 import { WorkSignal } from "./work-signal.js";
 
 /** Options of the Redis store. */
@@ -120,6 +120,13 @@ export class RedisStore implements Store {
   claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     return this.claimer.claim(request);
   }
+
+  /** Standing claims (decision 0009): an idle worker's next job starts as it is enqueued. */
+  readonly standingClaims: StandingClaims = {
+    claim: (request) => this.claimer.claim({ ...request, stand: true }),
+    waitForWork: (queues, timeoutMs, signal, incarnation) => this.signal.wait([...queues, StandHandOffs.wakeKey(incarnation)], timeoutMs, signal),
+    withdraw: (worker, incarnation) => this.claimer.withdraw(worker, incarnation),
+  };
 
   async extendLeases(_worker: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {
     if (leases.length === 0) return [];
@@ -250,8 +257,8 @@ export class RedisStore implements Store {
     return this.workers.list(ttlMs);
   }
 
-  async waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal, incarnation?: string): Promise<void> {
-    await this.signal.wait(incarnation === undefined ? queues : [...queues, StandingClaims.wakeKey(incarnation)], timeoutMs, signal);
+  async waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await this.signal.wait(queues, timeoutMs, signal);
   }
 
   async watch(listener: (event: JobEvent) => void, options: EventWatchOptions = {}): Promise<() => Promise<void>> {

@@ -39,7 +39,8 @@ export interface StandArgs {
   standMs: number;
 }
 
-export class StandingClaims {
+/** The standing claims of one store's workers: what each incarnation stood under and what was handed to it. */
+export class StandHandOffs {
   private readonly stands = new Map<string, Stand>();
 
   constructor(
@@ -58,7 +59,7 @@ export class StandingClaims {
    * worker at once).
    */
   collect(incarnation: string): ClaimedJob[] {
-    this.signal.consume(StandingClaims.wakeKey(incarnation));
+    this.signal.consume(StandHandOffs.wakeKey(incarnation));
     const stand = this.stands.get(incarnation);
     if (stand === undefined || stand.handed.length === 0) return [];
     const jobs = stand.handed;
@@ -125,7 +126,7 @@ export class StandingClaims {
         const jobs = this.accept(stand, message);
         if (jobs.length === 0) return;
         stand.handed.push(...jobs);
-        this.signal.notify(StandingClaims.wakeKey(incarnation));
+        this.signal.notify(StandHandOffs.wakeKey(incarnation));
       })
       .then(
         () => {

@@ -1,8 +1,9 @@
 // Standing claims on Redis (decision 0009): a worker whose claim found nothing stands, and the
 // next single enqueue on its queues starts the job for it and sends it on the worker's channel.
 // These checks drive the store as a worker does and read the key layout directly.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { Redis } from "ioredis";
+import { RedisProxy } from "../../../test/support/redis-proxy.js";
 import { RedisServer, redisServerAvailable } from "../../../test/support/redis-server.js";
 import { newJob } from "../../../test/support/jobs.js";
 import { waitFor } from "../../../test/support/wait-for.js";
@@ -12,30 +13,42 @@ import type { ClaimRequest } from "../../core/store.js";
 import { defineTask } from "../../core/task.js";
 import { Worker } from "../../core/worker.js";
 import { RedisStore } from "./redis-store.js";
-import { STAND_MS } from "./standing.js";
+import { STAND_MS } from "./stand-hand-offs.js";
 
 const available = redisServerAvailable();
 let server: RedisServer;
 let admin: Redis;
 let n = 0;
 
-const request = (incarnation: string, overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
+type StandRequest = ClaimRequest & { stand?: boolean };
+
+const request = (incarnation: string, overrides: Partial<StandRequest> = {}): StandRequest => ({
   queues: ["default"], worker: `worker-${incarnation}`, incarnation, limit: 1, leaseMs: 60_000, stand: true, ...overrides,
 });
+
+/** A claim as a waiting worker sends it (standing), or as a burst worker does (`stand: false`). */
+const claim = (store: RedisStore, { stand, ...plain }: StandRequest) => (stand === true ? store.standingClaims.claim(plain) : store.claim(plain));
 
 /**
  * A store on a namespace of its own whose `default` queue has had a job (so single enqueues take
  * the short path), and a worker incarnation of it standing on `default`.
  */
-async function standing(options: { clock?: ManualClock; queues?: string[] } = {}): Promise<{ store: RedisStore; prefix: string; inc: string }> {
-  const store = await RedisStore.connect({ url: server.url, namespace: `standing-${n++}`, ...(options.clock === undefined ? {} : { clock: options.clock }) });
+async function standing(options: { clock?: ManualClock; queues?: string[]; url?: string } = {}): Promise<{ store: RedisStore; prefix: string; inc: string }> {
+  const store = await RedisStore.connect({ url: options.url ?? server.url, namespace: `standing-${n++}`, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const queues = options.queues ?? ["default"];
   for (const queue of queues) await store.enqueue([newJob({ queue })]);
   const inc = `inc-${n}`;
-  expect(await store.claim(request(inc, { queues, limit: 10 }))).toHaveLength(queues.length);
+  expect(await claim(store, request(inc, { queues, limit: 10 }))).toHaveLength(queues.length);
   // The first empty claim starts listening to the worker's channel; once it listens, an empty claim stands.
-  await waitFor(async () => (await store.claim(request(inc, { queues }))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
+  await waitFor(async () => (await claim(store, request(inc, { queues }))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
   return { store, prefix: store.keys.prefix, inc };
+}
+
+/** A proxy to the server for one test, whose subscriber traffic the test can drop. */
+async function lossyLink(): Promise<RedisProxy> {
+  const proxy = await RedisProxy.start(server.url);
+  onTestFinished(() => proxy.close());
+  return proxy;
 }
 
 /** Evaluations of scripts so far, from the server's own counters. */
@@ -56,7 +69,7 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
 
   it("starts the next enqueued job for a standing worker, which collects it without a round trip and completes it", async () => {
     const { store, prefix, inc } = await standing();
-    const woke = store.waitForWork(["default"], 5000, new AbortController().signal, inc);
+    const woke = store.standingClaims.waitForWork(["default"], 5000, new AbortController().signal, inc);
     const job = newJob({ payload: { n: 1 } });
     await store.enqueue([job]);
     // Started at the enqueue: the job never waited in the queue (with the job claimed before it, two run).
@@ -67,7 +80,7 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await woke;
     expect(Date.now() - started).toBeLessThan(2000);
     const calls = await scriptCalls();
-    const [claimed] = await store.claim(request(inc));
+    const [claimed] = await claim(store, request(inc));
     expect(await scriptCalls()).toBe(calls);
     expect(claimed).toMatchObject({ id: job.id, payload: { n: 1 }, attempt: 1, status: "PROCESSING", worker: `worker-${inc}` });
     // The lease is fenced like a claim's: a wrong token is refused, the right one completes.
@@ -75,7 +88,7 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.complete({ jobId: job.id, token: claimed?.leaseToken ?? "" }, 42);
     expect(await store.getJob(job.id)).toMatchObject({ status: "COMPLETED", result: 42 });
     // The next claim withdraws the consumed standing claim and does not deliver the job again.
-    expect(await store.claim(request(inc))).toEqual([]);
+    expect(await claim(store, request(inc))).toEqual([]);
     await store.close();
   });
 
@@ -85,10 +98,10 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.enqueue([job]);
     // The claim is sent before the hand-off's message is read: the job reaches the worker
     // through this claim, whichever comes first.
-    const claimed = await store.claim(request(inc));
+    const claimed = await claim(store, request(inc));
     expect(claimed.map((j) => j.id)).toEqual([job.id]);
     const started = Date.now();
-    await store.waitForWork(["default"], 300, new AbortController().signal, inc);
+    await store.standingClaims.waitForWork(["default"], 300, new AbortController().signal, inc);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     await store.close();
   });
@@ -97,10 +110,10 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     const { store, prefix, inc } = await standing();
     const job = newJob();
     await store.enqueue([job]);
-    await store.waitForWork(["default"], 5000, new AbortController().signal, inc);
-    expect((await store.claim(request(inc, { limit: 4 }))).map((j) => j.id)).toEqual([job.id]);
+    await store.standingClaims.waitForWork(["default"], 5000, new AbortController().signal, inc);
+    expect((await claim(store, request(inc, { limit: 4 }))).map((j) => j.id)).toEqual([job.id]);
     // The handed job runs; the worker claims for its other slots: nothing waits, so it stands.
-    expect(await store.claim(request(inc, { limit: 3 }))).toEqual([]);
+    expect(await claim(store, request(inc, { limit: 3 }))).toEqual([]);
     expect((await admin.hget(`${prefix}stand`, inc))?.startsWith("!")).toBe(false);
     const next = newJob();
     await store.enqueue([next]);
@@ -109,41 +122,41 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
   });
 
   it("delivers a hand-off whose message was lost with the worker's next claim, and only once", async () => {
-    const { store, inc } = await standing();
-    // Drop the worker's messages, as a subscription that is down would.
-    const signal = (store as unknown as { signal: { listeners: Map<string, (m: string) => void> } }).signal;
-    for (const channel of signal.listeners.keys()) signal.listeners.set(channel, () => undefined);
+    const proxy = await lossyLink();
+    const { store, inc } = await standing({ url: proxy.url });
+    // Drop the worker's messages, as a subscription whose link died unnoticed would.
+    proxy.dropSubscriberTraffic();
     const job = newJob();
     await store.enqueue([job]);
-    const [claimed] = await store.claim(request(inc));
+    const [claimed] = await claim(store, request(inc));
     expect(claimed).toMatchObject({ id: job.id, status: "PROCESSING" });
     await store.complete({ jobId: job.id, token: claimed?.leaseToken ?? "" }, null);
-    expect(await store.claim(request(inc))).toEqual([]);
+    expect(await claim(store, request(inc))).toEqual([]);
     await store.close();
   });
 
   it("does not stand again in a claim whose only slot goes to a job it hands back, which takes one of its slots", async () => {
-    const { store, prefix, inc } = await standing();
-    const signal = (store as unknown as { signal: { listeners: Map<string, (m: string) => void> } }).signal;
-    for (const channel of signal.listeners.keys()) signal.listeners.set(channel, () => undefined);
+    const proxy = await lossyLink();
+    const { store, prefix, inc } = await standing({ url: proxy.url });
+    proxy.dropSubscriberTraffic();
     const job = newJob();
     await store.enqueue([job]);
     // Its only slot goes to the job handed back: it must not stand for another one.
-    expect((await store.claim(request(inc))).map((j) => j.id)).toEqual([job.id]);
+    expect((await claim(store, request(inc))).map((j) => j.id)).toEqual([job.id]);
     expect(await admin.hget(`${prefix}stand`, inc)).toBeNull();
     const next = newJob();
     await store.enqueue([next]);
     expect((await store.getJob(next.id))?.status).toBe("QUEUED");
     // A job handed back takes one of the claim's slots: with two, one waiting job comes with it
     // and the other keeps waiting.
-    expect(await store.claim(request(inc))).toHaveLength(1);
-    await waitFor(async () => (await store.claim(request(inc))).length === 0 && (await admin.hexists(`${prefix}stand`, inc)) === 1);
+    expect(await claim(store, request(inc))).toHaveLength(1);
+    await waitFor(async () => (await claim(store, request(inc))).length === 0 && (await admin.hexists(`${prefix}stand`, inc)) === 1);
     const third = newJob();
     await store.enqueue([third]);
     expect((await store.getJob(third.id))?.status).toBe("PROCESSING");
     const waiting = [newJob(), newJob()];
     await store.enqueue(waiting);
-    const claimed = await store.claim(request(inc, { limit: 2 }));
+    const claimed = await claim(store, request(inc, { limit: 2 }));
     expect(claimed.map((j) => j.id).sort()).toEqual([waiting[0]?.id, third.id].sort());
     expect((await store.getJob(waiting[1]?.id ?? ""))?.status).toBe("QUEUED");
     await store.close();
@@ -155,8 +168,8 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
       const { store, prefix, inc } = await standing();
       const job = newJob();
       await store.enqueue([job]);
-      await store.waitForWork(["default"], 5000, new AbortController().signal, inc);
-      expect(await store.claim(request(inc, { limit: 0, stand: false }))).toEqual([]);
+      await store.standingClaims.waitForWork(["default"], 5000, new AbortController().signal, inc);
+      expect(await claim(store, request(inc, { limit: 0, stand: false }))).toEqual([]);
       expect(await store.getJob(job.id)).toMatchObject({ status: "QUEUED", attempt: 0 });
       expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
       expect(await admin.hlen(`${prefix}standq:default`)).toBe(0);
@@ -190,12 +203,12 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
   it("hands a job to exactly one of two standing workers, and the next job to the other", async () => {
     const { store, inc } = await standing();
     const other = `${inc}-b`;
-    await waitFor(async () => (await store.claim(request(other))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, other)) === 1);
+    await waitFor(async () => (await claim(store, request(other))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, other)) === 1);
     const first = newJob();
     const second = newJob();
     await store.enqueue([first]);
     await store.enqueue([second]);
-    const got = [...(await store.claim(request(inc))), ...(await store.claim(request(other)))].map((job) => job.id);
+    const got = [...(await claim(store, request(inc))), ...(await claim(store, request(other)))].map((job) => job.id);
     expect(got.sort()).toEqual([first.id, second.id].sort());
     await store.close();
   });
@@ -233,13 +246,13 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     const queues = ["high", "default"];
     const inc = `inc-${n}`;
     const renew = async (times: number): Promise<void> => {
-      for (let i = 0; i < times; i++) expect(await store.claim(request(inc, { queues }))).toEqual([]);
+      for (let i = 0; i < times; i++) expect(await claim(store, request(inc, { queues }))).toEqual([]);
     };
     for (const queue of queues) await store.enqueue([newJob({ queue })]);
-    expect(await store.claim(request(inc, { queues, limit: 10 }))).toHaveLength(2);
+    expect(await claim(store, request(inc, { queues, limit: 10 }))).toHaveLength(2);
     // It first stands while `high` is paused: on `default` only.
     await store.pauseQueue("high");
-    await waitFor(async () => (await store.claim(request(inc, { queues }))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
+    await waitFor(async () => (await claim(store, request(inc, { queues }))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
     await renew(1);
     await store.resumeQueue("high");
     // The renewal after the resume stands on `high` too.
@@ -247,7 +260,7 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     const high = newJob({ queue: "high" });
     await store.enqueue([high]);
     expect((await store.getJob(high.id))?.status).toBe("PROCESSING");
-    expect((await store.claim(request(inc, { queues }))).map((job) => job.id)).toEqual([high.id]);
+    expect((await claim(store, request(inc, { queues }))).map((job) => job.id)).toEqual([high.id]);
     // Stands again, then renews twice (rewriting only `stand`): its queue entries still serve.
     await renew(3);
     const low = newJob();
@@ -263,7 +276,7 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     await store.unregisterWorker(`worker-${inc}`, inc);
     expect(await store.getJob(job.id)).toMatchObject({ status: "QUEUED", attempt: 0 });
     expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
-    const [next] = await store.claim(request("another", { stand: false }));
+    const [next] = await claim(store, request("another", { stand: false }));
     expect(next).toMatchObject({ id: job.id, attempt: 1 });
     await store.close();
   });
@@ -272,12 +285,12 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     const { store, prefix, inc } = await standing();
     await store.watch(() => undefined);
     // The next claim may not stand: it withdraws the standing claim and leaves none.
-    expect(await store.claim(request(inc))).toEqual([]);
+    expect(await claim(store, request(inc))).toEqual([]);
     expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
     // A wait that times out with nothing announced, then a claim: skipped, no script runs.
-    await store.waitForWork(["default"], 50, new AbortController().signal, inc);
+    await store.standingClaims.waitForWork(["default"], 50, new AbortController().signal, inc);
     const calls = await scriptCalls();
-    expect(await store.claim(request(inc))).toEqual([]);
+    expect(await claim(store, request(inc))).toEqual([]);
     expect(await scriptCalls()).toBe(calls);
     await store.close();
   });
@@ -305,8 +318,8 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
   it("does not stand for a burst worker (stand: false) and drops standing claims that lapsed", async () => {
     const store = await RedisStore.connect({ url: server.url, namespace: `standing-${n++}` });
     await store.enqueue([newJob()]);
-    await store.claim(request("burst", { stand: false }));
-    for (let i = 0; i < 3; i++) expect(await store.claim(request("burst", { stand: false }))).toEqual([]);
+    await claim(store, request("burst", { stand: false }));
+    for (let i = 0; i < 3; i++) expect(await claim(store, request("burst", { stand: false }))).toEqual([]);
     expect(await admin.hexists(`${store.keys.prefix}stand`, "burst")).toBe(0);
     const job = newJob();
     await store.enqueue([job]);

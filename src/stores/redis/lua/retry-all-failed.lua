@@ -1,4 +1,5 @@
--- retryAllFailed: retries up to `limit` FAILED jobs, oldest first, optionally of one queue.
+-- retryAllFailed: retries up to `limit` FAILED jobs, oldest first, optionally of one queue;
+-- each job's `retries` counts the retry.
 -- With a queue filter the scan of the FAILED index is bounded by `budget` entries.
 -- KEYS[1] FAILED status index
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] queue ('' = all), ARGV[4] limit, ARGV[5] budget

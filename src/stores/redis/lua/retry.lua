@@ -1,4 +1,5 @@
--- retry: puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count.
+-- retry: puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count, counting
+-- the retry in the job's `retries`.
 -- KEYS[1] the job hash
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] job id
 -- Returns {'OK', hash} | {'NOT_FOUND'} | {'INVALID', status}.

@@ -233,12 +233,14 @@ local function promote_due(limit)
   return #ids
 end
 
--- Puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count.
+-- Puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count, and counts the
+-- retry in `retries` (a field only retried jobs have: absent reads as 0).
 local function retry_job(id, job)
   local key = job_key(id)
   redis.call('ZREM', P .. 'expiry', id)
   redis.call('HDEL', key, 'attempt', 'stalls', 'error', 'result', 'progress', 'started', 'completed', 'runAt')
   redis.call('HSET', key, 'status', 'QUEUED', 'enqueued', NOW)
+  redis.call('HINCRBY', key, 'retries', 1)
   job.attempt = nil
   to_queue(id, job, job.status, false)
   emit(id, job, 'job:enqueued', 'QUEUED')
