@@ -17,7 +17,10 @@ export interface StoreFactory {
   create(clock: ManualClock): Promise<Store>;
   /** A second connection to the same data, as another process would have. */
   connectPeer?(store: Store, clock: ManualClock): Promise<Store>;
-  /** Case names to skip, with the reason in the caller. */
+  /**
+   * Case names to skip, with the reason in the caller. A factory without `connectPeer` names the
+   * cases that need one here: such a case fails rather than pass having checked nothing.
+   */
   skip?: string[];
 }
 
@@ -57,8 +60,15 @@ export function describeStoreContract(factory: StoreFactory): void {
     let store: Store;
     const extra: Store[] = [];
     const skip = new Set(factory.skip ?? []);
+    const cases = new Set<string>();
+    // Every case must assert something: one that returns early or checks nothing fails.
     const test = (name: string, fn: () => Promise<void>): void => {
-      (skip.has(name) ? it.skip : it)(name, fn, 20_000);
+      cases.add(name);
+      const run = async (): Promise<void> => {
+        expect.hasAssertions();
+        await fn();
+      };
+      (skip.has(name) ? it.skip : it)(name, run, 20_000);
     };
     const claim = (overrides: Partial<ClaimRequest> = {}): Promise<ClaimedJob[]> =>
       store.claim({ queues: ["default"], worker: "w1", incarnation: "i1", limit: 10, leaseMs: 30_000, ...overrides });
@@ -385,6 +395,38 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect((await store.listJobs({ status: "FAILED" }, 10, null)).jobs).toHaveLength(0);
     });
 
+    test("counts each manual retry in retries while the attempt count restarts", async () => {
+      const input = newJob({ maxAttempts: 1 });
+      await store.enqueue([input]);
+      const failForGood = async (): Promise<ClaimedJob> => {
+        const job = await claimOne();
+        await store.fail({ jobId: job.id, token: job.leaseToken, error: { code: "TASK_ERROR", message: "x" }, retryDelayMs: null });
+        return job;
+      };
+      expect(await failForGood()).toMatchObject({ attempt: 1, retries: 0 });
+      expect(await store.getJob(input.id)).toMatchObject({ status: "FAILED", retries: 0 });
+      expect(await store.retry(input.id)).toMatchObject({ status: "QUEUED", attempt: 0, retries: 1 });
+      // The claimed record carries the count too: a worker sees it is running a retried job.
+      expect(await failForGood()).toMatchObject({ attempt: 1, retries: 1 });
+      const twice = await store.retry(input.id);
+      expect(twice).toMatchObject({ status: "QUEUED", attempt: 0, retries: 2, error: null });
+      expect(twice).toEqual(await store.getJob(input.id));
+      // A canceled job's retry counts as well.
+      await claimOne();
+      await store.cancel(input.id);
+      expect(await store.retry(input.id)).toMatchObject({ status: "QUEUED", retries: 3 });
+      // retryAllFailed counts in the same transition, and listings show the count.
+      await failForGood();
+      const other = newJob({ maxAttempts: 1 });
+      await store.enqueue([other]);
+      await failForGood();
+      expect(await store.retryAllFailed(null, 10)).toBe(2);
+      expect(await store.getJob(input.id)).toMatchObject({ status: "QUEUED", attempt: 0, retries: 4 });
+      expect(await store.getJob(other.id)).toMatchObject({ status: "QUEUED", attempt: 0, retries: 1 });
+      const listed = (await store.listJobs({ status: "QUEUED" }, 10, null)).jobs;
+      expect(Object.fromEntries(listed.map((job) => [job.id, job.retries]))).toEqual({ [input.id]: 4, [other.id]: 1 });
+    });
+
     test("removes a job unless it is running", async () => {
       const a = newJob();
       const b = newJob();
@@ -538,6 +580,24 @@ export function describeStoreContract(factory: StoreFactory): void {
       const first = await store.listJobs({}, 4, null);
       const rest = await store.listJobs({}, 10, first.nextCursor);
       expect([...first.jobs, ...rest.jobs].map((j) => j.id)).toEqual([ids[6], ...waiting]);
+    });
+
+    test("rejects a cursor it never handed out", async () => {
+      const jobs = [newJob(), newJob(), newJob()];
+      await store.enqueue(jobs);
+      const first = await store.listJobs({}, 1, null);
+      const handedOut = first.nextCursor ?? "";
+      expect(handedOut).toBe(jobs[2]?.id);
+      for (const cursor of ["garbage", handedOut.slice(0, -3), `${handedOut}\n`, `job_\u0000${handedOut.slice(5)}`, "", "x".repeat(300)]) {
+        await rejectsWith(store.listJobs({}, 10, cursor), "INVALID_CURSOR");
+      }
+      // A cursor handed out stays good when its job goes, and so does a caller's own id as long as its job is there.
+      await store.remove(handedOut);
+      expect((await store.listJobs({}, 10, handedOut)).jobs.map((j) => j.id)).toEqual([jobs[1]?.id, jobs[0]?.id]);
+      await store.enqueue([newJob({ id: "job_own-id" })]);
+      const own = await store.listJobs({}, 1, null);
+      expect(own.nextCursor).toBe("job_own-id");
+      expect((await store.listJobs({}, 10, own.nextCursor)).jobs.map((j) => j.id)).toEqual([jobs[1]?.id, jobs[0]?.id]);
     });
 
     test("counts jobs by queue and status, with the oldest waiting age", async () => {
@@ -703,18 +763,23 @@ export function describeStoreContract(factory: StoreFactory): void {
         const input = newJob();
         await store.enqueue([input]);
         await waitFor(() => seen.some((e) => e.jobId === input.id), { what: `the event after ${afterSeq}` });
+        expect(seen.find((e) => e.jobId === input.id)?.type).toBe("job:enqueued");
         await unwatch();
       }
     });
 
     test("wakes a waiting worker when a job is enqueued by another connection", async () => {
-      if (factory.connectPeer === undefined) return;
+      if (factory.connectPeer === undefined) throw new Error(`${factory.name} has no connectPeer: name this case in its skip list, with the reason`);
       const peer = await factory.connectPeer(store, clock);
       extra.push(peer);
       const controller = new AbortController();
+      // As a worker does: an empty claim, a first wait (which may answer at once while the store
+      // starts listening), and a claim after it; the next wait is then the one under test.
+      expect(await claim()).toHaveLength(0);
+      await store.waitForWork(["default"], 10, controller.signal);
+      expect(await claim()).toHaveLength(0);
       const started = Date.now();
       const waiting = store.waitForWork(["default"], 5000, controller.signal);
-      await new Promise((resolve) => setTimeout(resolve, 50));
       await peer.enqueue([newJob()]);
       await waiting;
       expect(Date.now() - started).toBeLessThan(2000);
@@ -731,6 +796,11 @@ export function describeStoreContract(factory: StoreFactory): void {
     test("reports itself healthy", async () => {
       const health = await store.health();
       expect(health.ok).toBe(true);
+    });
+
+    // A skip name that names no case (a typo, a renamed case) would skip nothing and say so nowhere.
+    it("skips only cases that exist", () => {
+      expect([...skip].filter((name) => !cases.has(name))).toEqual([]);
     });
   });
 }

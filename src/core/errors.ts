@@ -8,6 +8,7 @@ export const ErrorCodes = {
   UNKNOWN_TASK: "No task with this name is registered.",
   JOB_NOT_FOUND: "No job has this id.",
   INVALID_TRANSITION: "The job's current status does not allow this action.",
+  INVALID_CURSOR: "The listing cursor is not one this store handed out.",
   LEASE_LOST: "The worker's lease on the job is stale; the store changed nothing.",
   CONFIG_INVALID: "The configuration has one or more invalid values.",
   STORE_UNAVAILABLE: "The store cannot be reached.",
@@ -30,6 +31,15 @@ export const ErrorCodes = {
 
 /** A stable, machine-readable error code. */
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/**
+ * The codes a failed job's `error.code` can carry. Each is a catalogue code (the `satisfies`
+ * refuses any other), so every reason a job fails for is documented in docs/errors.md.
+ */
+export const JOB_ERROR_CODES = ["TASK_ERROR", "TIMEOUT", "STALLED", "UNKNOWN_TASK", "INVALID_PAYLOAD"] as const satisfies readonly ErrorCode[];
+
+/** Why a job failed, as a stable code (one of JOB_ERROR_CODES). */
+export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
 /** Base class of every error Caudex raises on purpose. */
 export class CaudexError extends Error {
@@ -83,6 +93,14 @@ export class InvalidTransitionError extends CaudexError {
       details: { jobId, action, status },
     });
     this.name = "InvalidTransitionError";
+  }
+}
+
+/** A listing cursor the store could not have handed out (mangled or made up); nothing was listed. */
+export class InvalidCursorError extends CaudexError {
+  constructor(reason: string, cause?: unknown) {
+    super("INVALID_CURSOR", `The listing cursor is not one this store handed out (${reason}); list again from the first page`, cause === undefined ? undefined : { cause });
+    this.name = "InvalidCursorError";
   }
 }
 

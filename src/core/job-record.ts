@@ -28,6 +28,7 @@ export function newJobRecord(job: NewJob, status: JobStatus, now: number, runAt:
     meta: job.meta,
     idempotencyKey: job.idempotencyKey,
     stalls: 0,
+    retries: 0,
     resultTtlSeconds: job.resultTtlSeconds,
     failureTtlSeconds: job.failureTtlSeconds,
   };

@@ -1,4 +1,5 @@
 // The job record and the values that travel with it. Plain data, shared by every store and edge.
+import type { JobErrorCode } from "./errors.js";
 import type { JobStatus } from "./job-states.js";
 
 /** Any JSON value. */
@@ -6,7 +7,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 /** Why a job failed: a stable code, a message, and the stack when there is one. */
 export interface JobError {
-  code: "TASK_ERROR" | "TIMEOUT" | "STALLED" | "UNKNOWN_TASK" | "INVALID_PAYLOAD" | "CANCELED";
+  code: JobErrorCode;
   message: string;
   stack?: string;
 }
@@ -58,6 +59,11 @@ export interface Job {
   idempotencyKey: string | null;
   /** Times the job's lease expired while it ran (its worker died or hung). */
   stalls: number;
+  /**
+   * How many times an operator retried this job after it failed or was canceled (`retry`,
+   * `retryAllFailed`). A retry restarts `attempt` at 0, so this is what shows it happened.
+   */
+  retries: number;
   resultTtlSeconds: number;
   failureTtlSeconds: number;
 }

@@ -1,7 +1,7 @@
 // The jobs a worker is running: each one's deadline, whether its outcome still counts, and the
 // context its task receives. The AbortController and the task's logger are made only when the
 // task asks for them (most tasks never do), so a short job costs no more objects than it needs.
-import { CaudexError } from "./errors.js";
+import { LeaseLostError, type CaudexError } from "./errors.js";
 import type { ClaimedJob, Json } from "./job.js";
 import type { Logger } from "./logger.js";
 import type { TaskContext } from "./task.js";
@@ -17,8 +17,12 @@ export class RunningJob {
   private controller: AbortController | null = null;
   private abortReason: CaudexError | null = null;
 
-  constructor(readonly job: ClaimedJob) {
-    this.deadline = Date.now() + job.timeoutMs;
+  /** `startedAt` is the worker's clock reading when the task starts; the timeout counts from it. */
+  constructor(
+    readonly job: ClaimedJob,
+    startedAt: number,
+  ) {
+    this.deadline = startedAt + job.timeoutMs;
   }
 
   /** Aborts the task's signal, now or as soon as the task first reads it. */
@@ -137,7 +141,7 @@ class JobContext implements TaskContext {
   get progress(): (value: Json) => Promise<void> {
     return (this[PROGRESS] ??= async (value: Json) => {
       const entry = this[ENTRY];
-      if (entry.done) throw new CaudexError("LEASE_LOST", `Job ${entry.job.id} is no longer held by this worker`);
+      if (entry.done) throw new LeaseLostError(entry.job.id);
       await this[REPORT](entry.job, value);
     });
   }

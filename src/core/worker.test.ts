@@ -5,6 +5,8 @@ import { z } from "zod";
 import { waitFor } from "../../test/support/wait-for.js";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
 import { Client } from "./client.js";
+import { ManualClock } from "./clock.js";
+import { LeaseLostError } from "./errors.js";
 import type { Json } from "./job.js";
 import { defineTask, type TaskDefinition } from "./task.js";
 import { Worker, type WorkerOptions } from "./worker.js";
@@ -68,10 +70,14 @@ describe("Worker", () => {
       ctx.signal.addEventListener("abort", () => (aborted = true));
       return new Promise(() => undefined);
     });
-    const { client, worker } = setup([stuck, echo], { concurrency: 1 });
+    const clock = new ManualClock();
+    const { client, worker } = setup([stuck, echo], { concurrency: 1, clock });
     await worker.start();
-    const job = await client.enqueue(stuck, {}, { timeoutMs: 100 });
+    const job = await client.enqueue(stuck, {}, { timeoutMs: 60_000 });
     const next = await client.enqueue(echo, { value: "after" });
+    await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
+    // The worker's clock decides: a minute passes for it at once.
+    clock.advance(60_000);
     const done = await client.wait(job.id, { timeoutMs: 5000 });
     expect(done).toMatchObject({ status: "FAILED", error: { code: "TIMEOUT" } });
     expect(aborted).toBe(true);
@@ -89,9 +95,12 @@ describe("Worker", () => {
       },
       { retryOnTimeout: true, maxAttempts: 2, backoff: { baseMs: 1, jitter: 0 } },
     );
-    const { client, worker } = setup([slowOnce]);
+    const clock = new ManualClock();
+    const { client, worker } = setup([slowOnce], { clock });
     await worker.start();
-    const job = await client.enqueue(slowOnce, {}, { timeoutMs: 100, maxAttempts: 2 });
+    const job = await client.enqueue(slowOnce, {}, { timeoutMs: 60_000, maxAttempts: 2 });
+    await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
+    clock.advance(60_000);
     expect(await client.wait(job.id, { timeoutMs: 5000 })).toMatchObject({ status: "COMPLETED", result: 2, attempt: 2 });
   });
 
@@ -202,7 +211,8 @@ describe("Worker", () => {
     const slow = defineTask("slow", async () => {
       running += 1;
       peak = Math.max(peak, running);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Each task holds its slot until every slot was busy at once (or the wait times out and the check below fails).
+      await waitFor(() => peak === 4, { timeoutMs: 2000, what: "every slot busy" }).catch(() => undefined);
       running -= 1;
     });
     const { client, worker, store } = setup([slow], { concurrency: 4, burst: true });
@@ -219,15 +229,21 @@ describe("Worker", () => {
   });
 
   it("lets a running job finish within the grace period on stop", async () => {
+    let finish: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (finish = resolve));
+    let started = false;
     const short = defineTask("short", async () => {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      started = true;
+      await released;
       return "finished";
     });
     const { client, worker } = setup([short]);
     await worker.start();
     const job = await client.enqueue(short, {});
-    await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
-    await worker.stop({ gracePeriodMs: 5000 });
+    await waitFor(() => started, { what: "the task to start" });
+    const stopping = worker.stop({ gracePeriodMs: 5000 });
+    finish();
+    await stopping;
     expect(await client.getJob(job.id)).toMatchObject({ status: "COMPLETED", result: "finished" });
   });
 
@@ -237,27 +253,38 @@ describe("Worker", () => {
       ctx.signal.addEventListener("abort", () => (aborted = true));
       return new Promise(() => undefined);
     });
-    const { client, worker } = setup([long]);
+    const clock = new ManualClock();
+    const { client, worker } = setup([long], { clock });
     await worker.start();
     const job = await client.enqueue(long, {});
     await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
-    await worker.stop({ gracePeriodMs: 50 });
+    const stopping = worker.stop({ gracePeriodMs: 60_000 });
+    // The grace period runs on the worker's clock: the job is handed back once a minute passed for it.
+    clock.advance(60_000);
+    await stopping;
     expect(aborted).toBe(true);
     expect(await client.getJob(job.id)).toMatchObject({ status: "QUEUED", attempt: 0 });
   });
 
-  it("aborts a running job that is canceled, through its lost lease", async () => {
-    let aborted = false;
+  it("aborts a running job that is canceled through its lost lease, with a LeaseLostError as the signal's reason", async () => {
+    let reason: unknown;
     const long = defineTask("long", (_p, ctx) => {
-      ctx.signal.addEventListener("abort", () => (aborted = true));
+      ctx.signal.addEventListener("abort", () => {
+        reason = ctx.signal.reason as unknown;
+      });
       return new Promise(() => undefined);
     });
     const { client, worker } = setup([long], { leaseMs: 150 });
+    const lost: string[] = [];
+    worker.events.on("worker:lease-lost", ({ jobId }) => lost.push(jobId));
     await worker.start();
     const job = await client.enqueue(long, {});
     await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
     await client.cancel(job.id);
-    await waitFor(() => aborted, { what: "the task's signal to abort" });
+    await waitFor(() => reason !== undefined, { what: "the task's signal to abort" });
+    expect(reason).toBeInstanceOf(LeaseLostError);
+    expect(reason).toMatchObject({ code: "LEASE_LOST", details: { jobId: job.id } });
+    expect(lost).toEqual([job.id]);
     expect((await client.getJob(job.id))?.status).toBe("CANCELED");
   });
 

@@ -18,6 +18,8 @@ export interface JobView {
   error?: { code: string; message: string; stack?: string } | null;
   attempt: number;
   max_attempts: number;
+  /** Times an operator retried the job after it failed or was canceled. */
+  retries: number;
   timeout?: number;
   worker?: string | null;
   idempotency_key?: string | null;
@@ -87,10 +89,14 @@ export interface ThroughputView {
 
 /** The browser's session. */
 export interface SessionView {
+  signed_in: true;
   access: "read" | "full";
   csrf_token: string;
   auth_required: boolean;
 }
+
+/** What GET /dashboard/session answers: the session, or that there is none (still a 200). */
+export type SessionProbe = SessionView | { signed_in: false; auth_required: true };
 
 /** An error answer of the API, with its stable code. */
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
 // The dashboard in real headless Chromium against a real server, SQLite store and worker:
-// sign-in, live updates, actions, text-only rendering, read-only sessions, CSRF, reconnects,
+// a signed-out load that logs no error, sign-in, live updates, actions, text-only rendering, read-only sessions, CSRF, reconnects,
 // and a screenshot of every view: into a temporary folder, or into docs/screenshots (the
 // README's pictures) with UPDATE_SCREENSHOTS=1, so that a test run leaves the tree as it was.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -53,6 +53,27 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
     if (SHOTS !== DOCS_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
 
+  it("loads the signed-out page without a console error or a failed request", async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+    try {
+      const view = await fresh.newPage();
+      const problems: string[] = [];
+      view.on("console", (message) => {
+        if (message.type() === "error") problems.push(`console: ${message.text()}`);
+      });
+      view.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      view.on("requestfailed", (request) => problems.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ""}`));
+      view.on("response", (response) => {
+        if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
+      });
+      await view.goto(`${stack.url}/dashboard/`, { waitUntil: "networkidle" });
+      await view.locator("#token").waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("refuses a wrong token, then signs in with an HttpOnly, SameSite=Strict cookie and shows the overview", async () => {
     await signIn(page, "not-the-token");
     await page.locator("[data-testid=sign-in-error]", { hasText: "not valid" }).waitFor();
@@ -88,6 +109,10 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
     await page.click(`tr[data-job="${id}"] button[data-action=retry]`);
     await waitFor(async () => (await jobStatus(id)) === "COMPLETED", { what: "the retried job to complete" });
     await page.locator(`tr[data-job="${id}"]`).waitFor({ state: "detached" });
+    // The retry restarted the attempt count; the job's page still tells it was retried.
+    await show(page, `#/job/${id}`);
+    expect(await page.locator('dl.facts dt:text-is("Attempt") + dd').textContent()).toBe("1 of 1");
+    expect(await page.locator('dl.facts dt:text-is("Retried") + dd').textContent()).toBe("1×");
   });
 
   it("shows a hostile payload as text and never runs it", async () => {

@@ -62,7 +62,8 @@ function caudex(args: readonly string[], timeoutMs = 20_000): Promise<RunResult>
 async function enqueueId(args: readonly string[]): Promise<string> {
   const result = await caudex(["enqueue", ...args, "--json"]);
   if (result.code !== 0) throw new Error(`seeding failed: ${result.stderr}`);
-  return (JSON.parse(result.stdout) as { id: string }).id;
+  // --json prints the job as the HTTP API does (job_id).
+  return (JSON.parse(result.stdout) as { job_id: string }).job_id;
 }
 
 async function statusOf(id: string): Promise<string> {

@@ -5,10 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "../../src/core/client.js";
-import type { Job } from "../../src/core/job.js";
 import type { JobStatus } from "../../src/core/job-states.js";
 import { SqliteStore } from "../../src/stores/sqlite/sqlite-store.js";
-import { buildCli, json, runCli, startCli, type CliProcess } from "../support/cli.js";
+import { buildCli, json, runCli, startCli, type CliProcess, type JobJson } from "../support/cli.js";
 import { waitFor } from "../support/wait-for.js";
 
 const TASKS = join(import.meta.dirname, "../fixtures/cli-tasks.mjs");
@@ -37,10 +36,10 @@ function start(args: string[]): CliProcess {
   return child;
 }
 
-async function enqueue(db: string, task: string, payload: unknown): Promise<Job> {
+async function enqueue(db: string, task: string, payload: unknown): Promise<JobJson> {
   const result = await runCli(["enqueue", task, "--payload", JSON.stringify(payload), "--db", db, "--json"]);
   expect(result.code, result.stderr).toBe(0);
-  return json<Job>(result);
+  return json<JobJson>(result);
 }
 
 async function countOf(client: Client, status: JobStatus): Promise<number> {
@@ -56,8 +55,8 @@ describe("caudex worker", () => {
     const cpu = join(import.meta.dirname, "../fixtures/cpu-tasks.mjs");
     const result = await runCli(["worker", "--tasks", cpu, "--db", db, "--isolate", "--burst", "--concurrency", "1"]);
     expect(result.code, result.stderr).toBe(0);
-    expect(await client.getJob(json<Job>(stuck).id)).toMatchObject({ status: "FAILED", error: { code: "TIMEOUT" } });
-    expect(await client.getJob(next.id)).toMatchObject({ status: "COMPLETED", result: 8 });
+    expect(await client.getJob(json<JobJson>(stuck).job_id)).toMatchObject({ status: "FAILED", error: { code: "TIMEOUT" } });
+    expect(await client.getJob(next.job_id)).toMatchObject({ status: "COMPLETED", result: 8 });
   }, 60_000);
 
   it("enqueues nothing from a file whose line past the first batch fails the task's schema, and names the line", async () => {
@@ -105,23 +104,23 @@ describe("caudex worker", () => {
     const { db, client } = database("warm-stop");
     const job = await enqueue(db, "slow", { ms: 1500 });
     const worker = start(["worker", "--tasks", TASKS, "--db", db, "--name", "warm-1", "--grace-period", "20s"]);
-    await waitFor(async () => (await client.requireJob(job.id)).status === "PROCESSING", { what: "the job to start" });
+    await waitFor(async () => (await client.requireJob(job.job_id)).status === "PROCESSING", { what: "the job to start" });
     const workers = await runCli(["workers", "--db", db, "--json"]);
     expect(json<{ workers: Array<{ name: string }> }>(workers).workers.map((w) => w.name)).toEqual(["warm-1"]);
 
     worker.process.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
-    expect((await client.requireJob(job.id)).status).toBe("COMPLETED");
+    expect((await client.requireJob(job.job_id)).status).toBe("COMPLETED");
   });
 
   it("hands a running job back to QUEUED when the grace period ends first", async () => {
     const { db, client } = database("short-grace");
     const job = await enqueue(db, "slow", { ms: 60_000 });
     const worker = start(["worker", "--tasks", TASKS, "--db", db, "--grace-period", "200ms"]);
-    await waitFor(async () => (await client.requireJob(job.id)).status === "PROCESSING", { what: "the job to start" });
+    await waitFor(async () => (await client.requireJob(job.job_id)).status === "PROCESSING", { what: "the job to start" });
     worker.process.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
-    const after = await client.requireJob(job.id);
+    const after = await client.requireJob(job.job_id);
     expect(after.status).toBe("QUEUED");
     expect(after.error).toBeNull();
   });
@@ -130,12 +129,12 @@ describe("caudex worker", () => {
     const { db, client } = database("second-signal");
     const job = await enqueue(db, "slow", { ms: 60_000 });
     const worker = start(["worker", "--tasks", TASKS, "--db", db, "--grace-period", "60s"]);
-    await waitFor(async () => (await client.requireJob(job.id)).status === "PROCESSING", { what: "the job to start" });
+    await waitFor(async () => (await client.requireJob(job.job_id)).status === "PROCESSING", { what: "the job to start" });
     worker.process.kill("SIGTERM");
     await worker.waitForOutput(/send it again to stop now/);
     worker.process.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
-    expect((await client.requireJob(job.id)).status).toBe("QUEUED");
+    expect((await client.requireJob(job.job_id)).status).toBe("QUEUED");
   });
 });
 
@@ -155,9 +154,9 @@ describe("caudex dev", () => {
 
     const waited = await runCli(["enqueue", "send_email", "--payload", '{"to":"ada@example.com","subject":"hi"}', "--wait", "--db", db, "--json"]);
     expect(waited.code, waited.stderr).toBe(0);
-    const done = json<Job>(waited);
+    const done = json<JobJson>(waited);
     expect(done.status).toBe("COMPLETED");
-    expect((await client.requireJob(done.id)).result).toEqual({ sent: true });
+    expect((await client.requireJob(done.job_id)).result).toEqual({ sent: true });
 
     dev.process.kill("SIGINT");
     expect(await dev.exited).toBe(0);

@@ -55,6 +55,7 @@ describe.skipIf(!redisServerAvailable())("Redis with real worker processes", () 
     for (const threshold of [1000, 2500]) {
       await waitFor(async () => (await completed(store)) >= threshold, { timeoutMs: 60_000, what: `${threshold} completions` });
       await server.kill();
+      // The outage itself: Redis stays down for a second, with nothing to wait for.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await server.restart();
       const back = Date.now();
@@ -181,11 +182,13 @@ describe.skipIf(!redisServerAvailable())("Redis SIGKILLed while jobs are handed 
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await waitFor(() => ids.length >= 100, { what: "100 jobs acknowledged before the kill" });
     await server.kill();
+    // The outage itself: Redis stays down for a second, with nothing to wait for.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await server.restart();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const beforeRestart = ids.length;
+    await waitFor(() => ids.length >= beforeRestart + 100, { timeoutMs: 20_000, what: "100 jobs acknowledged after the restart" });
     producing = false;
     await producer;
     // Waits on the acknowledged jobs themselves, not on the COMPLETED count: an enqueue whose

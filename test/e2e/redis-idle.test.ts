@@ -7,6 +7,7 @@ import { defineTask } from "../../src/core/task.js";
 import { Worker } from "../../src/core/worker.js";
 import { RedisStore } from "../../src/stores/redis/redis-store.js";
 import { RedisServer, redisServerAvailable } from "../support/redis-server.js";
+import { waitFor } from "../support/wait-for.js";
 
 const noop = defineTask("noop", () => null);
 const MEASURE_MS = 10_000;
@@ -36,7 +37,9 @@ describe.skipIf(!redisServerAvailable())("idle Redis workers", () => {
     for (const worker of workers) await worker.start();
     const admin = new Redis(server.url);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Measured from the moment every worker waits: each store subscribes at its first wait.
+      const channel = (stores[0] as RedisStore).keys.wakeChannel();
+      await waitFor(async () => (await admin.pubsub("NUMSUB", channel))[1] === 4, { what: "every worker waiting" });
       await admin.config("RESETSTAT");
       // A fixed wait is the measurement itself here: commands per second over a known window.
       await new Promise((resolve) => setTimeout(resolve, MEASURE_MS));

@@ -132,6 +132,21 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Cli
   };
 }
 
+/** A job as `--json` prints it: the HTTP API's job view (GET /jobs/{id}), the fields tests read. */
+export interface JobJson {
+  job_id: string;
+  status: string;
+  queue: string;
+  task: string;
+  attempt: number;
+  max_attempts: number;
+  retries: number;
+  timeout: number;
+  result: unknown;
+  error: { code: string; message: string; stack?: string } | null;
+  [field: string]: unknown;
+}
+
 /** Parses the stdout of a --json run. */
 export function json<T = Record<string, unknown>>(result: CliResult): T {
   return JSON.parse(result.stdout) as T;

@@ -21,6 +21,8 @@ function facts(job: JobView): HTMLElement {
     pair("Task", job.task),
     pair("Queue", job.queue),
     pair("Attempt", `${job.attempt} of ${job.max_attempts}`),
+    // A retry restarts the attempt count: this is what tells an operator it happened.
+    pair("Retried", job.retries > 0 ? `${job.retries}×` : "never"),
     pair("Worker", job.worker ?? "–"),
     pair("Timeout", job.timeout === undefined ? "–" : duration(job.timeout)),
     pair("Created", dateTime(job.created_at)),
