@@ -8,6 +8,7 @@ export {
   META_JSON_LIMITS,
   PAYLOAD_JSON_LIMITS,
   QUEUE_NAME_PATTERN,
+  SCHEDULE_BOUNDS,
   TASK_NAME_PATTERN,
   isValidQueueName,
   isValidTaskName,
@@ -18,6 +19,11 @@ export { Worker } from "./core/worker.js";
 export type { WorkerOptions } from "./core/worker.js";
 export type { IsolationOptions } from "./core/process-pool.js";
 export { defineTask, isTaskDefinition, TaskRegistry } from "./core/task.js";
+export { defineSchedule, isDeclaredSchedule } from "./core/schedule-definition.js";
+export type { DeclaredSchedule } from "./core/schedule-definition.js";
+export { Schedules } from "./core/schedule-client.js";
+export type { CatchUp, Overlap, Schedule, ScheduleDefinition, ScheduleJobOptions, ScheduleTiming } from "./core/schedule.js";
+export type { SchedulePage, UpsertOutcome } from "./core/store.js";
 export type { TaskContext, TaskDefinition, TaskHandler, TaskOptions, PayloadOf } from "./core/task.js";
 export { JOB_STATUSES, isFinal } from "./core/job-states.js";
 export type { JobStatus } from "./core/job-states.js";

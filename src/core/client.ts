@@ -10,6 +10,7 @@ import type { JsonLimits } from "./json.js";
 import { JOB_BOUNDS, PAYLOAD_JSON_LIMITS, isValidTaskName } from "./job-rules.js";
 import type { EnqueueResult, EventWatchOptions, PurgeRequest, Store, StoreHealth } from "./store.js";
 import { LIVE_WORKER_WINDOW_MS } from "./worker-registry.js";
+import { Schedules } from "./schedule-client.js";
 import { TaskRegistry, validatePayload, type TaskDefinition } from "./task.js";
 
 /** Options of a client. */
@@ -37,6 +38,8 @@ const BATCH = 500;
 export class Client {
   private readonly store: Store;
   readonly tasks: TaskRegistry | null;
+  /** Schedules: upsert, get, list, pause, resume, remove, trigger, next fire times. */
+  readonly schedules: Schedules;
   private readonly defaults: ClientDefaults;
   private readonly jsonLimits: JsonLimits;
 
@@ -50,6 +53,7 @@ export class Client {
           : new TaskRegistry(options.tasks);
     this.defaults = { ...DEFAULT_CLIENT_DEFAULTS, ...stripUndefined(options.defaults ?? {}) };
     this.jsonLimits = options.jsonLimits ?? PAYLOAD_JSON_LIMITS;
+    this.schedules = new Schedules(this.store, { defaults: this.defaults, jsonLimits: this.jsonLimits, tasks: this.tasks });
   }
 
   /** Stores a job and returns it (QUEUED, or SCHEDULED when delayed). */

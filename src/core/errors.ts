@@ -9,6 +9,8 @@ export const ErrorCodes = {
   JOB_NOT_FOUND: "No job has this id.",
   INVALID_TRANSITION: "The job's current status does not allow this action.",
   INVALID_CURSOR: "The listing cursor is not one this store handed out.",
+  INVALID_SCHEDULE: "A schedule's definition is malformed: its id, cron, time zone, interval or policies.",
+  SCHEDULE_NOT_FOUND: "No schedule has this id.",
   LEASE_LOST: "The worker's lease on the job is stale; the store changed nothing.",
   CONFIG_INVALID: "The configuration has one or more invalid values.",
   STORE_UNAVAILABLE: "The store cannot be reached.",
@@ -145,6 +147,22 @@ export class WorkerNameTakenError extends CaudexError {
       details: { name, pid },
     });
     this.name = "WorkerNameTakenError";
+  }
+}
+
+/** A schedule definition is malformed; nothing was stored. */
+export class InvalidScheduleError extends CaudexError {
+  constructor(message: string, details?: Record<string, unknown>, cause?: unknown) {
+    super("INVALID_SCHEDULE", message, { ...(details === undefined ? {} : { details }), ...(cause === undefined ? {} : { cause }) });
+    this.name = "InvalidScheduleError";
+  }
+}
+
+/** No schedule has this id. */
+export class ScheduleNotFoundError extends CaudexError {
+  constructor(scheduleId: string) {
+    super("SCHEDULE_NOT_FOUND", `Schedule ${scheduleId} not found`, { details: { scheduleId } });
+    this.name = "ScheduleNotFoundError";
   }
 }
 

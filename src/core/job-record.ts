@@ -29,6 +29,8 @@ export function newJobRecord(job: NewJob, status: JobStatus, now: number, runAt:
     idempotencyKey: job.idempotencyKey,
     stalls: 0,
     retries: 0,
+    scheduleId: job.schedule?.scheduleId ?? null,
+    fireAt: job.schedule?.fireAt ?? null,
     resultTtlSeconds: job.resultTtlSeconds,
     failureTtlSeconds: job.failureTtlSeconds,
   };

@@ -50,6 +50,28 @@ export const JOB_BOUNDS = {
   maxConcurrency: 1000,
 } as const;
 
+/** Bounds of schedules (core/schedule.ts). */
+export const SCHEDULE_BOUNDS = {
+  /** Schedule ids: the task-name alphabet, at most 128 (they appear in idempotency keys and store keys). */
+  idPattern: "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$",
+  /** The shortest `every`. */
+  minEveryMs: 1000,
+  /** The longest `every` (one year). */
+  maxEveryMs: 366 * DAY_SECONDS * 1000,
+  /**
+   * A fire time a tick sees less than this late is on time and fires whatever `catchUp` says;
+   * older ones were missed while nothing ran, and `catchUp` decides. Ticks run every second in
+   * every worker and server, so only an outage of every process makes a fire this late.
+   */
+  misfireGraceMs: 30_000,
+  /** The most missed fires a `{ backfill }` catch-up replays. */
+  maxBackfill: 1000,
+  /** Most schedules one maintenance tick fires; the rest wait for the next tick. */
+  maxFiresPerTick: 100,
+  /** Largest page of a schedule listing. */
+  maxListLimit: 500,
+} as const;
+
 /** 1 MiB and 32 levels: generous for job arguments, small enough to keep stores healthy. */
 export const PAYLOAD_JSON_LIMITS: JsonLimits = { maxBytes: 1024 * 1024, maxDepth: 32 };
 /** A job's meta: small, shallow, filterable. */

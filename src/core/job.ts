@@ -1,6 +1,7 @@
 // The job record and the values that travel with it. Plain data, shared by every store and edge.
 import type { JobErrorCode } from "./errors.js";
 import type { JobStatus } from "./job-states.js";
+import type { ScheduleRef } from "./schedule.js";
 
 /** Any JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -66,6 +67,10 @@ export interface Job {
   retries: number;
   resultTtlSeconds: number;
   failureTtlSeconds: number;
+  /** The schedule that made the job, or null. */
+  scheduleId: string | null;
+  /** The fire time the job stands for (a trigger: when it was triggered), or null. */
+  fireAt: number | null;
 }
 
 /** A job handed to a worker by `claim`, with the lease token that fences its settlement. */
@@ -103,6 +108,8 @@ export interface NewJob {
    * check it against existing jobs. Absent for ids chosen by a caller.
    */
   freshId?: boolean;
+  /** Set on jobs a schedule makes (fires and triggers). */
+  schedule?: ScheduleRef;
 }
 
 /** A live or recently seen worker. */
@@ -148,6 +155,8 @@ export interface JobFilter {
   task?: string;
   projectId?: string;
   userId?: string;
+  /** Jobs made by this schedule. */
+  scheduleId?: string;
 }
 
 /** One page of a listing, newest first; pass `nextCursor` back to get the next page. */

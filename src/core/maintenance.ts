@@ -1,7 +1,8 @@
-// Maintenance: promotes due jobs, recovers expired leases, prunes by retention.
+// Maintenance: fires due schedules, promotes due jobs, recovers expired leases, prunes by retention.
 // Any number of processes may run it at once: each step is an atomic, bounded store call,
 // so two runners at worst split the work between them.
 import type { Logger } from "./logger.js";
+import { fireDueSchedules } from "./schedule-firing.js";
 import type { Store } from "./store.js";
 
 /** Options of the maintenance loop. */
@@ -18,6 +19,8 @@ export const DEFAULT_MAINTENANCE: MaintenanceOptions = { intervalMs: 1000, stall
 
 /** What one maintenance pass did. */
 export interface MaintenanceReport {
+  /** Jobs made by due schedules. */
+  fired: number;
   promoted: number;
   requeued: number;
   stalled: number;
@@ -36,6 +39,7 @@ export interface MaintenanceStep {
 
 /** The steps of every pass, in this order. */
 export const MAINTENANCE_STEPS: readonly MaintenanceStep[] = [
+  { name: "fireDueSchedules", run: async (store) => ({ fired: (await fireDueSchedules(store)).jobs }) },
   { name: "promoteDue", run: async (store, o) => ({ promoted: await store.promoteDue(o.batchSize) }) },
   {
     name: "recoverExpired",
@@ -49,7 +53,7 @@ export const MAINTENANCE_STEPS: readonly MaintenanceStep[] = [
 
 /** Runs one maintenance pass: every step once, in order; the first step that fails ends the pass. */
 export async function runMaintenance(store: Store, options: MaintenanceOptions): Promise<MaintenanceReport> {
-  const report: MaintenanceReport = { promoted: 0, requeued: 0, stalled: 0, pruned: 0 };
+  const report: MaintenanceReport = { fired: 0, promoted: 0, requeued: 0, stalled: 0, pruned: 0 };
   for (const step of MAINTENANCE_STEPS) Object.assign(report, await step.run(store, options));
   return report;
 }

@@ -11,7 +11,7 @@ function claimed(id = "job_1"): ClaimedJob {
     id, task: "report", queue: "high", payload: { n: 1 }, status: "PROCESSING", attempt: 2, maxAttempts: 5, timeoutMs: 1000,
     backoff: { baseMs: 100, maxMs: 1000, factor: 2, jitter: 0 }, retryOnTimeout: false, createdAt: 1, enqueuedAt: 1, startedAt: 2, completedAt: null,
     runAt: null, progress: null, result: null, error: null, worker: "w", meta: { projectId: "p" }, idempotencyKey: null, stalls: 0,
-    retries: 0, resultTtlSeconds: 0, failureTtlSeconds: 0, leaseToken: "tok", leaseExpiresAt: 3,
+    retries: 0, scheduleId: null, fireAt: null, resultTtlSeconds: 0, failureTtlSeconds: 0, leaseToken: "tok", leaseExpiresAt: 3,
   };
 }
 

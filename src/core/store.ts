@@ -3,6 +3,7 @@
 import type { JobEvent } from "./events.js";
 import type { ClaimedJob, Job, JobError, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "./job.js";
 import type { JobStatus } from "./job-states.js";
+import type { NewSchedule, Overlap, Schedule } from "./schedule.js";
 
 /** Most events of one job that `jobEvents` answers (its first ones): a job retried without end keeps a long timeline. */
 export const MAX_JOB_EVENTS = 1000;
@@ -88,6 +89,71 @@ export interface EventWatchOptions {
   afterSeq?: string;
 }
 
+/** Storing a schedule: the checked definition, and when it first fires should it start now. */
+export interface UpsertScheduleRequest {
+  schedule: NewSchedule;
+  /** Store time the request was prepared at: a new or retimed schedule's anchor. */
+  now: number;
+  /** The first fire time after `now`: used when the schedule is new or its timing changed. */
+  nextFireAt: number;
+}
+
+/**
+ * How an upsert went: created; unchanged (the same definition text: nothing was written, the
+ * last fire kept); updated (job or policies changed, timing kept); retimed (cron, every or tz
+ * changed: it starts again from `now`, with no backfill).
+ */
+export type UpsertOutcome = "created" | "unchanged" | "updated" | "retimed";
+
+/** One due fire: its time and the job it makes (carrying `schedule` and the fire's idempotency key). */
+export interface ScheduleFire {
+  fireAt: number;
+  job: NewJob;
+}
+
+/**
+ * Firing a schedule, prepared by the core from the schedule it read: the fires due (after its
+ * catch-up policy) and the fire time after them.
+ */
+export interface FireScheduleRequest {
+  scheduleId: string;
+  /**
+   * Compare-and-set: the store fires only while the schedule's nextFireAt and definition text
+   * are still these, so a fire racing an upsert never makes a job from the old definition.
+   */
+  expectedNextFireAt: number;
+  expectedDefinitionText: string;
+  /**
+   * Jobs to make, oldest fire first; may be empty (a catch-up of none). Under `skip` or
+   * `one_waiting` one request makes at most one job, for its latest fire, when the policy allows
+   * it; every other fire counts as skipped.
+   */
+  fires: readonly ScheduleFire[];
+  /** The latest fire time this request accounts for, fired or not. */
+  lastFireAt: number;
+  nextFireAt: number;
+  overlap: Overlap;
+}
+
+/** What a fire did: nothing when another process fired first (`fired` false), else the jobs made and the fires its overlap policy skipped. */
+export interface FireScheduleResult {
+  fired: boolean;
+  jobs: Job[];
+  skipped: number;
+}
+
+/** Due schedules, and the store time they were due at; `now` is null when this process does not run this moment's pass (Redis: another holds the maintenance window). */
+export interface DueSchedules {
+  now: number | null;
+  schedules: Schedule[];
+}
+
+/** Listing schedules in id order; `cursor` is the last id of the previous page. */
+export interface SchedulePage {
+  schedules: Schedule[];
+  nextCursor: string | null;
+}
+
 /**
  * The storage contract every store implements; one atomic operation per method. A transition's
  * consequences for other records (queueing a dependent, freeing a limit's slot, advancing a
@@ -156,6 +222,35 @@ export interface Store {
    * removed or retried since no longer counts).
    */
   finishesPerMinute(since: number): Promise<MinuteFinishes[]>;
+
+  /**
+   * Creates or changes a schedule in one atomic step (see UpsertOutcome); any number of
+   * processes may upsert the same definition at once and exactly one creates it.
+   */
+  upsertSchedule(request: UpsertScheduleRequest): Promise<{ schedule: Schedule; outcome: UpsertOutcome }>;
+  getSchedule(scheduleId: string): Promise<Schedule | null>;
+  listSchedules(limit: number, cursor: string | null): Promise<SchedulePage>;
+  /** Deletes a schedule (its jobs stay); throws SCHEDULE_NOT_FOUND. A schedule added again later starts fresh. */
+  removeSchedule(scheduleId: string): Promise<void>;
+  /** Stops a schedule firing (nextFireAt null); throws SCHEDULE_NOT_FOUND. Pausing a paused one changes nothing. */
+  pauseSchedule(scheduleId: string): Promise<Schedule>;
+  /** Fires again from `nextFireAt` (computed from now: fires missed while paused are not made up); anchors an `every` at `now`. Resuming a running one changes nothing. */
+  resumeSchedule(scheduleId: string, now: number, nextFireAt: number): Promise<Schedule>;
+  /**
+   * Up to `limit` schedules, not paused, whose nextFireAt is at or before the store's now,
+   * soonest first, with that now. A store may answer none (and `now` null) to a process while
+   * another runs this moment's pass; the compare-and-set fire keeps a fire time to one job either way.
+   */
+  dueSchedules(limit: number): Promise<DueSchedules>;
+  /**
+   * One atomic step per due schedule: when nextFireAt and the timing still match (compare-and-
+   * set), applies the overlap policy against the last job's status, enqueues the fires' jobs
+   * (each under its idempotency key, so a fire time never makes two jobs), records the last
+   * job, lastFireAt and nextFireAt. Otherwise changes nothing and answers `fired: false`.
+   */
+  fireSchedule(request: FireScheduleRequest): Promise<FireScheduleResult>;
+  /** Enqueues `job` for the schedule now, outside its timing (lastJobId moves, fire times do not); throws SCHEDULE_NOT_FOUND. */
+  triggerSchedule(scheduleId: string, job: NewJob): Promise<Job>;
 
   pauseQueue(queue: string): Promise<void>;
   resumeQueue(queue: string): Promise<void>;

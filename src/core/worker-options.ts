@@ -2,7 +2,9 @@
 // construction (every problem listed in one INVALID_OPTIONS error).
 import type { Clock } from "./clock.js";
 import { JOB_BOUNDS, JOB_DEFAULTS, isValidQueueName } from "./job-rules.js";
+import type { ClientDefaults } from "./enqueue-options.js";
 import type { Logger } from "./logger.js";
+import type { ScheduleDefinition } from "./schedule.js";
 import type { MaintenanceOptions } from "./maintenance.js";
 import type { IsolationOptions } from "./process-pool.js";
 import type { Store } from "./store.js";
@@ -34,6 +36,10 @@ export interface WorkerOptions {
   /** Run the maintenance loop in this worker (default true). */
   maintenance?: boolean | Partial<MaintenanceOptions>;
   logger?: Logger;
+  /** Schedules declared next to the tasks (defineSchedule): upserted when the worker starts; an identical one changes nothing. */
+  schedules?: readonly ScheduleDefinition[];
+  /** Job defaults applied to the declared schedules' jobs (the deployment's retention, say). */
+  jobDefaults?: Partial<ClientDefaults>;
   /**
    * What time it is for job timeouts, the stop's grace period and the registry entry (default
    * the system clock). Only readings go through it: the worker's timers stay real timers.

@@ -21,6 +21,9 @@ export type { WorkerOptions } from "./worker-options.js";
 import type { Lease, StandingClaims, Store } from "./store.js";
 import { TaskRegistry, type TaskContext } from "./task.js";
 import { executeTask } from "./task-execution.js";
+import type { ClientDefaults } from "./enqueue-options.js";
+import type { ScheduleDefinition } from "./schedule.js";
+import { upsertDeclared } from "./schedule-client.js";
 
 // The timeout sweep runs on one timer per worker; 50 ms is the precision of timeouts.
 const TIMEOUT_SWEEP_MS = 50;
@@ -41,6 +44,8 @@ export class Worker {
   private readonly standing: StandingClaims | null;
   private readonly gracePeriodMs: number;
   private readonly idleWaitMs: number;
+  private readonly declared: readonly ScheduleDefinition[];
+  private readonly jobDefaults: Partial<ClientDefaults>;
   private readonly log: Logger;
   private readonly incarnation = newToken(9);
   private readonly clock: Clock;
@@ -81,6 +86,8 @@ export class Worker {
     this.gracePeriodMs = options.gracePeriodMs ?? WORKER_DEFAULTS.gracePeriodMs;
     this.graceMs = this.gracePeriodMs;
     this.idleWaitMs = options.idleWaitMs ?? WORKER_DEFAULTS.idleWaitMs;
+    this.declared = options.schedules ?? [];
+    this.jobDefaults = options.jobDefaults ?? {};
     this.log = (options.logger ?? silentLogger).child({ worker: this.name });
     this.settlement = new JobSettlement(this.store, this.name, this.events, this.log);
     const problems = workerProblems({ name: this.name, queues: this.queues, concurrency: this.concurrency, leaseMs: this.leaseMs, gracePeriodMs: this.gracePeriodMs, idleWaitMs: this.idleWaitMs });
@@ -96,6 +103,7 @@ export class Worker {
   /** Registers the worker and starts claiming; resolves once it runs. */
   async start(): Promise<void> {
     if (this.loop !== null) return;
+    await upsertDeclared(this.store, this.declared, { tasks: this.tasks, defaults: this.jobDefaults }, this.log);
     const released = await this.store.registerWorker(this.info(), this.stallLimit);
     if (released > 0) this.log.warn("released jobs of a previous incarnation", { released });
     this.state = "idle";
