@@ -7,6 +7,7 @@ import type { JobEvent } from "../src/core/events.js";
 import { newToken } from "../src/core/ids.js";
 import type { ClaimedJob, MinuteFinishes, WorkerInfo } from "../src/core/job.js";
 import type { ClaimRequest, Store } from "../src/core/store.js";
+import { scheduleContractCases } from "./store-contract-schedules.js";
 import { newJob } from "./support/jobs.js";
 import { waitFor } from "./support/wait-for.js";
 
@@ -796,6 +797,17 @@ export function describeStoreContract(factory: StoreFactory): void {
     test("reports itself healthy", async () => {
       const health = await store.health();
       expect(health.ok).toBe(true);
+    });
+
+    scheduleContractCases(test, {
+      store: () => store,
+      clock: () => clock,
+      peer: async () => {
+        if (factory.connectPeer === undefined) return null;
+        const peer = await factory.connectPeer(store, clock);
+        extra.push(peer);
+        return peer;
+      },
     });
 
     // A skip name that names no case (a typo, a renamed case) would skip nothing and say so nowhere.

@@ -7,6 +7,7 @@ import { Worker } from "../../src/core/worker.js";
 import { RedisStore } from "../../src/stores/redis/redis-store.js";
 import { RedisCluster } from "../support/redis-cluster.js";
 import { redisServerAvailable } from "../support/redis-server.js";
+import { waitFor } from "../support/wait-for.js";
 
 const double = defineTask("double", (payload: { n: number }) => ({ doubled: payload.n * 2 }));
 
@@ -39,6 +40,23 @@ describe.skipIf(!redisServerAvailable())("Redis Cluster", () => {
       await worker.stop();
       await store.close();
       await workerStore.close();
+    }
+  }, 60_000);
+
+  it("fires a schedule from the maintenance tick of a worker on the cluster", async () => {
+    const store = await RedisStore.connect({ cluster: { nodes: cluster.nodes }, namespace: "cluster-schedules" });
+    const client = new Client({ store, tasks: [double] });
+    const worker = new Worker({ store, tasks: [double], name: "cluster-scheduler", concurrency: 1 });
+    await client.schedules.upsert({ id: "every-second", task: "double", every: "1s", payload: { n: 21 } });
+    await worker.start();
+    try {
+      await waitFor(async () => (await client.listJobs({ scheduleId: "every-second", status: "COMPLETED" }, { limit: 1 })).jobs.length === 1, { what: "a fired job done", timeoutMs: 15_000 });
+      const [job] = (await client.listJobs({ scheduleId: "every-second" }, { limit: 1 })).jobs;
+      expect(job).toMatchObject({ scheduleId: "every-second", payload: { n: 21 } });
+      expect((await client.schedules.get("every-second"))?.lastFireAt).not.toBeNull();
+    } finally {
+      await worker.stop();
+      await store.close();
     }
   }, 60_000);
 });

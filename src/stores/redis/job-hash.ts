@@ -36,6 +36,9 @@ interface EnqueueExtra {
   h?: 1;
   d?: number;
   r?: number;
+  /** The schedule that made the job, and its fire time. */
+  s?: string;
+  f?: number;
 }
 
 // Lone UTF-16 surrogates (Redis's JSON decoder refuses their escapes); they become U+FFFD, as
@@ -54,6 +57,10 @@ export function enqueueArgs(job: NewJob, out: string[]): void {
   if (job.hold) extra.h = 1;
   if (job.delayMs !== null) extra.d = job.delayMs;
   if (job.runAt !== null) extra.r = job.runAt;
+  if (job.schedule !== undefined) {
+    extra.s = job.schedule.scheduleId;
+    extra.f = job.schedule.fireAt;
+  }
   // Usually empty: then the argument is too.
   let any = false;
   for (const _ in extra) {
@@ -71,10 +78,13 @@ export const PACKED_DEFAULTS = { opts: JSON.stringify(DEFAULT_OPTS), rttl: Strin
 
 /**
  * Whether enqueue-plain.lua can store the job: an id the client made, straight to QUEUED, and
- * nothing that needs an index or a hash of its own (idempotency key, project, user, delay).
+ * nothing that needs an index or a hash of its own (idempotency key, project, user, delay, the
+ * schedule that made it).
  */
 export function isPlain(job: NewJob): boolean {
-  return job.freshId === true && !job.idempotencyKey && !job.hold && job.delayMs === null && job.runAt === null && !job.meta.projectId && !job.meta.userId;
+  return (
+    job.freshId === true && !job.idempotencyKey && !job.hold && job.delayMs === null && job.runAt === null && !job.meta.projectId && !job.meta.userId && job.schedule === undefined
+  );
 }
 
 /** Appends enqueue-plain.lua's 5 arguments for one plain job to `out`: the entry but its creation time. */
@@ -132,6 +142,8 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
     retries: num(f.get("retries")) ?? 0,
     resultTtlSeconds: num(f.get("rttl")) ?? 0,
     failureTtlSeconds: num(f.get("fttl")) ?? 0,
+    scheduleId: f.get("sid") ?? null,
+    fireAt: num(f.get("fire")),
   };
 }
 
@@ -144,6 +156,8 @@ type ClaimRecord = [
   id: string, task: string, queue: string, payload: Json, opts: JobOpts, meta: JobMeta | null, idem: string | null,
   attempt: number, created: number, enqueued: number | null, runAt: number | null,
   progress: Json, error: Job["error"], stalls: number, rttl: number, fttl: number, retries: number,
+  // Only for a job a schedule made.
+  scheduleId?: string, fireAt?: number | null,
 ];
 
 /** The parts of a claim common to all its jobs. */
@@ -196,14 +210,14 @@ function packedJob(entry: string, queue: string, shared: ClaimShared): ClaimedJo
     attempt: 1, maxAttempts, timeoutMs, backoff: { baseMs, maxMs, factor, jitter }, retryOnTimeout: retryOnTimeout === 1,
     createdAt: created, enqueuedAt: created, startedAt: shared.started, completedAt: null, runAt: null,
     progress: null, result: null, error: null, worker: shared.worker, meta: meta === undefined ? {} : (JSON.parse(meta) as JobMeta),
-    idempotencyKey: null, stalls: 0, retries: 0,
+    idempotencyKey: null, stalls: 0, retries: 0, scheduleId: null, fireAt: null,
     resultTtlSeconds: Number(rttl === "" ? PACKED_DEFAULTS.rttl : rttl), failureTtlSeconds: Number(fttl === "" ? PACKED_DEFAULTS.fttl : fttl),
     leaseToken: shared.token, leaseExpiresAt: shared.leaseExpiresAt,
   };
 }
 
 function claimedJob(record: ClaimRecord, shared: ClaimShared): ClaimedJob {
-  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl, retries] = record;
+  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl, retries, scheduleId, fireAt] = record;
   const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
   return {
     id, task, payload, queue, status: "PROCESSING", attempt, maxAttempts, timeoutMs,
@@ -211,7 +225,7 @@ function claimedJob(record: ClaimRecord, shared: ClaimShared): ClaimedJob {
     retryOnTimeout: retryOnTimeout === 1,
     createdAt: created, enqueuedAt: enqueued, startedAt: shared.started, completedAt: null, runAt,
     progress, result: null, error, worker: shared.worker, meta: meta ?? {}, idempotencyKey: idem, stalls,
-    retries, resultTtlSeconds: rttl, failureTtlSeconds: fttl,
+    retries, resultTtlSeconds: rttl, failureTtlSeconds: fttl, scheduleId: scheduleId ?? null, fireAt: fireAt ?? null,
     leaseToken: shared.token, leaseExpiresAt: shared.leaseExpiresAt,
   };
 }

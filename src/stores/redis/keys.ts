@@ -45,6 +45,22 @@ export class RedisKeys {
   status(status: JobStatus): string {
     return `${this.prefix}status:${status}`;
   }
+  /** One schedule's hash: its definition text, timing text, pause flag and fire times. */
+  schedule(id: string): string {
+    return `${this.prefix}schedule:${id}`;
+  }
+  /** Every schedule id, score 0: listings in id order. */
+  schedules(): string {
+    return `${this.prefix}schedules`;
+  }
+  /** The schedules that are not paused, scored by their next fire time. */
+  schedulesDue(): string {
+    return `${this.prefix}schedules-due`;
+  }
+  /** The ids of the jobs a schedule made (score 0, ordered by id), each kept as long as its job. */
+  scheduleJobs(id: string): string {
+    return `${this.prefix}schedule-jobs:${id}`;
+  }
   idempotency(): string {
     return `${this.prefix}idem`;
   }

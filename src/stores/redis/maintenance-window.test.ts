@@ -25,6 +25,18 @@ describe("MaintenanceWindow", () => {
     expect(await loser.enter()).toBe(true); // takes over once the winner stops renewing
   });
 
+  it("lets the holder enter again without a round trip until its key lapses", async () => {
+    let takes = 0;
+    const window = new MaintenanceWindow(async () => (takes += 1) > 0);
+    expect(await window.enter()).toBe(true);
+    vi.advanceTimersByTime(MAINTENANCE_WINDOW_MS - 1);
+    expect(await window.enter()).toBe(true);
+    expect(takes).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(await window.enter()).toBe(true);
+    expect(takes).toBe(2);
+  });
+
   it("skips recovery or pruning only while the last pass found nothing due", async () => {
     const window = new MaintenanceWindow(async () => true);
     expect(await window.enter()).toBe(true);

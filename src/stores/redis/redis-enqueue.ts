@@ -63,7 +63,7 @@ export class RedisEnqueuer {
  * with NUL a packed job, so ids must be non-empty and NUL-free, and task names NUL-free; queue
  * names are fields of `qnum`, whose own fields start with '#', '^' or '~'.
  */
-function checkStorable(job: NewJob): void {
+export function checkStorable(job: NewJob): void {
   if (job.id === "" || job.id.includes("\0")) throw new InvalidOptionsError(`Invalid job id ${JSON.stringify(job.id)}: it must be non-empty and must not contain NUL`);
   if (job.task.includes("\0")) throw new InvalidOptionsError(`Invalid task name ${JSON.stringify(job.task)}: it must not contain NUL`);
   const first = job.queue.charAt(0);

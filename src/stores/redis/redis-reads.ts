@@ -52,6 +52,7 @@ export class RedisReader {
         task: filter.task ?? "",
         project: filter.projectId ?? "",
         user: filter.userId ?? "",
+        schedule: filter.scheduleId ?? "",
       },
     });
     return decodeJobPage(reply.data);

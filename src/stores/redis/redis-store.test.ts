@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisServer, redisServerAvailable } from "../../../test/support/redis-server.js";
 import { describeStoreContract } from "../../../test/store-contract.js";
 import { newJob } from "../../../test/support/jobs.js";
+import { fireRequest, newSchedule } from "../../../test/support/schedules.js";
 import { Redis } from "ioredis";
 import type { JobEvent } from "../../core/events.js";
 import { waitFor } from "../../../test/support/wait-for.js";
@@ -222,6 +223,17 @@ describe.skipIf(!available)("redis store", () => {
     await store.cancel(waiting[1]?.id ?? "");
     await store.remove(waiting[2]?.id ?? "");
     expect((await store.getJob(waiting[0]?.id ?? ""))?.status).toBe("CANCELED");
+    // Schedules: every operation, a fire through the general enqueue, and a listing of its jobs.
+    const now = await store.now();
+    const { schedule } = await store.upsertSchedule({ schedule: newSchedule("acl", { overlap: "skip" }), now, nextFireAt: now });
+    expect((await store.dueSchedules(10)).schedules.map((s) => s.id)).toEqual(["acl"]);
+    const fired = await store.fireSchedule(fireRequest(schedule, [now], now + 60_000));
+    expect((await store.listJobs({ scheduleId: "acl" }, 10, null)).jobs.map((j) => j.id)).toEqual(fired.jobs.map((j) => j.id));
+    await store.triggerSchedule("acl", newJob({ schedule: { scheduleId: "acl", fireAt: now } }));
+    await store.pauseSchedule("acl");
+    await store.resumeSchedule("acl", now, now + 60_000);
+    expect((await store.listSchedules(10, null)).schedules).toHaveLength(1);
+    await store.removeSchedule("acl");
     expect((await store.health()).ok).toBe(true);
     await store.close();
   });

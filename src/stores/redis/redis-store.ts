@@ -15,6 +15,7 @@ import { decodeJob, hashFields } from "./job-hash.js";
 import { RedisClaimer } from "./redis-claims.js";
 import { RedisEnqueuer } from "./redis-enqueue.js";
 import { RedisReader, SCAN_BUDGET } from "./redis-reads.js";
+import { RedisSchedules } from "./redis-schedules.js";
 import { RedisKeys } from "./keys.js";
 import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.js";
 import { connectChecked, inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
@@ -44,6 +45,7 @@ export class RedisStore implements Store {
   private readonly enqueuer: RedisEnqueuer;
   private readonly claimer: RedisClaimer;
   private readonly reader: RedisReader;
+  private readonly schedules: RedisSchedules;
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -61,6 +63,7 @@ export class RedisStore implements Store {
     this.completions = new CompletionBatch((rest) => run(scripts.complete, { keys: { leases: keys.leases() }, argv: {}, rest }));
     this.enqueuer = new RedisEnqueuer(keys, run);
     this.reader = new RedisReader(keys, run);
+    this.schedules = new RedisSchedules({ redis, keys, run, call: (fn) => this.call(fn), inWindow: async () => this.window === null || this.window.enter() });
     this.claimer = new RedisClaimer({ keys, signal: this.signal, completions: this.completions, run, release: (lease) => this.release(lease) });
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
@@ -225,6 +228,18 @@ export class RedisStore implements Store {
   finishesPerMinute(since: number): Promise<MinuteFinishes[]> {
     return this.reader.finishesPerMinute(since);
   }
+
+  // Schedules (redis-schedules.ts). dueSchedules is coordinated per namespace as promoteDue is
+  // (the same window), except with a test clock.
+  readonly upsertSchedule: Store["upsertSchedule"] = (request) => this.schedules.upsert(request);
+  readonly getSchedule: Store["getSchedule"] = (scheduleId) => this.schedules.get(scheduleId);
+  readonly listSchedules: Store["listSchedules"] = (limit, cursor) => this.schedules.list(limit, cursor);
+  readonly removeSchedule: Store["removeSchedule"] = (scheduleId) => this.schedules.remove(scheduleId);
+  readonly pauseSchedule: Store["pauseSchedule"] = (scheduleId) => this.schedules.pause(scheduleId);
+  readonly resumeSchedule: Store["resumeSchedule"] = (scheduleId, now, nextFireAt) => this.schedules.resume(scheduleId, now, nextFireAt);
+  readonly dueSchedules: Store["dueSchedules"] = (limit) => this.schedules.due(limit, () => this.now());
+  readonly fireSchedule: Store["fireSchedule"] = (request) => this.schedules.fire(request);
+  readonly triggerSchedule: Store["triggerSchedule"] = (scheduleId, job) => this.schedules.trigger(scheduleId, job);
 
   async pauseQueue(queue: string): Promise<void> {
     await this.call(() => this.redis.sadd(this.keys.paused(), queue));

@@ -1,8 +1,9 @@
-// The row types of the SQLite store's tables (jobs, events, workers) and their decoding into the
-// core's records. Column names stay inside this store; the statements that write rows encode them.
+// The row types of the SQLite store's tables (jobs, events, workers, schedules) and their decoding
+// into the core's records. Column names stay inside this store; the statements that write rows encode them.
 import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, Json, WorkerInfo } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
+import type { Schedule } from "../../core/schedule.js";
 
 /** A row of the jobs table. */
 export interface JobRow {
@@ -39,6 +40,9 @@ export interface JobRow {
   failure_ttl_s: number;
   expires_at: number | null;
   position: number | null;
+  /** Added by migrations/004-schedules.sql, like `fire_at`. */
+  schedule_id: string | null;
+  fire_at: number | null;
 }
 
 function parse<T>(text: string | null): T | null {
@@ -73,6 +77,8 @@ export function rowToJob(row: JobRow): Job {
     retries: row.retries,
     resultTtlSeconds: row.result_ttl_s,
     failureTtlSeconds: row.failure_ttl_s,
+    scheduleId: row.schedule_id,
+    fireAt: row.fire_at,
   };
 }
 
@@ -143,5 +149,42 @@ export function rowToWorker(row: WorkerRow): WorkerInfo {
     currentJobs: JSON.parse(row.current_jobs) as string[],
     processed: row.processed,
     failed: row.failed,
+  };
+}
+
+/** A row of the schedules table. */
+export interface ScheduleRow {
+  id: string;
+  /** The NewSchedule's definitionText: canonical JSON of id, timing, job, catchUp and overlap. */
+  definition: string;
+  /** The NewSchedule's timingText. */
+  timing: string;
+  paused: number;
+  next_fire_at: number | null;
+  last_fire_at: number | null;
+  last_job_id: string | null;
+  anchor_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A schedule record from its row: the definition from its stored text, the fire state from the columns. */
+export function rowToSchedule(row: ScheduleRow): Schedule {
+  const definition = JSON.parse(row.definition) as Pick<Schedule, "timing" | "job" | "catchUp" | "overlap">;
+  return {
+    id: row.id,
+    timing: definition.timing,
+    job: definition.job,
+    catchUp: definition.catchUp,
+    overlap: definition.overlap,
+    definitionText: row.definition,
+    timingText: row.timing,
+    paused: row.paused === 1,
+    nextFireAt: row.next_fire_at,
+    lastFireAt: row.last_fire_at,
+    lastJobId: row.last_job_id,
+    anchorAt: row.anchor_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }

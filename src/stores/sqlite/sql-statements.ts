@@ -1,16 +1,17 @@
 // The SQL of the SQLite store: the fixed statements, prepared once per connection, and the cache
 // of statements whose text depends on the call. Each statement is shaped to hit one of the
-// partial indexes of migrations/001-init.sql.
+// partial indexes of migrations/ (001-init.sql for jobs, 004-schedules.sql for schedules).
 import type { Database, Statement } from "better-sqlite3";
 import { MAX_JOB_EVENTS } from "../../core/store.js";
 
-const SQL = {
+/** The text of every fixed statement, by name (tests read query plans from it). */
+export const SQL = {
   insertJob: `INSERT INTO jobs (id, task, queue, status, payload, max_attempts, timeout_ms, backoff,
       retry_on_timeout, created_at, enqueued_at, run_at, idempotency_key, meta, project_id, user_id,
-      result_ttl_s, failure_ttl_s, position)
+      result_ttl_s, failure_ttl_s, position, schedule_id, fire_at)
     VALUES (@id, @task, @queue, @status, @payload, @max_attempts, @timeout_ms, @backoff,
       @retry_on_timeout, @created_at, @enqueued_at, @run_at, @idempotency_key, @meta, @project_id, @user_id,
-      @result_ttl_s, @failure_ttl_s, @position)`,
+      @result_ttl_s, @failure_ttl_s, @position, @schedule_id, @fire_at)`,
   jobById: "SELECT * FROM jobs WHERE id = ?",
   jobExists: "SELECT 1 FROM jobs WHERE id = ?",
   jobByKey: "SELECT * FROM jobs WHERE idempotency_key = ?",
@@ -91,6 +92,26 @@ const SQL = {
   liveWorkers: "SELECT * FROM workers WHERE heartbeat_at >= ? ORDER BY name",
   forgetWorkers: "DELETE FROM workers WHERE heartbeat_at < ?",
   dataVersion: "PRAGMA data_version",
+  jobStatus: "SELECT status FROM jobs WHERE id = ?",
+  scheduleById: "SELECT * FROM schedules WHERE id = ?",
+  scheduleExists: "SELECT 1 FROM schedules WHERE id = ?",
+  insertSchedule: `INSERT INTO schedules (id, definition, timing, paused, next_fire_at, anchor_at, created_at, updated_at)
+    VALUES (@id, @definition, @timing, 0, @next_fire_at, @now, @now, @now) RETURNING *`,
+  // A new timing starts again from now; a paused schedule stays without a next fire until resumed.
+  retimeSchedule: `UPDATE schedules SET definition = @definition, timing = @timing, anchor_at = @now, updated_at = @now,
+      next_fire_at = CASE WHEN paused = 1 THEN NULL ELSE @next_fire_at END WHERE id = @id RETURNING *`,
+  redefineSchedule: "UPDATE schedules SET definition = @definition, updated_at = @now WHERE id = @id RETURNING *",
+  pauseSchedule: "UPDATE schedules SET paused = 1, next_fire_at = NULL WHERE id = ? RETURNING *",
+  resumeSchedule: `UPDATE schedules SET paused = 0, next_fire_at = @next_fire_at, anchor_at = @now
+    WHERE id = @id RETURNING *`,
+  advanceSchedule: `UPDATE schedules SET last_fire_at = @last_fire_at, next_fire_at = @next_fire_at,
+      last_job_id = coalesce(@last_job_id, last_job_id) WHERE id = @id`,
+  setLastJob: "UPDATE schedules SET last_job_id = ? WHERE id = ?",
+  deleteSchedule: "DELETE FROM schedules WHERE id = ?",
+  // `paused = 0` names the partial index schedules_due: a range scan that stops at the first schedule not yet due.
+  dueSchedules: "SELECT * FROM schedules WHERE paused = 0 AND next_fire_at <= ? ORDER BY next_fire_at, id LIMIT ?",
+  schedulesFirstPage: "SELECT * FROM schedules ORDER BY id LIMIT ?",
+  schedulesAfter: "SELECT * FROM schedules WHERE id > ? ORDER BY id LIMIT ?",
 } as const;
 
 /** Names of the prepared statements. */
@@ -103,7 +124,7 @@ export function prepareStatements(db: Database): Statements {
   return Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as Statements;
 }
 
-// Statements whose text depends on the call (a listing's filters: at most 64 shapes; a claim's
+// Statements whose text depends on the call (a listing's filters: at most 128 shapes; a claim's
 // number of queues), prepared once per connection and text.
 const shapedStatements = new WeakMap<Database, Map<string, Statement>>();
 

@@ -63,6 +63,8 @@ function insertJob(st: Statements, steps: TransitionSteps, job: NewJob, now: num
     result_ttl_s: job.resultTtlSeconds,
     failure_ttl_s: job.failureTtlSeconds,
     position,
+    schedule_id: job.schedule?.scheduleId ?? null,
+    fire_at: job.schedule?.fireAt ?? null,
   };
   try {
     st.insertJob.run(row);

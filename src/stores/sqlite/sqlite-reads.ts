@@ -1,6 +1,6 @@
 // The reads of the SQLite store: one job, its timeline, filtered cursor-paged listings, queue
-// stats, finishes per minute and health. Each hits an index of migrations/001-init.sql; stats
-// read one consistent snapshot; nothing here changes a job.
+// stats, finishes per minute and health. Each hits an index of migrations/ (001-init.sql; a
+// schedule's jobs: 004-schedules.sql); stats read one consistent snapshot; nothing here changes a job.
 import type BetterSqlite3 from "better-sqlite3";
 import type { JobEvent } from "../../core/events.js";
 import type { Job, JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
@@ -43,6 +43,7 @@ export function listJobs(db: BetterSqlite3.Database, st: Statements, filter: Job
   if (filter.task !== undefined) add("task = ?", filter.task);
   if (filter.projectId !== undefined) add("project_id = ?", filter.projectId);
   if (filter.userId !== undefined) add("user_id = ?", filter.userId);
+  if (filter.scheduleId !== undefined) add("schedule_id = ?", filter.scheduleId);
   if (cursor !== null) add("id < ?", cursor);
   const sql = `SELECT * FROM jobs ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
   const rows = preparedOnce(db, sql).all(...params, limit + 1) as JobRow[];

@@ -93,6 +93,30 @@ describe("sqlite store setup", () => {
     expect(versions).toContain(3);
   });
 
+  it("brings a database from before schedules up to date, its jobs reading as made by no schedule", async () => {
+    const path = join(dir, "before-schedules.db");
+    const old = new Database(path);
+    migrate(old, loadMigrations().filter((m) => m.version <= 3));
+    old.prepare(`INSERT INTO jobs (id, task, queue, status, payload, max_attempts, timeout_ms, backoff, created_at, enqueued_at,
+        position, meta, result_ttl_s, failure_ttl_s) VALUES ('job_pre', 'noop', 'default', 'QUEUED', '{}', 1, 1000,
+        '{"baseMs":1,"maxMs":1,"factor":1,"jitter":0}', 1, 1, 1, '{}', 60, 60)`).run();
+    old.close();
+    const store = new SqliteStore({ path });
+    try {
+      expect(await store.getJob("job_pre")).toMatchObject({ status: "QUEUED", scheduleId: null, fireAt: null });
+      const [made] = await store.enqueue([newJob({ schedule: { scheduleId: "nightly", fireAt: 5 } })]);
+      expect(made?.job).toMatchObject({ scheduleId: "nightly", fireAt: 5 });
+      expect((await store.listJobs({ scheduleId: "nightly" }, 10, null)).jobs.map((j) => j.id)).toEqual([made?.job.id]);
+      expect(await store.listSchedules(10, null)).toEqual({ schedules: [], nextCursor: null });
+    } finally {
+      await store.close();
+    }
+    const reopened = new Database(path, { readonly: true });
+    const versions = reopened.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all();
+    reopened.close();
+    expect(versions).toContain(4);
+  });
+
   it("refuses to work after close with STORE_UNAVAILABLE", async () => {
     const store = new SqliteStore({ path: ":memory:" });
     await store.close();

@@ -10,7 +10,9 @@ import { DEFAULT_CONFIG } from "../../core/config.js";
 import { StoreUnavailableError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import type { Schedule } from "../../core/schedule.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
+import type { DueSchedules, FireScheduleRequest, FireScheduleResult, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
 import { migrate } from "./migrate.js";
 import { GroupCommit } from "./group-commit.js";
 import { cancelJob, removeJob, retryAllFailed, retryJob, setQueuePaused } from "./sqlite-admin.js";
@@ -19,6 +21,7 @@ import { enqueueJobs, enqueuePendingJob } from "./sqlite-enqueue.js";
 import { hasDueJobs, pruneExpired, purgeFinished, recoverExpired } from "./sqlite-maintenance.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
 import { finishesPerMinute, getJob, jobEvents, listJobs, queueStats, sqliteHealth } from "./sqlite-reads.js";
+import * as schedules from "./sqlite-schedules.js";
 import { completeJob, failJob, progressJob, releaseJob } from "./sqlite-settlements.js";
 import { heartbeatWorker, liveWorkers, registerWorker, unregisterWorker, watchEvents } from "./sqlite-workers.js";
 import { prepareStatements, type Statements } from "./sql-statements.js";
@@ -171,6 +174,44 @@ export class SqliteStore implements Store {
 
   async jobEvents(jobId: string): Promise<JobEvent[]> {
     return jobEvents(this.st, jobId);
+  }
+
+  async upsertSchedule(request: UpsertScheduleRequest): Promise<{ schedule: Schedule; outcome: UpsertOutcome }> {
+    return this.write(() => schedules.upsertSchedule(this.st, request), false);
+  }
+
+  async getSchedule(scheduleId: string): Promise<Schedule | null> {
+    return schedules.getSchedule(this.st, scheduleId);
+  }
+
+  async listSchedules(limit: number, cursor: string | null): Promise<SchedulePage> {
+    return schedules.listSchedules(this.st, limit, cursor);
+  }
+
+  async removeSchedule(scheduleId: string): Promise<void> {
+    this.write(() => schedules.removeSchedule(this.st, scheduleId), false);
+  }
+
+  async pauseSchedule(scheduleId: string): Promise<Schedule> {
+    return this.write(() => schedules.pauseSchedule(this.st, scheduleId), false);
+  }
+
+  async resumeSchedule(scheduleId: string, now: number, nextFireAt: number): Promise<Schedule> {
+    return this.write(() => schedules.resumeSchedule(this.st, scheduleId, now, nextFireAt), false);
+  }
+
+  async dueSchedules(limit: number): Promise<DueSchedules> {
+    const now = this.clock.now();
+    return { now, schedules: schedules.dueSchedules(this.st, now, limit) };
+  }
+
+  async fireSchedule(request: FireScheduleRequest): Promise<FireScheduleResult> {
+    // Jobs made by a fire wake waiters as an enqueue does; a fire that made none changed no job.
+    return this.write(() => schedules.fireSchedule(this.st, this.steps, request, this.clock.now()), (result) => result.jobs.length > 0);
+  }
+
+  async triggerSchedule(scheduleId: string, job: NewJob): Promise<Job> {
+    return this.write(() => schedules.triggerSchedule(this.st, this.steps, scheduleId, job, this.clock.now()));
   }
 
   async pauseQueue(queue: string): Promise<void> {

@@ -24,7 +24,8 @@
 --     from each queue after '\1' .. queue (the entry does not name its queue);
 --   for a job that has a hash, one JSON array (field order: ClaimRecord in job-hash.ts):
 --     [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress,
---      error, stalls, rttl, fttl, retries], stored JSON values in it as they are.
+--      error, stalls, rttl, fttl, retries], stored JSON values in it as they are, and for a job
+--      a schedule made, its schedule id and fire time after them.
 -- Every job of a claim gets the claim's lease token: a token fences one attempt of one job, and
 -- tokens are unique per claim, so jobs need no number of their own.
 -- @include job
@@ -114,7 +115,8 @@ local function take(entry, queue, queue_json)
     (h.payload or 'null') .. ',' .. (h.opts or '[]') .. ',' .. (h.meta or 'null') .. ',' ..
     (h.idem and cjson.encode(h.idem) or 'null') .. ',' .. attempt .. ',' .. (h.created or '0') .. ',' ..
     (h.enqueued or 'null') .. ',' .. (h.runAt or 'null') .. ',' .. (h.progress or 'null') .. ',' .. (h.error or 'null') .. ',' ..
-    (h.stalls or '0') .. ',' .. (h.rttl or '0') .. ',' .. (h.fttl or '0') .. ',' .. (h.retries or '0') .. ']'
+    (h.stalls or '0') .. ',' .. (h.rttl or '0') .. ',' .. (h.fttl or '0') .. ',' .. (h.retries or '0') ..
+    (h.sid and ',' .. cjson.encode(h.sid) .. ',' .. (h.fire or 'null') or '') .. ']'
 end
 for qi = 12 + 3 * carried, #ARGV do
   if remaining <= 0 then break end

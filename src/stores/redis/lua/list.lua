@@ -1,18 +1,21 @@
 -- list: one page of jobs newest first (ids sort by creation time). One index is chosen
--- (project, user, status, or the merge of every status index) and the other filters are
+-- (schedule, project, user, status, or the merge of every status index) and the other filters are
 -- checked per job; at most `budget` index entries are read, so a page may come back short
 -- with a cursor to continue. PROCESSING jobs are read from `leases` (bounded by the running
 -- jobs) and sorted here: claims and settlements keep no status index for them.
 -- KEYS[1] any key of the namespace (routing only)
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] limit, ARGV[4] cursor ('' = newest), ARGV[5] budget,
--- ARGV[6] status, ARGV[7] queue, ARGV[8] task, ARGV[9] project, ARGV[10] user ('' = any)
+-- ARGV[6] status, ARGV[7] queue, ARGV[8] task, ARGV[9] project, ARGV[10] user, ARGV[11] schedule
+-- ('' = any)
 -- Returns {'OK', nextCursor or '', {id, hash}...}.
 -- @include job
 local limit, budget = tonumber(ARGV[3]), tonumber(ARGV[5])
-local status, queue, task, project, user = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+local status, queue, task, project, user, schedule = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 local function status_source(s) return P .. (s == 'PROCESSING' and 'leases' or 'status:' .. s) end
 local sources = {}
-if project ~= '' then sources = {P .. 'project:' .. project}
+-- (A schedule's index holds only the jobs it made that retention keeps: usually the smallest.)
+if schedule ~= '' then sources = {P .. 'schedule-jobs:' .. schedule}
+elseif project ~= '' then sources = {P .. 'project:' .. project}
 elseif user ~= '' then sources = {P .. 'user:' .. user}
 elseif status ~= '' then sources = {status_source(status)}
 else
@@ -45,7 +48,7 @@ end
 local function matches(job)
   return job.status and (status == '' or job.status == status) and (queue == '' or job.queue == queue)
     and (task == '' or job.task == task) and (project == '' or job.project == project)
-    and (user == '' or job.user == user)
+    and (user == '' or job.user == user) and (schedule == '' or job.sid == schedule)
 end
 local found, cursor, scanned = {}, ARGV[4], 0
 while #found <= limit and scanned < budget do
@@ -62,7 +65,7 @@ while #found <= limit and scanned < budget do
     if id ~= cursor then
       cursor = id
       scanned = scanned + 1
-      local job = load(id, 'status', 'queue', 'task', 'project', 'user')
+      local job = load(id, 'status', 'queue', 'task', 'project', 'user', 'sid')
       if matches(job) then
         found[#found + 1] = id
         if #found > limit then break end

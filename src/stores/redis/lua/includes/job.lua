@@ -142,9 +142,10 @@ local function unqueue(id, job, keep)
   if keep and job.packed then redis.call('HSET', job_key(id), unpack(packed_flat(job.packed))) end
 end
 
--- Deletes a job with its timeline and every index entry.
+-- Deletes a job with its timeline and every index entry (a schedule's job leaves that
+-- schedule's index, so the index is bounded by retention like the jobs).
 local function delete_job(id)
-  local job = load(id, 'queue', 'status', 'project', 'user', 'idem')
+  local job = load(id, 'queue', 'status', 'project', 'user', 'idem', 'sid')
   if not job.status then return false end
   if job.status == 'QUEUED' then unqueue(id, job, false) end
   set_status(id, job.queue, job.status, nil)
@@ -154,6 +155,7 @@ local function delete_job(id)
   if job.project then redis.call('ZREM', P .. 'project:' .. job.project, id) end
   if job.user then redis.call('ZREM', P .. 'user:' .. job.user, id) end
   if job.idem then redis.call('HDEL', P .. 'idem', job.idem) end
+  if job.sid then redis.call('ZREM', P .. 'schedule-jobs:' .. job.sid, id) end
   redis.call('DEL', job_key(id), P .. 'events:' .. id)
   return true
 end
