@@ -10,6 +10,7 @@ import { jobCommand } from "./commands/job.js";
 import { jobsCommand } from "./commands/jobs.js";
 import { purgeCommand } from "./commands/purge.js";
 import { retryCommand } from "./commands/retry.js";
+import { schedulesCommand } from "./commands/schedules.js";
 import { serveCommand } from "./commands/serve.js";
 import { statsCommand } from "./commands/stats.js";
 import { workerCommand } from "./commands/worker.js";
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   failedCommand,
   retryCommand,
   cancelCommand,
+  schedulesCommand,
   purgeCommand,
   healthCommand,
 ];

@@ -27,7 +27,19 @@ export interface Command {
   positionals: readonly string[];
   /** Configuration settings the command uses; --help lists their flags and variables. */
   settings: readonly ConfigKey[];
+  /**
+   * Commands under this one, named "<parent> <verb>" (`caudex schedules next ID`): a first
+   * argument equal to a verb runs that subcommand; otherwise this command runs.
+   */
+  subcommands?: readonly Command[];
   run(ctx: CommandContext): Promise<number>;
+}
+
+/** The subcommand `args` name (its verb first), with the arguments after the verb; else the command itself. */
+export function resolveSubcommand(command: Command, args: readonly string[]): { command: Command; args: readonly string[] } {
+  const verb = args[0];
+  const sub = verb === undefined ? undefined : command.subcommands?.find((c) => c.name === `${command.name} ${verb}`);
+  return sub === undefined ? { command, args } : { command: sub, args: args.slice(1) };
 }
 
 /** What a command runs with. */

@@ -7,10 +7,13 @@ import { Client } from "../core/client.js";
 import { redactUrl, type CaudexConfig } from "../core/config.js";
 import { CaudexError } from "../core/errors.js";
 import { consoleLogger, type Logger } from "../core/logger.js";
+import type { ClientDefaults } from "../core/enqueue-options.js";
+import { upsertDeclared } from "../core/schedule-client.js";
 import type { Store } from "../core/store.js";
 import type { TaskRegistry } from "../core/task.js";
 import { Worker } from "../core/worker.js";
 import { CliError } from "./command.js";
+import type { TaskModule } from "./task-module.js";
 import type { FastifyInstance } from "fastify";
 
 // A store that cannot be reached within this time is reported as unreachable rather than
@@ -57,12 +60,29 @@ function storeError(config: CaudexConfig, redisUrl: string | null, error: unknow
   });
 }
 
+/** The configured job defaults (retention), for the client and for declared schedules alike. */
+export function jobDefaults(config: CaudexConfig): Partial<ClientDefaults> {
+  return { resultTtlSeconds: config.resultTtlSeconds, failureTtlSeconds: config.failureTtlSeconds };
+}
+
 /** A client on `store` with the configured job defaults; `tasks` enables payload checks at enqueue. */
 export function createClient(config: CaudexConfig, store: Store, tasks: TaskRegistry | null = null): Client {
-  return new Client({
-    store,
-    ...(tasks === null ? {} : { tasks }),
-    defaults: { resultTtlSeconds: config.resultTtlSeconds, failureTtlSeconds: config.failureTtlSeconds },
+  return new Client({ store, ...(tasks === null ? {} : { tasks }), defaults: jobDefaults(config) });
+}
+
+/** The codes the core answers for a schedule definition it refuses: the caller's input, not the store, is at fault. */
+export const DEFINITION_CODES: ReadonlySet<string> = new Set(["INVALID_SCHEDULE", "UNKNOWN_TASK", "INVALID_PAYLOAD", "INVALID_OPTIONS"]);
+
+/** A refused schedule declaration, said as a fault of the module (the core's code kept); any other error as it is. */
+export function moduleScheduleError(error: unknown, shownPath: string): unknown {
+  if (!(error instanceof CaudexError) || !DEFINITION_CODES.has(error.code)) return error;
+  return new CliError(`Invalid schedule in ${shownPath}: ${error.message}`, { hint: "Fix the defineSchedule() declaration in the tasks module; no schedule was stored.", cause: error });
+}
+
+/** Upserts the schedules the tasks module declares, all checked before any is stored. */
+export async function upsertModuleSchedules(config: CaudexConfig, store: Store, module: TaskModule, shownPath: string, logger: Logger): Promise<void> {
+  await upsertDeclared(store, module.schedules, { tasks: module.tasks, defaults: jobDefaults(config) }, logger).catch((error: unknown) => {
+    throw moduleScheduleError(error, shownPath);
   });
 }
 
@@ -75,11 +95,13 @@ export interface WorkerRunOptions {
   isolateModule?: string;
 }
 
-/** A worker on `store` running `tasks` with the configured name, queues and concurrency. */
-export function createWorker(config: CaudexConfig, store: Store, tasks: TaskRegistry, run: WorkerRunOptions, logger: Logger): Worker {
+/** A worker on `store` running the module's tasks with the configured name, queues and concurrency; it upserts the module's schedules as it starts. */
+export function createWorker(config: CaudexConfig, store: Store, module: TaskModule, run: WorkerRunOptions, logger: Logger): Worker {
   return new Worker({
     store,
-    tasks,
+    tasks: module.tasks,
+    schedules: module.schedules,
+    jobDefaults: jobDefaults(config),
     ...(config.workerName === null ? {} : { name: config.workerName }),
     queues: config.queues,
     concurrency: config.concurrency,

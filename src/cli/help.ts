@@ -34,10 +34,12 @@ export function commandHelp(command: Command): string {
     return optionLine(source.flag, { type: "string", help: `${source.help} [env: ${source.env.join(", ")}]` });
   });
   const global = Object.entries(GLOBAL_OPTIONS).map(([name, spec]) => optionLine(name, spec));
+  const subcommands = (command.subcommands ?? []).flatMap((c) => [`  caudex ${c.usage}`, `      ${c.summary}`]);
   return [
     `Usage: caudex ${command.usage}`,
     "",
     command.summary,
+    ...(subcommands.length === 0 ? [] : ["", "Subcommands (each has its own --help):", ...subcommands]),
     ...(command.details === undefined ? [] : ["", command.details]),
     ...(options.length === 0 ? [] : ["", "Options:", ...options]),
     "",

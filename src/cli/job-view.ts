@@ -35,6 +35,7 @@ export function renderJob(job: Job, now = Date.now()): string {
   if (job.worker !== null) pairs.push(["worker", job.worker]);
   if (job.stalls > 0) pairs.push(["stalls", String(job.stalls)]);
   if (job.idempotencyKey !== null) pairs.push(["idempotency key", job.idempotencyKey]);
+  if (job.scheduleId !== null) pairs.push(["schedule", job.fireAt === null ? job.scheduleId : `${job.scheduleId}, fire time ${stamp(job.fireAt, now)}`]);
   pairs.push(["payload", JSON.stringify(job.payload)]);
   if (Object.keys(job.meta).length > 0) pairs.push(["meta", JSON.stringify(job.meta)]);
   if (job.progress !== null) pairs.push(["progress", JSON.stringify(job.progress)]);
@@ -58,11 +59,13 @@ function detail(job: Job): string {
   return "";
 }
 
-function ago(at: number, now: number): string {
+/** "3m 20s ago" or "in 5h 2m". */
+export function ago(at: number, now: number): string {
   return now >= at ? `${formatDuration(now - at)} ago` : `in ${formatDuration(at - now)}`;
 }
 
-function stamp(at: number, now: number): string {
+/** An ISO time with its distance from now. */
+export function stamp(at: number, now: number): string {
   return `${new Date(at).toISOString()} (${ago(at, now)})`;
 }
 

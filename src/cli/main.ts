@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseConfig, type ConfigKey, type RawConfigValue } from "../core/config.js";
 import { CaudexError, ConfigInvalidError } from "../core/errors.js";
-import { CliError, ExitCode, UsageError, type Command } from "./command.js";
+import { CliError, ExitCode, UsageError, resolveSubcommand, type Command } from "./command.js";
 import { COMMANDS } from "./command-list.js";
 import { isExpected } from "./compose.js";
 import { GLOBAL_OPTIONS, commandHelp, generalHelp } from "./help.js";
@@ -36,15 +36,20 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return ExitCode.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) throw new UsageError(`Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+  const top = COMMANDS.find((c) => c.name === name);
+  if (top === undefined) throw new UsageError(`Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+  const { command, args } = resolveSubcommand(top, rest);
   const settingKeys = [...new Set([...command.settings, ...COMMON_SETTINGS])];
-  const parsed = parseCommandArgs(command, settingKeys, rest);
+  const parsed = parseCommandArgs(command, settingKeys, args);
   if (parsed.values.help === true) {
     process.stdout.write(`${commandHelp(command)}\n`);
     return ExitCode.ok;
   }
   if (parsed.positionals.length !== command.positionals.length) {
+    const verbs = command.subcommands?.map((c) => c.name.slice(command.name.length + 1)) ?? [];
+    if (verbs.length > 0 && command.positionals.length === 0) {
+      throw new UsageError(`Unknown subcommand "${parsed.positionals[0] ?? ""}" of caudex ${command.name}. Subcommands: ${verbs.join(", ")}`, command.name);
+    }
     const expected = command.positionals.length === 0 ? "no arguments" : command.positionals.join(" ");
     throw new UsageError(`caudex ${command.name} takes ${expected} (got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.join(" ")})`, command.name);
   }
@@ -57,7 +62,7 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
 
 type Values = Record<string, string | boolean | undefined>;
 
-function parseCommandArgs(command: Command, settingKeys: readonly ConfigKey[], args: string[]): { values: Values; positionals: string[] } {
+function parseCommandArgs(command: Command, settingKeys: readonly ConfigKey[], args: readonly string[]): { values: Values; positionals: string[] } {
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options })) {
     options[name] = spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short };
@@ -65,7 +70,7 @@ function parseCommandArgs(command: Command, settingKeys: readonly ConfigKey[], a
   for (const key of settingKeys) options[SETTINGS[key].flag] = { type: "string" };
   try {
     // No option is declared `multiple`, so every value is a string or a boolean.
-    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
     return { values: values as Values, positionals };
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error), command.name);

@@ -24,6 +24,36 @@ export interface JobView {
   worker?: string | null;
   idempotency_key?: string | null;
   meta: Record<string, unknown>;
+  /** The schedule that made the job, and the fire time it stands for. */
+  schedule_id?: string | null;
+  fire_at?: string | null;
+}
+
+/** A schedule as GET /schedules/:id shows it. */
+export interface ScheduleView {
+  schedule_id: string;
+  task: string;
+  payload: unknown;
+  cron: string | null;
+  tz: string;
+  /** Seconds, for an interval schedule. */
+  every: number | null;
+  queue: string;
+  catch_up: "latest" | "none" | { backfill: number };
+  overlap: string;
+  paused: boolean;
+  next_fire_at: string | null;
+  last_fire_at: string | null;
+  /** Status null: the job was pruned or deleted. */
+  last_job: { job_id: string; status: string | null } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A page of schedules, in id order. */
+export interface SchedulePage {
+  schedules: ScheduleView[];
+  next_cursor: string | null;
 }
 
 /** A page of jobs. */
@@ -161,4 +191,9 @@ export function query(params: Record<string, string | undefined>): string {
 /** Path of one job's resource. */
 export function jobPath(id: string, suffix = ""): string {
   return `/jobs/${encodeURIComponent(id)}${suffix}`;
+}
+
+/** Path of one schedule's resource. */
+export function schedulePath(id: string, suffix = ""): string {
+  return `/schedules/${encodeURIComponent(id)}${suffix}`;
 }

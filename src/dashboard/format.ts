@@ -17,6 +17,13 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return `${duration((now - Date.parse(iso)) / 1000)} ago`;
 }
 
+/** "in 4 min" for a time to come, "12 s ago" for one past. */
+export function relative(iso: string | null | undefined, now = Date.now()): string {
+  if (iso === null || iso === undefined) return "–";
+  const seconds = (Date.parse(iso) - now) / 1000;
+  return seconds > 0 ? `in ${duration(seconds)}` : `${duration(-seconds)} ago`;
+}
+
 /** A compact local date and time with seconds, e.g. "2024-05-01 14:03:22". */
 export function dateTime(iso: string | null | undefined): string {
   if (iso === null || iso === undefined) return "–";

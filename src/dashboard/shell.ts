@@ -9,13 +9,14 @@ import { failedView } from "./views/failed.js";
 import { jobDetailView } from "./views/job-detail.js";
 import { jobsView } from "./views/jobs.js";
 import { overviewView } from "./views/overview.js";
+import { schedulesView } from "./views/schedules.js";
 import { workersView } from "./views/workers.js";
 
 // Events arrive in bursts; one refresh per short window keeps the page live within a second.
 const EVENT_REFRESH_MS = 150;
 // Heartbeat ages and waiting times move without events.
 const TIMER_REFRESH_MS = 5000;
-const NAV = [["#/overview", "Overview", "1"], ["#/workers", "Workers", "2"], ["#/jobs", "Jobs", "3"], ["#/failed", "Failed", "4"]] as const;
+const NAV = [["#/overview", "Overview", "1"], ["#/workers", "Workers", "2"], ["#/jobs", "Jobs", "3"], ["#/failed", "Failed", "4"], ["#/schedules", "Schedules", "5"]] as const;
 
 /** Runs the signed-in dashboard until the session ends. */
 export class Shell {
@@ -79,6 +80,7 @@ export class Shell {
       : path === "/workers" ? workersView(this.ctx)
       : path === "/jobs" ? jobsView(this.ctx, params)
       : path === "/failed" ? failedView(this.ctx)
+      : path === "/schedules" ? schedulesView(this.ctx)
       : overviewView(this.ctx);
     document.title = `${this.view.title} · Caudex`;
     const section = detail !== null ? "#/jobs" : `#${path === "" ? "/overview" : path}`;

@@ -1,5 +1,7 @@
 // The bundled example tasks that `caudex dev` runs by default: a long-running "generate the
-// wiki for a project" task that reports progress, and a task that always fails.
+// wiki for a project" task that reports progress, a quick email task, a task that always
+// fails, and a schedule that emails a digest once a day.
+import { defineSchedule } from "../core/schedule-definition.js";
 import { defineTask } from "../core/task.js";
 
 /** Payload of generate_wiki. */
@@ -67,3 +69,14 @@ export const flakyImport = defineTask<{ source?: string }, never>(
   },
   { maxAttempts: 2, backoff: { baseMs: 2000 } },
 );
+
+/** Emails the team a digest every morning at 9:00, Paris time (one cheap job a day). */
+export const dailyDigest = defineSchedule({
+  id: "daily_digest",
+  task: "send_email",
+  payload: { to: "team@example.com", subject: "Daily digest" },
+  cron: "0 9 * * *",
+  tz: "Europe/Paris",
+  // A machine that was off at 9:00 sends nothing late: tomorrow's digest covers it.
+  catchUp: "none",
+});

@@ -17,6 +17,8 @@ import { registerJobRoutes } from "./routes/jobs.js";
 import { registerMetricsRoutes } from "./routes/metrics.js";
 import { registerMonitoringRoutes } from "./routes/monitoring.js";
 import { registerQueueRoutes } from "./routes/queues.js";
+import { registerScheduleRoutes } from "./routes/schedules.js";
+import { scheduleSchema } from "./schedule-schemas.js";
 import { errorSchema, jobSchema } from "./schemas.js";
 import { DashboardSessions } from "./session.js";
 
@@ -65,7 +67,7 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: "Caudex HTTP API",
         version: "1",
-        description: "Durable background jobs: enqueue, inspect, retry and cancel jobs; monitor queues and workers.",
+        description: "Durable background jobs: enqueue, inspect, retry and cancel jobs; schedule them by cron or interval; monitor queues and workers.",
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
@@ -98,9 +100,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installAuth(app, deps.auth, sessions === null ? undefined : (request) => sessions.grantOf(request));
   app.addSchema(errorSchema);
   app.addSchema(jobSchema);
+  app.addSchema(scheduleSchema);
   await registerOpenApi(app);
   registerJobRoutes(app, { client: deps.client });
   registerQueueRoutes(app, deps.client);
+  registerScheduleRoutes(app, deps.client);
   registerMonitoringRoutes(app, { client: deps.client, workerTtlMs, clock });
   registerEventRoutes(app, {
     client: deps.client,

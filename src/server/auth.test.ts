@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FULL_TOKEN, READ_TOKEN, createTestServer, type TestServer } from "../../test/support/server.js";
 import { accessOf } from "./auth.js";
 
-type Method = "GET" | "POST" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "DELETE";
 interface Route {
   method: Method;
   url: string;
@@ -32,6 +32,7 @@ describe("auth table", () => {
   beforeAll(async () => {
     server = await createTestServer({ deps: { dashboard: { root: dashboardRoot } } });
     jobId = (await server.client.enqueue("echo", null)).id;
+    await server.client.schedules.upsert({ id: "tick", task: "echo", every: "1h" });
   });
   afterAll(async () => {
     await server.close();
@@ -54,6 +55,15 @@ describe("auth table", () => {
     { method: "GET", url: "/monitoring/queue/failed", ok: 200 },
     { method: "POST", url: "/monitoring/queue/failed", body: { all: true }, ok: 200 },
     { method: "GET", url: "/metrics", ok: 200 },
+    { method: "GET", url: "/schedules", ok: 200 },
+    { method: "GET", url: "/schedules/tick", ok: 200 },
+    { method: "GET", url: "/schedules/tick/next?count=2", ok: 200 },
+    // The schedule exists, so a full token's upsert is "unchanged" (200), never a new one.
+    { method: "PUT", url: "/schedules/tick", body: { task: "echo", every: "1h" }, ok: 200 },
+    { method: "POST", url: "/schedules/tick/pause", ok: 200 },
+    { method: "POST", url: "/schedules/tick/resume", ok: 200 },
+    { method: "POST", url: "/schedules/tick/trigger", ok: 201 },
+    { method: "DELETE", url: "/schedules/schedule_unknown", ok: 404 },
     // A stream never ends under inject(); an invalid query shows auth passed without opening one.
     { method: "GET", url: "/events?unknown=1", ok: 400 },
     { method: "GET", url: "/openapi.json", ok: 200 },
@@ -92,7 +102,12 @@ describe("auth table", () => {
     const document = (await server.app.inject({ url: "/openapi.json", headers: { authorization: CREDENTIALS.full } })).json<{ paths: Record<string, object> }>();
     const documented = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((op) => `${op.toUpperCase()} ${path}`));
     const template = (url: string): string =>
-      url.split("?")[0]!.replace(jobId, "{id}").replace("job_unknown", "{id}").replace(/^\/queues\/[^/]+/, "/queues/{name}");
+      url
+        .split("?")[0]!
+        .replace(jobId, "{id}")
+        .replace("job_unknown", "{id}")
+        .replace(/^\/queues\/[^/]+/, "/queues/{name}")
+        .replace(/^\/schedules\/[^/]+/, "/schedules/{id}");
     const covered = new Set(routes().map((route) => `${route.method} ${template(route.url)}`));
     expect(documented.filter((op) => !covered.has(op))).toEqual(["GET /monitoring/health"]);
   });

@@ -32,7 +32,7 @@ describe("error catalogue", () => {
   });
 
   it("answers bad-input codes with a 4xx", () => {
-    for (const code of ["BAD_REQUEST", "INVALID_PAYLOAD", "INVALID_OPTIONS", "INVALID_CURSOR", "UNKNOWN_TASK", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const) {
+    for (const code of ["BAD_REQUEST", "INVALID_PAYLOAD", "INVALID_OPTIONS", "INVALID_CURSOR", "INVALID_SCHEDULE", "UNKNOWN_TASK", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"] as const) {
       expect(HTTP_STATUS_BY_CODE[code]).toBeGreaterThanOrEqual(400);
       expect(HTTP_STATUS_BY_CODE[code]).toBeLessThan(500);
     }

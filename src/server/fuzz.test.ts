@@ -11,7 +11,8 @@ const METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"] as 
 const PATHS = [
   "/jobs", "/jobs/:id", "/jobs/:id/events", "/jobs/:id/retry", "/jobs/:id/cancel", "/queues/:id/pause",
   "/queues/:id/resume", "/monitoring/health", "/monitoring/queue/stats", "/monitoring/queue/workers",
-  "/monitoring/queue/failed", "/events", "/metrics", "/openapi.json", "/docs",
+  "/monitoring/queue/failed", "/events", "/metrics", "/openapi.json", "/docs", "/schedules", "/schedules/:id",
+  "/schedules/:id/next", "/schedules/:id/pause", "/schedules/:id/resume", "/schedules/:id/trigger",
 ];
 const CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "", "application/jsonx", "*/*"];
 
@@ -23,7 +24,7 @@ const path = fc.oneof(
 );
 const queryString = fc.oneof(
   fc.constant(""),
-  fc.dictionary(fc.constantFrom("status", "queue", "task", "project_id", "user_id", "limit", "cursor", "job_id", "x", "__proto__"), segment, { maxKeys: 4 })
+  fc.dictionary(fc.constantFrom("status", "queue", "task", "project_id", "user_id", "schedule_id", "limit", "cursor", "count", "job_id", "x", "__proto__"), segment, { maxKeys: 4 })
     .map((q) => `?${new URLSearchParams(q).toString()}`),
   fc.string({ maxLength: 60 }).map((s) => `?${s}`),
 );
@@ -42,8 +43,27 @@ const enqueueLike = fc.record(
   },
   { requiredKeys: [] },
 );
+// Mostly well-typed, so that many upserts pass the schema and reach the core's checks.
+const mostly = <T>(good: fc.Arbitrary<T>) => fc.oneof({ arbitrary: good, weight: 12 }, { arbitrary: fc.jsonValue(), weight: 1 });
+const scheduleLike = fc.record(
+  {
+    task: mostly(fc.constantFrom("echo", "validated")),
+    payload: fc.jsonValue({ maxDepth: 4 }),
+    cron: mostly(fc.oneof(fc.constantFrom("* * * * *", "0 9 * * MON-FRI", "*/0 * * * *", "99 * * * *", "@daily", "0 0 31 2 *", "", "0 0 0 0 0 0 0", "0 0 29 2 *"), fc.string({ maxLength: 40 }))),
+    every: mostly(fc.oneof(fc.constantFrom("30s", "1h30m", "0s", "-5m", "1ms", "400d", "1.5m", "1m1h"), fc.double(), fc.integer(), fc.string({ maxLength: 40 }))),
+    tz: mostly(fc.oneof(fc.constantFrom("UTC", "Europe/Paris", "europe/paris", "Etc/GMT+14", "Mars/Base", "", "../../etc"), fc.string({ maxLength: 70 }))),
+    queue: mostly(fc.constantFrom("default", "high")),
+    timeout: mostly(fc.oneof(fc.double({ min: 0.001, max: 3600, noNaN: true }), fc.double())),
+    max_attempts: mostly(fc.integer({ min: 0, max: 10 })),
+    meta: mostly(fc.dictionary(fc.constantFrom("project_id", "user_id", "x"), fc.string({ maxLength: 20 }))),
+    catch_up: mostly(fc.oneof(fc.constantFrom("latest", "none", "all"), fc.record({ backfill: fc.oneof(fc.integer({ min: -1, max: 2000 }), fc.double()) }))),
+    overlap: mostly(fc.constantFrom("allow", "skip", "one_waiting")),
+  },
+  { requiredKeys: ["task"] },
+);
 const rawBody = fc.oneof(
   enqueueLike.map((b) => JSON.stringify(b)),
+  scheduleLike.map((b) => JSON.stringify(b)),
   fc.jsonValue().map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 200 }),
   enqueueLike.map((b) => JSON.stringify(b).slice(0, -1)),
@@ -82,9 +102,12 @@ describe("fuzzing the HTTP API", () => {
   });
 
   const jobCount = async () => (await server.client.stats()).reduce((n, q) => n + Object.values(q.counts).reduce((a, b) => a + b, 0), 0);
+  // A rejected upsert may not change a schedule either: the page's text covers every field.
+  const scheduleState = async () => JSON.stringify(await server.client.schedules.list({ limit: 500 }));
 
   const send = async (options: InjectOptions & { method: string; url: string }) => {
     const before = await jobCount();
+    const schedulesBefore = await scheduleState();
     const res = await server.app.inject(options);
     figures.cases += 1;
     if (res.statusCode >= 500) figures.fiveHundreds += 1;
@@ -96,6 +119,7 @@ describe("fuzzing the HTTP API", () => {
         expect(typeof body.error.message).toBe("string");
       }
       expect(await jobCount(), `a rejected ${options.method} ${options.url} stored a job`).toBe(before);
+      expect(await scheduleState(), `a rejected ${options.method} ${options.url} changed a schedule`).toBe(schedulesBefore);
     }
     return res;
   };
@@ -122,6 +146,16 @@ describe("fuzzing the HTTP API", () => {
         await send({ method: "POST", url: target, headers: { authorization: `Bearer ${FULL_TOKEN}`, "content-type": "application/json" }, payload: body });
       }),
       { numRuns: 2500 },
+    );
+  });
+
+  it("answers thousands of malformed schedule upserts without a 5xx or a changed schedule", async () => {
+    const id = fc.oneof(fc.constantFrom("nightly", "tick", "a.b:c-d"), segment.map(encodeURIComponent));
+    await fc.assert(
+      fc.asyncProperty(id, scheduleLike, async (target, body) => {
+        await send({ method: "PUT", url: `/schedules/${target}`, headers: { authorization: `Bearer ${FULL_TOKEN}`, "content-type": "application/json" }, payload: JSON.stringify(body) });
+      }),
+      { numRuns: 1500 },
     );
   });
 

@@ -26,7 +26,9 @@ describe("GET /openapi.json", () => {
         "GET /jobs", "POST /jobs", "GET /jobs/{id}", "DELETE /jobs/{id}", "GET /jobs/{id}/events", "POST /jobs/{id}/retry",
         "POST /jobs/{id}/cancel", "POST /queues/{name}/pause", "POST /queues/{name}/resume", "GET /monitoring/health",
         "GET /monitoring/queue/stats", "GET /monitoring/queue/workers", "GET /monitoring/queue/failed",
-        "POST /monitoring/queue/failed", "GET /events", "GET /metrics",
+        "POST /monitoring/queue/failed", "GET /events", "GET /metrics", "GET /schedules", "GET /schedules/{id}",
+        "PUT /schedules/{id}", "DELETE /schedules/{id}", "GET /schedules/{id}/next", "POST /schedules/{id}/pause",
+        "POST /schedules/{id}/resume", "POST /schedules/{id}/trigger",
       ].sort(),
     );
   });

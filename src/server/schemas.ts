@@ -61,6 +61,8 @@ export const jobSchema = {
     worker: { type: ["string", "null"] },
     idempotency_key: { type: ["string", "null"] },
     meta: { type: "object", additionalProperties: true },
+    schedule_id: { type: ["string", "null"], description: "The schedule that made the job, or null" },
+    fire_at: { ...ISO_TIME, description: "The fire time the job stands for (a trigger: when it was triggered), or null" },
   },
 } as const;
 
@@ -128,6 +130,7 @@ export const listQuery = {
     task: { type: "string", pattern: TASK_NAME },
     project_id: SHORT_TEXT,
     user_id: SHORT_TEXT,
+    schedule_id: { ...SHORT_TEXT, description: "Only jobs made by this schedule" },
     limit: limitParam,
     cursor: cursorParam,
   },

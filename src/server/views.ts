@@ -8,11 +8,13 @@ import type { Job, JobMeta, JobPage, Json, QueueStats, WorkerInfo } from "../cor
 // times were bounded), shows as that bound instead of failing the whole answer.
 const LAST_DATE_MS = 8.64e15;
 
-function iso(ms: number): string {
+/** An ISO 8601 UTC time from epoch ms, clamped to what a Date holds. */
+export function iso(ms: number): string {
   return new Date(Number.isNaN(ms) ? 0 : Math.max(-LAST_DATE_MS, Math.min(LAST_DATE_MS, ms))).toISOString();
 }
 
-function isoOrNull(ms: number | null): string | null {
+/** Like `iso`, keeping null. */
+export function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
 }
 
@@ -58,6 +60,8 @@ export function jobView(job: Job): Record<string, unknown> {
     worker: job.worker,
     idempotency_key: job.idempotencyKey,
     meta: metaView(job.meta),
+    schedule_id: job.scheduleId,
+    fire_at: isoOrNull(job.fireAt),
   };
 }
 

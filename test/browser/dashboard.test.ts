@@ -140,6 +140,34 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
     await stack.api("POST", "/queues/reports/resume");
   });
 
+  it("lists a schedule, pauses it, and triggers a job that links back to it", async () => {
+    const put = await stack.api("PUT", "/schedules/morning-digest", { task: "echo", payload: { value: "digest" }, cron: "0 9 * * *", tz: "Europe/Paris" });
+    expect(put.status).toBe(201);
+    await show(page, "#/schedules");
+    const row = page.locator('tr[data-schedule="morning-digest"]');
+    await row.filter({ hasText: "0 9 * * * (Europe/Paris)" }).waitFor();
+    await row.locator("button[data-action=pause]").click();
+    await page.locator('tr[data-schedule="morning-digest"][data-paused=true]').waitFor();
+    await row.locator("button[data-action=resume]").click();
+    await page.locator('tr[data-schedule="morning-digest"][data-paused=false]').waitFor();
+    // Remove asks first; backing out keeps the schedule.
+    await row.locator("button[data-action=remove]").click();
+    await page.click("[data-testid=confirm-cancel]");
+    expect((await stack.api("GET", "/schedules/morning-digest")).status).toBe(200);
+
+    await row.locator("button[data-action=trigger]").click();
+    const link = row.locator("[data-testid=last-job] a");
+    await link.waitFor();
+    const jobId = (await link.textContent()) ?? "";
+    await waitFor(async () => (await jobStatus(jobId)) === "COMPLETED", { what: "the triggered job to complete" });
+    await row.locator("[data-testid=last-job] .status-completed").waitFor();
+    await link.click();
+    await page.locator("main section[data-loaded=true] [data-testid=job-schedule]", { hasText: "morning-digest" }).waitFor();
+    expect(page.url()).toContain(`#/job/${jobId}`);
+    await page.click('[data-testid=job-schedule] a:text-is("morning-digest")');
+    await page.locator('main section[data-loaded=true] tr[data-schedule="morning-digest"]').waitFor();
+  });
+
   it("takes a screenshot of every view", async () => {
     await stack.startWorker("worker-2", ["reports"], 1);
     for (let i = 0; i < 6; i++) await stack.enqueue("echo", { value: i }, { queue: i % 2 === 0 ? "high" : "default", meta: { project_id: `proj-${i % 3}`, user_id: "u-17" } });
@@ -151,7 +179,7 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
     await waitFor(async () => (await jobStatus(failed)) === "FAILED");
     await waitFor(async () => (await stack.api<{ workers: Array<{ current_job_ids: string[] }> }>("GET", "/monitoring/queue/workers")).body.workers.some((w) => w.current_job_ids.length > 0));
     await stack.api("POST", "/queues/default/pause");
-    for (const [hash, name] of [["#/overview", "overview"], ["#/workers", "workers"], ["#/jobs", "jobs"], [`#/job/${failed}`, "job-detail"], ["#/failed", "failed"]] as const) {
+    for (const [hash, name] of [["#/overview", "overview"], ["#/workers", "workers"], ["#/jobs", "jobs"], [`#/job/${failed}`, "job-detail"], ["#/failed", "failed"], ["#/schedules", "schedules"]] as const) {
       await show(page, hash);
       if (name === "failed") await page.click('[data-group="TASK_ERROR"] summary');
       await page.evaluate(() => document.querySelectorAll(".notice").forEach((notice) => notice.remove()));
@@ -170,11 +198,11 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
       const view = await reader.newPage();
       await signIn(view, READ_TOKEN);
       await view.locator(".badge.read-only").waitFor();
-      for (const hash of ["#/overview", "#/workers", "#/jobs", "#/failed"]) {
+      for (const hash of ["#/overview", "#/workers", "#/jobs", "#/failed", "#/schedules"]) {
         await show(view, hash);
         await view.locator("main tr, main .empty").first().waitFor({ state: "attached" });
         expect(await view.locator("main button[data-action]").count(), hash).toBe(0);
-        expect(await view.locator("main button", { hasText: /Retry|Cancel|Delete|Pause|Resume/ }).count(), hash).toBe(0);
+        expect(await view.locator("main button", { hasText: /Retry|Cancel|Delete|Pause|Resume|Trigger|Remove/ }).count(), hash).toBe(0);
       }
       const status = await view.evaluate(async () => {
         const session = (await (await fetch("/dashboard/session")).json()) as { csrf_token: string };

@@ -171,7 +171,7 @@ export const enqueueCommand: Command = {
     }
     const options = enqueueOptions(ctx);
     // With a tasks module, the task's own queue and defaults apply and payloads are checked.
-    const tasks = ctx.config.tasksModule === null ? null : await loadTaskModule(ctx.config.tasksModule, process.cwd());
+    const tasks = ctx.config.tasksModule === null ? null : (await loadTaskModule(ctx.config.tasksModule, process.cwd())).tasks;
     return withClient(ctx.config, async (client) => {
       if (from !== undefined) return enqueueFromFile(ctx, client, task, from, options);
       const payload = payloadText === undefined ? {} : parseJson(payloadText, "--payload");

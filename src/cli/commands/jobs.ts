@@ -1,4 +1,4 @@
-// `caudex jobs`: lists jobs newest first, filtered by status, queue and task.
+// `caudex jobs`: lists jobs newest first, filtered by status, queue, task and schedule.
 import { isJobStatus, type JobStatus } from "../../core/job-states.js";
 import { JOB_STATUSES } from "../../core/job-states.js";
 import { jobPageView } from "../../server/views.js";
@@ -19,11 +19,12 @@ export function statusOption(ctx: CommandContext, allowed: readonly JobStatus[] 
 export const jobsCommand: Command = {
   name: "jobs",
   summary: "List jobs, newest first",
-  usage: "jobs [--status STATUS] [--queue QUEUE] [--task TASK] [--limit N]",
+  usage: "jobs [--status STATUS] [--queue QUEUE] [--task TASK] [--schedule ID] [--limit N]",
   options: {
     status: { type: "string", help: `STATUS  only jobs in this status (${JOB_STATUSES.join(", ")})` },
     queue: { type: "string", help: "QUEUE  only jobs of this queue" },
     task: { type: "string", help: "TASK  only jobs of this task" },
+    schedule: { type: "string", help: "ID  only jobs made by this schedule" },
     limit: { type: "string", help: "N  at most N jobs (default 50, at most 500)" },
   },
   positionals: [],
@@ -32,9 +33,18 @@ export const jobsCommand: Command = {
     const status = statusOption(ctx);
     const queue = stringOption(ctx, "queue");
     const task = stringOption(ctx, "task");
+    const scheduleId = stringOption(ctx, "schedule");
     const limit = intOption(ctx, "limit") ?? 50;
     const page = await withClient(ctx.config, (client) =>
-      client.listJobs({ ...(status === undefined ? {} : { status }), ...(queue === undefined ? {} : { queue }), ...(task === undefined ? {} : { task }) }, { limit }),
+      client.listJobs(
+        {
+          ...(status === undefined ? {} : { status }),
+          ...(queue === undefined ? {} : { queue }),
+          ...(task === undefined ? {} : { task }),
+          ...(scheduleId === undefined ? {} : { scheduleId }),
+        },
+        { limit },
+      ),
     );
     ctx.out.result(() => renderJobs(page.jobs), jobPageView(page));
     return ExitCode.ok;

@@ -6,7 +6,7 @@ import type { CaudexConfig } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "../../core/maintenance.js";
 import { CliError, ExitCode, flag, type Command, type CommandContext } from "../command.js";
-import { createApp, createClient, createLogger, openStore } from "../compose.js";
+import { createApp, createClient, createLogger, openStore, upsertModuleSchedules } from "../compose.js";
 import type { FastifyInstance } from "fastify";
 import { untilStopSignal } from "../shutdown.js";
 import { loadTaskModule } from "../task-module.js";
@@ -82,15 +82,17 @@ export const serveCommand: Command = {
   async run(ctx) {
     const { config } = ctx;
     const { host, noAuth } = closedByDefault(ctx, "serve");
-    const tasks = config.tasksModule === null ? null : await loadTaskModule(config.tasksModule, process.cwd());
+    const module = config.tasksModule === null ? null : await loadTaskModule(config.tasksModule, process.cwd());
     const log = createLogger(config);
     const store = await openStore(config);
-    const client = createClient(config, store, tasks);
+    const client = createClient(config, store, module?.tasks ?? null);
     try {
+      // The module's schedules are upserted before the API answers; the maintenance below fires them.
+      if (module !== null && config.tasksModule !== null) await upsertModuleSchedules(config, store, module, config.tasksModule, log);
       const { app, url } = await listen(config, client, { host, token: noAuth ? null : config.token, logger: log });
       log.info(`serving the API on ${url} (store: ${client.storeKind}${noAuth ? ", NO AUTHENTICATION" : ""})`);
-      // The server takes part in maintenance too: scheduled jobs are promoted, expired leases
-      // recovered and old jobs pruned even while no worker runs.
+      // The server takes part in maintenance too: schedules fire, scheduled jobs are promoted,
+      // expired leases recovered and old jobs pruned even while no worker runs.
       const maintenance = new Maintenance(store, DEFAULT_MAINTENANCE, log);
       maintenance.start();
       await untilStopSignal();

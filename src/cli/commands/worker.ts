@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import type { Logger } from "../../core/logger.js";
 import type { Worker } from "../../core/worker.js";
 import { ExitCode, UsageError, flag, intOption, stringOption, type Command } from "../command.js";
-import { createLogger, createWorker, openStore } from "../compose.js";
+import { createLogger, createWorker, moduleScheduleError, openStore } from "../compose.js";
 import { formatDuration, parseDurationMs } from "../duration.js";
 import { onStopSignals } from "../shutdown.js";
 import { loadTaskModule } from "../task-module.js";
@@ -48,7 +48,8 @@ export const workerCommand: Command = {
     isolate: { type: "boolean", help: "run each task in a child process that is killed at the job's timeout" },
   },
   positionals: [],
-  settings: ["tasksModule", "workerName", "queues", "concurrency"],
+  // The retention settings apply to the jobs of the schedules the tasks module declares.
+  settings: ["tasksModule", "workerName", "queues", "concurrency", "resultTtlSeconds", "failureTtlSeconds"],
   async run(ctx) {
     const { config } = ctx;
     if (config.tasksModule === null) {
@@ -57,14 +58,18 @@ export const workerCommand: Command = {
     const maxJobs = intOption(ctx, "max-jobs");
     const grace = stringOption(ctx, "grace-period");
     const gracePeriodMs = grace === undefined ? DEFAULT_GRACE_PERIOD_MS : parseDurationMs(grace, "--grace-period", "worker", MAX_GRACE_PERIOD_MS);
-    const tasks = await loadTaskModule(config.tasksModule, process.cwd());
+    const module = await loadTaskModule(config.tasksModule, process.cwd());
     const log = createLogger(config);
     const store = await openStore(config);
     try {
       const isolate = flag(ctx, "isolate") ? { isolateModule: resolve(process.cwd(), config.tasksModule) } : {};
-      const worker = createWorker(config, store, tasks, { ...(maxJobs === undefined ? {} : { maxJobs }), burst: flag(ctx, "burst"), gracePeriodMs, ...isolate }, log);
-      await worker.start();
-      log.info(`worker ${worker.name} running tasks ${tasks.names().join(", ")} on ${store.kind}`);
+      const worker = createWorker(config, store, module, { ...(maxJobs === undefined ? {} : { maxJobs }), burst: flag(ctx, "burst"), gracePeriodMs, ...isolate }, log);
+      // The worker upserts the module's schedules as it starts.
+      const tasksModule = config.tasksModule;
+      await worker.start().catch((error: unknown) => {
+        throw moduleScheduleError(error, tasksModule);
+      });
+      log.info(`worker ${worker.name} running tasks ${module.tasks.names().join(", ")} on ${store.kind}`);
       const signals = stopOnSignals(worker, log, gracePeriodMs);
       try {
         await worker.finished();

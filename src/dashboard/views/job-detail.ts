@@ -6,7 +6,7 @@ import { jobActions, statusBadge } from "../actions.js";
 import type { View, ViewContext } from "../context.js";
 import { h, replace } from "../dom.js";
 import { between, dateTime, duration, json } from "../format.js";
-import { dataTable } from "../table.js";
+import { dataTable, viewLink } from "../table.js";
 
 function pair(label: string, value: Node | string): HTMLElement[] {
   return [h("dt", {}, label), h("dd", {}, value)];
@@ -31,6 +31,12 @@ function facts(job: JobView): HTMLElement {
     pair("Started", `${dateTime(job.started_at)}${waited === null ? "" : ` (waited ${duration(waited)})`}`),
     pair("Finished", `${dateTime(job.completed_at)}${ran === null ? "" : ` (ran ${duration(ran)})`}`),
     pair("Idempotency key", job.idempotency_key ?? "–"),
+    ...(job.schedule_id === null || job.schedule_id === undefined
+      ? []
+      : [
+          ...pair("Schedule", h("span", { "data-testid": "job-schedule" }, viewLink("#/schedules", job.schedule_id, { class: "mono" }), " · ", viewLink(`#/jobs?schedule_id=${encodeURIComponent(job.schedule_id)}`, "its jobs"))),
+          ...pair("Fire time", dateTime(job.fire_at)),
+        ]),
   );
 }
 

@@ -1,4 +1,4 @@
-// Jobs: filter by status, queue, task, project id and user id (kept in the URL hash), look
+// Jobs: filter by status, queue, task, project id, user id and schedule (kept in the URL hash), look
 // a job up by id, and page through results with the API's cursor, newest first.
 import { query, type JobPage, type JobView } from "../api.js";
 import { jobActions, statusBadge } from "../actions.js";
@@ -8,7 +8,7 @@ import { ago, between, dateTime, duration } from "../format.js";
 import { dataTable, viewLink } from "../table.js";
 
 const PAGE_SIZE = 50;
-const FILTERS = ["status", "queue", "task", "project_id", "user_id"] as const;
+const FILTERS = ["status", "queue", "task", "project_id", "user_id", "schedule_id"] as const;
 const STATUSES = ["", "PENDING", "SCHEDULED", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED"];
 
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -27,6 +27,7 @@ function filterForm(filters: Filters): HTMLFormElement {
     field("Task", "task", filters.task, "any"),
     field("Project id", "project_id", filters.project_id, "any"),
     field("User id", "user_id", filters.user_id, "any"),
+    field("Schedule", "schedule_id", filters.schedule_id, "any"),
     h("button", { type: "submit", class: "btn btn-primary" }, "Filter"),
     h("a", { href: "#/jobs", class: "btn" }, "Clear"),
   );

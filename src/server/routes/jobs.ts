@@ -47,6 +47,7 @@ export interface ListQuery {
   task?: string;
   project_id?: string;
   user_id?: string;
+  schedule_id?: string;
   limit?: string;
   cursor?: string;
 }
@@ -79,6 +80,7 @@ function filterOf(query: ListQuery): JobFilter {
   if (query.task !== undefined) filter.task = query.task;
   if (query.project_id !== undefined) filter.projectId = query.project_id;
   if (query.user_id !== undefined) filter.userId = query.user_id;
+  if (query.schedule_id !== undefined) filter.scheduleId = query.schedule_id;
   return filter;
 }
 

@@ -55,6 +55,23 @@ describe("GET /metrics", () => {
     expect(text).toContain("caudex_workers_live 1");
   });
 
+  it("counts schedules: stored, paused, and overdue when nothing fires them", async () => {
+    let late = false;
+    const lateStore = (store: Store): Store => wrapStore(store, { now: async () => (await store.now()) + (late ? 3600_000 : 0) });
+    const skewed = await createTestServer({ wrapStore: lateStore });
+    try {
+      for (const id of ["a", "b", "c"]) await skewed.client.schedules.upsert({ id, task: "echo", every: "1m" });
+      await skewed.client.schedules.pause("c");
+      late = true;
+      const text = (await skewed.app.inject({ url: "/metrics", headers: FULL })).body;
+      expect(text).toContain("caudex_schedules 3\n");
+      expect(text).toContain("caudex_schedules_paused 1\n");
+      expect(text).toContain("caudex_schedules_overdue 2\n");
+    } finally {
+      await skewed.close();
+    }
+  });
+
   it("passes promtool check metrics", async () => {
     await runJobs();
     const text = await scrape();

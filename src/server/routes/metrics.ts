@@ -1,6 +1,6 @@
 // GET /metrics in the Prometheus text format. Counters and histograms count the store's job
 // events (from every worker, via client.on) seen by this server process since the first scrape;
-// gauges (jobs by status, live workers) are read from the store at scrape time.
+// gauges (jobs by status, live workers, schedules) are read from the store at scrape time.
 // The event subscription exists only while someone scrapes: on Redis, an open subscription makes
 // every claim and settlement also write its event to the shared stream (about 10 us more Redis
 // time per job), which a deployment without Prometheus should not pay.
@@ -9,6 +9,7 @@ import type { Client } from "../../core/client.js";
 import { systemClock, type Clock } from "../../core/clock.js";
 import type { JobEvent } from "../../core/events.js";
 import { JOB_STATUSES } from "../../core/job-states.js";
+import { SCHEDULE_BOUNDS } from "../../core/job-rules.js";
 import { Counter, GaugeSnapshot, Histogram, renderMetrics } from "../metrics.js";
 import { errorRef } from "../schemas.js";
 
@@ -55,9 +56,39 @@ export class JobMetrics {
   }
 }
 
+/**
+ * Most schedules a scrape counts. Counting reads every schedule, a page of 500 at a time, so a
+ * scrape stays a few store calls for any sane deployment; past the cap the gauges stop there
+ * rather than make each scrape read the whole table.
+ */
+export const SCHEDULE_GAUGE_CAP = 10 * SCHEDULE_BOUNDS.maxListLimit;
+
+/** Schedules stored, paused, and overdue: due longer ago than the misfire grace (no process is firing them). */
+async function scheduleGauges(client: Client): Promise<GaugeSnapshot[]> {
+  const now = await client.now();
+  let total = 0;
+  let paused = 0;
+  let overdue = 0;
+  let cursor: string | null = null;
+  do {
+    const page = await client.schedules.list({ limit: SCHEDULE_BOUNDS.maxListLimit, cursor });
+    for (const schedule of page.schedules) {
+      total += 1;
+      if (schedule.paused) paused += 1;
+      else if (schedule.nextFireAt !== null && now - schedule.nextFireAt > SCHEDULE_BOUNDS.misfireGraceMs) overdue += 1;
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== null && total < SCHEDULE_GAUGE_CAP);
+  return [
+    new GaugeSnapshot("caudex_schedules", `Schedules stored (counted up to ${SCHEDULE_GAUGE_CAP}).`, [{ labels: {}, value: total }]),
+    new GaugeSnapshot("caudex_schedules_paused", "Schedules paused.", [{ labels: {}, value: paused }]),
+    new GaugeSnapshot("caudex_schedules_overdue", `Running schedules whose next fire is over ${SCHEDULE_BOUNDS.misfireGraceMs / 1000} s late: no worker or server is firing them.`, [{ labels: {}, value: overdue }]),
+  ];
+}
+
 /** Reads the gauges from the store. */
 async function gauges(client: Client, workerTtlMs: number): Promise<GaugeSnapshot[]> {
-  const [stats, workers] = await Promise.all([client.stats(), client.workers(workerTtlMs)]);
+  const [stats, workers, schedules] = await Promise.all([client.stats(), client.workers(workerTtlMs), scheduleGauges(client)]);
   const jobs = stats.flatMap((q) => JOB_STATUSES.map((status) => ({ labels: { queue: q.queue, status }, value: q.counts[status] })));
   const oldest = stats.map((q) => ({ labels: { queue: q.queue }, value: (q.oldestWaitingMs ?? 0) / 1000 }));
   const paused = stats.map((q) => ({ labels: { queue: q.queue }, value: q.paused ? 1 : 0 }));
@@ -68,6 +99,7 @@ async function gauges(client: Client, workerTtlMs: number): Promise<GaugeSnapsho
     new GaugeSnapshot("caudex_queue_paused", "1 when the queue is paused.", paused),
     new GaugeSnapshot("caudex_workers_live", "Workers with a recent heartbeat.", [{ labels: {}, value: workers.length }]),
     new GaugeSnapshot("caudex_workers_busy", "Live workers running at least one job.", [{ labels: {}, value: busy }]),
+    ...schedules,
   ];
 }
 
