@@ -21,7 +21,7 @@ export type { IsolationOptions } from "./core/process-pool.js";
 export { defineTask, isTaskDefinition, TaskRegistry } from "./core/task.js";
 export { defineSchedule, isDeclaredSchedule } from "./core/schedule-definition.js";
 export type { DeclaredSchedule } from "./core/schedule-definition.js";
-export { Schedules } from "./core/schedule-client.js";
+export { Schedules } from "./core/schedules.js";
 export type { CatchUp, Overlap, Schedule, ScheduleDefinition, ScheduleJobOptions, ScheduleTiming } from "./core/schedule.js";
 export type { SchedulePage, UpsertOutcome } from "./core/store.js";
 export type { TaskContext, TaskDefinition, TaskHandler, TaskOptions, PayloadOf } from "./core/task.js";

@@ -134,13 +134,25 @@ export function scheduleContractCases(test: Case, ctx: ScheduleCaseContext): voi
     expect(await ctx.store().pauseSchedule("digest")).toMatchObject({ paused: true, nextFireAt: null });
     clock.advance(3_600_000);
     expect((await ctx.store().dueSchedules(10)).schedules).toEqual([]);
-    const resumed = await ctx.store().resumeSchedule("digest", clock.now(), clock.now() + 60_000);
+    const resumed = await ctx.store().resumeSchedule("digest", clock.now(), clock.now() + 60_000, paused.timingText);
     expect(resumed).toMatchObject({ paused: false, nextFireAt: clock.now() + 60_000, anchorAt: clock.now() });
-    const again = await ctx.store().resumeSchedule("digest", clock.now() + 5, clock.now() + 99_000);
+    const again = await ctx.store().resumeSchedule("digest", clock.now() + 5, clock.now() + 99_000, paused.timingText);
     expect(again).toMatchObject({ paused: false, nextFireAt: clock.now() + 60_000 });
     await rejectsWith(ctx.store().pauseSchedule("missing"), "SCHEDULE_NOT_FOUND");
-    await rejectsWith(ctx.store().resumeSchedule("missing", 0, 0), "SCHEDULE_NOT_FOUND");
+    await rejectsWith(ctx.store().resumeSchedule("missing", 0, 0, paused.timingText), "SCHEDULE_NOT_FOUND");
     await rejectsWith(ctx.store().removeSchedule("missing"), "SCHEDULE_NOT_FOUND");
+  });
+
+  test("keeps a schedule paused when its timing changed since the resume's fire time was computed", async () => {
+    const clock = ctx.clock();
+    const start = clock.now();
+    await upsert("yearly", start + 1000);
+    const paused = await ctx.store().pauseSchedule("yearly");
+    await upsert("yearly", start + 60_000, { timing: { cron: null, tz: "UTC", everyMs: 60_000 * 5 } });
+    const stale = await ctx.store().resumeSchedule("yearly", clock.now(), start + 1000, paused.timingText);
+    expect(stale).toMatchObject({ paused: true, nextFireAt: null });
+    const fresh = await ctx.store().resumeSchedule("yearly", clock.now(), start + 300_000, stale.timingText);
+    expect(fresh).toMatchObject({ paused: false, nextFireAt: start + 300_000 });
   });
 
   test("skips a fire while the previous job has not finished, under overlap skip", async () => {

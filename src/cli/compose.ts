@@ -8,7 +8,7 @@ import { redactUrl, type CaudexConfig } from "../core/config.js";
 import { CaudexError } from "../core/errors.js";
 import { consoleLogger, type Logger } from "../core/logger.js";
 import type { ClientDefaults } from "../core/enqueue-options.js";
-import { upsertDeclared } from "../core/schedule-client.js";
+import { upsertDeclared } from "../core/schedules.js";
 import type { Store } from "../core/store.js";
 import type { TaskRegistry } from "../core/task.js";
 import { Worker } from "../core/worker.js";

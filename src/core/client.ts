@@ -10,7 +10,7 @@ import type { JsonLimits } from "./json.js";
 import { JOB_BOUNDS, PAYLOAD_JSON_LIMITS, isValidTaskName } from "./job-rules.js";
 import type { EnqueueResult, EventWatchOptions, PurgeRequest, Store, StoreHealth } from "./store.js";
 import { LIVE_WORKER_WINDOW_MS } from "./worker-registry.js";
-import { Schedules } from "./schedule-client.js";
+import { Schedules } from "./schedules.js";
 import { TaskRegistry, validatePayload, type TaskDefinition } from "./task.js";
 
 /** Options of a client. */

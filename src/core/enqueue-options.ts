@@ -6,6 +6,7 @@ import { newJobId } from "./ids.js";
 import type { BackoffPolicy, JobMeta, Json, NewJob } from "./job.js";
 import { DEFAULT_BACKOFF, JOB_BOUNDS, JOB_DEFAULTS, META_JSON_LIMITS, isValidQueueName } from "./job-rules.js";
 import { encodeJson, type JsonLimits } from "./json.js";
+import { FIRE_KEY_PREFIX } from "./schedule.js";
 import type { TaskOptions } from "./task.js";
 
 /** Options of one enqueue; each overrides the task's own option of the same name. */
@@ -107,6 +108,9 @@ export function newJobProblems(job: NewJob): string[] {
   if (typeof job.retryOnTimeout !== "boolean") problems.push("retryOnTimeout must be true or false");
   if (job.idempotencyKey !== null && (typeof job.idempotencyKey !== "string" || job.idempotencyKey.length === 0 || job.idempotencyKey.length > JOB_BOUNDS.maxKeyLength))
     problems.push(`idempotencyKey must be 1 to ${JOB_BOUNDS.maxKeyLength} characters`);
+  // Fires of schedules use these keys: a caller's job under one would silently stand in for a fire.
+  else if (job.idempotencyKey?.startsWith(FIRE_KEY_PREFIX) === true && job.schedule === undefined)
+    problems.push(`idempotencyKey must not start with "${FIRE_KEY_PREFIX}" (kept for schedule fires)`);
   for (const key of ["projectId", "userId"] as const) {
     const value = job.meta[key];
     if (value !== undefined && (typeof value !== "string" || value.length > JOB_BOUNDS.maxKeyLength))

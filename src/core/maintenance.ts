@@ -1,7 +1,7 @@
 // Maintenance: fires due schedules, promotes due jobs, recovers expired leases, prunes by retention.
 // Any number of processes may run it at once: each step is an atomic, bounded store call,
 // so two runners at worst split the work between them.
-import type { Logger } from "./logger.js";
+import { silentLogger, type Logger } from "./logger.js";
 import { fireDueSchedules } from "./schedule-firing.js";
 import type { Store } from "./store.js";
 
@@ -34,12 +34,18 @@ export interface MaintenanceReport {
  */
 export interface MaintenanceStep {
   name: string;
-  run(store: Store, options: MaintenanceOptions): Promise<Partial<MaintenanceReport>>;
+  run(store: Store, options: MaintenanceOptions, log: Logger): Promise<Partial<MaintenanceReport>>;
 }
 
 /** The steps of every pass, in this order. */
 export const MAINTENANCE_STEPS: readonly MaintenanceStep[] = [
-  { name: "fireDueSchedules", run: async (store) => ({ fired: (await fireDueSchedules(store)).jobs }) },
+  {
+    name: "fireDueSchedules",
+    run: async (store, _o, log) => {
+      const report = await fireDueSchedules(store, undefined, (schedule, error) => log.warn("schedule fire failed; it is tried again next tick", { schedule, error: String(error) }));
+      return { fired: report.jobs };
+    },
+  },
   { name: "promoteDue", run: async (store, o) => ({ promoted: await store.promoteDue(o.batchSize) }) },
   {
     name: "recoverExpired",
@@ -52,9 +58,9 @@ export const MAINTENANCE_STEPS: readonly MaintenanceStep[] = [
 ];
 
 /** Runs one maintenance pass: every step once, in order; the first step that fails ends the pass. */
-export async function runMaintenance(store: Store, options: MaintenanceOptions): Promise<MaintenanceReport> {
+export async function runMaintenance(store: Store, options: MaintenanceOptions, log: Logger = silentLogger): Promise<MaintenanceReport> {
   const report: MaintenanceReport = { fired: 0, promoted: 0, requeued: 0, stalled: 0, pruned: 0 };
-  for (const step of MAINTENANCE_STEPS) Object.assign(report, await step.run(store, options));
+  for (const step of MAINTENANCE_STEPS) Object.assign(report, await step.run(store, options, log));
   return report;
 }
 
@@ -84,7 +90,7 @@ export class Maintenance {
   }
 
   private tick(): void {
-    this.running = runMaintenance(this.store, this.options)
+    this.running = runMaintenance(this.store, this.options, this.log)
       .then((report) => {
         if (report.requeued + report.stalled > 0) this.log.warn("recovered jobs with expired leases", { ...report });
       })

@@ -4,7 +4,7 @@
 import { buildNewJob, type ClientDefaults } from "./enqueue-options.js";
 import { InvalidScheduleError } from "./errors.js";
 import type { Json } from "./job.js";
-import { SCHEDULE_BOUNDS, isValidTaskName } from "./job-rules.js";
+import { JOB_BOUNDS, SCHEDULE_BOUNDS, isValidTaskName } from "./job-rules.js";
 import type { JsonLimits } from "./json.js";
 import type { CatchUp, NewSchedule, Overlap, ScheduleDefinition } from "./schedule.js";
 import { timingOf } from "./schedule-timing.js";
@@ -43,11 +43,17 @@ export async function prepareSchedule(definition: ScheduleDefinition, context: S
   const task = definition.task;
   if (typeof task !== "string" || !isValidTaskName(task)) throw new InvalidScheduleError(`Schedule ${definition.id}: invalid task name "${String(task)}"`);
   const known: TaskDefinition | undefined = context.tasks === null ? undefined : context.tasks.require(task);
-  const payload: Json = definition.payload ?? {};
+  const payload: Json = definition.payload === undefined ? {} : definition.payload;
   if (known !== undefined) await validatePayload(known, payload);
   // The job is built once, as enqueue would build it, so every rule of an enqueue applies.
   const job = buildNewJob({ task, taskOptions: known?.options ?? {}, payload, options: definition.job ?? {}, defaults: context.defaults, jsonLimits: context.jsonLimits, hold: false });
   const catchUp = catchUpOf(definition.id, definition.catchUp);
+  // One fire call carries every job of its fires (a backfill after an outage, plus the on-time
+  // ones): bounded like an enqueueMany, so that no fire can grow past what one store call takes.
+  const firesPerCall = (typeof catchUp === "object" ? catchUp.backfill : 1) + Math.ceil(SCHEDULE_BOUNDS.misfireGraceMs / SCHEDULE_BOUNDS.minEveryMs) + 1;
+  const bytes = Buffer.byteLength(job.payloadText) + Buffer.byteLength(job.metaText);
+  if (bytes * firesPerCall > JOB_BOUNDS.maxEnqueueBatchBytes)
+    throw new InvalidScheduleError(`Schedule ${definition.id}: payload and meta (${bytes} bytes) times the ${firesPerCall} jobs one fire may make exceed ${JOB_BOUNDS.maxEnqueueBatchBytes} bytes; use a smaller payload or backfill`);
   const overlap = definition.overlap ?? "allow";
   if (!OVERLAPS.includes(overlap)) throw new InvalidScheduleError(`Schedule ${definition.id}: overlap must be one of ${OVERLAPS.join(", ")}`);
   const spec = {

@@ -6,7 +6,7 @@ import type { NewJob } from "./job.js";
 import { SCHEDULE_BOUNDS } from "./job-rules.js";
 import { fireIdempotencyKey, type Schedule } from "./schedule.js";
 import { dueFires } from "./schedule-timing.js";
-import type { Store } from "./store.js";
+import type { FireScheduleResult, Store } from "./store.js";
 
 /** What one pass over due schedules did. */
 export interface FiringReport {
@@ -16,6 +16,8 @@ export interface FiringReport {
   jobs: number;
   /** Fires an overlap policy skipped. */
   skipped: number;
+  /** Schedules whose fire failed this pass (each is tried again next tick; the others went on). */
+  failed: number;
 }
 
 /** The job a schedule makes for one fire time (or a trigger at `fireAt`). */
@@ -44,26 +46,43 @@ export function jobForFire(schedule: Schedule, fireAt: number, idempotencyKey: s
   };
 }
 
-/** Fires up to `limit` due schedules, each in one atomic store call; returns what this process did. */
-export async function fireDueSchedules(store: Store, limit: number = SCHEDULE_BOUNDS.maxFiresPerTick): Promise<FiringReport> {
-  const report: FiringReport = { fired: 0, jobs: 0, skipped: 0 };
+/**
+ * Fires up to `limit` due schedules, each in one atomic store call; returns what this process
+ * did. A schedule whose fire fails (a zone the machine no longer knows, a store error) is
+ * reported to `onError` and does not stop the others, nor the rest of maintenance.
+ */
+export async function fireDueSchedules(
+  store: Store,
+  limit: number = SCHEDULE_BOUNDS.maxFiresPerTick,
+  onError: (scheduleId: string, error: unknown) => void = () => undefined,
+): Promise<FiringReport> {
+  const report: FiringReport = { fired: 0, jobs: 0, skipped: 0, failed: 0 };
   const { now, schedules } = await store.dueSchedules(limit);
   for (const schedule of schedules) {
     if (now === null || schedule.nextFireAt === null) continue;
-    const plan = dueFires({ timing: schedule.timing, anchorAt: schedule.anchorAt, nextFireAt: schedule.nextFireAt, catchUp: schedule.catchUp }, now);
-    const result = await store.fireSchedule({
-      scheduleId: schedule.id,
-      expectedNextFireAt: schedule.nextFireAt,
-      expectedDefinitionText: schedule.definitionText,
-      fires: plan.fireAts.map((fireAt) => ({ fireAt, job: jobForFire(schedule, fireAt, fireIdempotencyKey(schedule.id, fireAt)) })),
-      lastFireAt: plan.lastFireAt,
-      nextFireAt: plan.nextFireAt,
-      overlap: schedule.overlap,
-    });
-    if (!result.fired) continue;
-    report.fired += 1;
-    report.jobs += result.jobs.length;
-    report.skipped += result.skipped;
+    try {
+      const result = await fireOne(store, schedule, schedule.nextFireAt, now);
+      if (!result.fired) continue;
+      report.fired += 1;
+      report.jobs += result.jobs.length;
+      report.skipped += result.skipped;
+    } catch (error) {
+      report.failed += 1;
+      onError(schedule.id, error);
+    }
   }
   return report;
+}
+
+function fireOne(store: Store, schedule: Schedule, nextFireAt: number, now: number): Promise<FireScheduleResult> {
+  const plan = dueFires({ timing: schedule.timing, anchorAt: schedule.anchorAt, nextFireAt, catchUp: schedule.catchUp }, now);
+  return store.fireSchedule({
+    scheduleId: schedule.id,
+    expectedNextFireAt: nextFireAt,
+    expectedDefinitionText: schedule.definitionText,
+    fires: plan.fireAts.map((fireAt) => ({ fireAt, job: jobForFire(schedule, fireAt, fireIdempotencyKey(schedule.id, fireAt)) })),
+    lastFireAt: plan.lastFireAt,
+    nextFireAt: plan.nextFireAt,
+    overlap: schedule.overlap,
+  });
 }

@@ -104,7 +104,10 @@ export interface ScheduleRef {
   fireAt: number;
 }
 
+/** The prefix of the fires' idempotency keys, which callers' keys may not use. */
+export const FIRE_KEY_PREFIX = "schedule:";
+
 /** The idempotency key of the job for one fire time: a second attempt at the same fire finds the first job. */
 export function fireIdempotencyKey(scheduleId: string, fireAt: number): string {
-  return `schedule:${scheduleId}:${fireAt}`;
+  return `${FIRE_KEY_PREFIX}${scheduleId}:${fireAt}`;
 }

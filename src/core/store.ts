@@ -234,8 +234,13 @@ export interface Store {
   removeSchedule(scheduleId: string): Promise<void>;
   /** Stops a schedule firing (nextFireAt null); throws SCHEDULE_NOT_FOUND. Pausing a paused one changes nothing. */
   pauseSchedule(scheduleId: string): Promise<Schedule>;
-  /** Fires again from `nextFireAt` (computed from now: fires missed while paused are not made up); anchors an `every` at `now`. Resuming a running one changes nothing. */
-  resumeSchedule(scheduleId: string, now: number, nextFireAt: number): Promise<Schedule>;
+  /**
+   * Fires again from `nextFireAt` (computed from now: fires missed while paused are not made up);
+   * anchors an `every` at `now`. Compare-and-set: only while the timing is still
+   * `expectedTimingText`, the one `nextFireAt` was computed from; otherwise, or when it is not
+   * paused, changes nothing and answers the schedule as it is.
+   */
+  resumeSchedule(scheduleId: string, now: number, nextFireAt: number, expectedTimingText: string): Promise<Schedule>;
   /**
    * Up to `limit` schedules, not paused, whose nextFireAt is at or before the store's now,
    * soonest first, with that now. A store may answer none (and `now` null) to a process while

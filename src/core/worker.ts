@@ -23,7 +23,7 @@ import { TaskRegistry, type TaskContext } from "./task.js";
 import { executeTask } from "./task-execution.js";
 import type { ClientDefaults } from "./enqueue-options.js";
 import type { ScheduleDefinition } from "./schedule.js";
-import { upsertDeclared } from "./schedule-client.js";
+import { upsertDeclared } from "./schedules.js";
 
 // The timeout sweep runs on one timer per worker; 50 ms is the precision of timeouts.
 const TIMEOUT_SWEEP_MS = 50;

@@ -1,17 +1,15 @@
 // Schedules in the Redis store: a hash per schedule, an id index for listings and a due index
 // by next fire time (docs/redis.md). Each change is one Lua script; fires and triggers make
 // their jobs with the general enqueue's Lua (includes/enqueue.lua). Timing is the core's.
-import { InvalidCursorError, InvalidOptionsError, ScheduleNotFoundError } from "../../core/errors.js";
+import { InvalidOptionsError, ScheduleNotFoundError } from "../../core/errors.js";
 import type { Job, NewJob } from "../../core/job.js";
-import { SCHEDULE_BOUNDS } from "../../core/job-rules.js";
+import { checkScheduleCursor } from "../../core/listing-cursor.js";
 import type { CatchUp, Overlap, Schedule, ScheduleJobSpec, ScheduleTiming } from "../../core/schedule.js";
 import type { DueSchedules, FireScheduleRequest, FireScheduleResult, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
 import { decodeEnqueued, enqueueArgs, hashFields } from "./job-hash.js";
 import type { RedisKeys } from "./keys.js";
 import { checkStorable } from "./redis-enqueue.js";
 import { ScriptStatus, scripts, type RedisConnection, type ScriptReply, type ScriptRunner } from "./scripts.js";
-
-const SCHEDULE_ID = new RegExp(SCHEDULE_BOUNDS.idPattern);
 
 /** What the schedule operations borrow from their store. */
 export interface ScheduleDeps {
@@ -81,7 +79,7 @@ export class RedisSchedules {
 
   /** A page in id order after `cursor`, the last id of the previous page (INVALID_CURSOR when no schedule id could be it). */
   async list(limit: number, cursor: string | null): Promise<SchedulePage> {
-    if (cursor !== null && !SCHEDULE_ID.test(cursor)) throw new InvalidCursorError("it is not a schedule id");
+    if (cursor !== null) checkScheduleCursor(cursor);
     const reply = await this.d.run(scripts.listSchedules, { keys: { schedules: this.d.keys.schedules() }, argv: { limit, cursor: cursor ?? "" } });
     const [next, ...entries] = reply.data as [string, ...Array<[string, unknown]>];
     return { schedules: entries.map(([id, flat]) => scheduleOf(id, flat)), nextCursor: next === "" ? null : next };
@@ -98,9 +96,9 @@ export class RedisSchedules {
     return this.found(scheduleId, await this.d.run(scripts.pauseSchedule, { keys: { schedule: k.schedule(scheduleId), due: k.schedulesDue() }, argv: { scheduleId } }));
   }
 
-  async resume(scheduleId: string, now: number, nextFireAt: number): Promise<Schedule> {
+  async resume(scheduleId: string, now: number, nextFireAt: number, expectedTimingText: string): Promise<Schedule> {
     const k = this.d.keys;
-    const reply = await this.d.run(scripts.resumeSchedule, { keys: { schedule: k.schedule(scheduleId), due: k.schedulesDue() }, argv: { scheduleId, at: now, nextFireAt } });
+    const reply = await this.d.run(scripts.resumeSchedule, { keys: { schedule: k.schedule(scheduleId), due: k.schedulesDue() }, argv: { scheduleId, at: now, nextFireAt, expectedTimingText } });
     return this.found(scheduleId, reply);
   }
 
@@ -108,9 +106,9 @@ export class RedisSchedules {
    * Due schedules: one ZRANGEBYSCORE of the due index (all an idle tick costs, however many
    * schedules there are), then the hashes in one pipeline. Not atomic, so a schedule paused,
    * removed or fired in between is left out. As promoteDue, only the process that runs this
-   * moment's maintenance reads them (the others' fires would lose the compare-and-set anyway).
+   * moment's maintenance reads them and the clock (the others answer none: their fires would
+   * lose the compare-and-set anyway).
    */
-  /** Store.dueSchedules: only in the process holding this moment's maintenance window (others answer none, reading no clock). */
   async due(limit: number, clock: () => Promise<number>): Promise<DueSchedules> {
     if (limit <= 0 || !(await this.d.inWindow())) return { now: null, schedules: [] };
     const now = await clock();

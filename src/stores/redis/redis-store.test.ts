@@ -231,7 +231,7 @@ describe.skipIf(!available)("redis store", () => {
     expect((await store.listJobs({ scheduleId: "acl" }, 10, null)).jobs.map((j) => j.id)).toEqual(fired.jobs.map((j) => j.id));
     await store.triggerSchedule("acl", newJob({ schedule: { scheduleId: "acl", fireAt: now } }));
     await store.pauseSchedule("acl");
-    await store.resumeSchedule("acl", now, now + 60_000);
+    await store.resumeSchedule("acl", now, now + 60_000, schedule.timingText);
     expect((await store.listSchedules(10, null)).schedules).toHaveLength(1);
     await store.removeSchedule("acl");
     expect((await store.health()).ok).toBe(true);

@@ -236,7 +236,7 @@ export class RedisStore implements Store {
   readonly listSchedules: Store["listSchedules"] = (limit, cursor) => this.schedules.list(limit, cursor);
   readonly removeSchedule: Store["removeSchedule"] = (scheduleId) => this.schedules.remove(scheduleId);
   readonly pauseSchedule: Store["pauseSchedule"] = (scheduleId) => this.schedules.pause(scheduleId);
-  readonly resumeSchedule: Store["resumeSchedule"] = (scheduleId, now, nextFireAt) => this.schedules.resume(scheduleId, now, nextFireAt);
+  readonly resumeSchedule: Store["resumeSchedule"] = (scheduleId, now, nextFireAt, expectedTimingText) => this.schedules.resume(scheduleId, now, nextFireAt, expectedTimingText);
   readonly dueSchedules: Store["dueSchedules"] = (limit) => this.schedules.due(limit, () => this.now());
   readonly fireSchedule: Store["fireSchedule"] = (request) => this.schedules.fire(request);
   readonly triggerSchedule: Store["triggerSchedule"] = (scheduleId, job) => this.schedules.trigger(scheduleId, job);

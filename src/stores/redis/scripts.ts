@@ -156,7 +156,7 @@ export const scripts = {
   listSchedules: new RedisScript("list-schedules", ["schedules"], ["limit", "cursor"]),
   removeSchedule: new RedisScript("remove-schedule", ["schedule", "schedules", "due"], ["scheduleId"]),
   pauseSchedule: new RedisScript("pause-schedule", ["schedule", "due"], ["scheduleId"]),
-  resumeSchedule: new RedisScript("resume-schedule", ["schedule", "due"], ["scheduleId", "at", "nextFireAt"]),
+  resumeSchedule: new RedisScript("resume-schedule", ["schedule", "due"], ["scheduleId", "at", "nextFireAt", "expectedTimingText"]),
   fireSchedule: new RedisScript("fire-schedule", ["schedule", "due", "idempotency"], ["scheduleId", "expectedNextFireAt", "expectedDefinitionText", "lastFireAt", "nextFireAt", "overlap", "count"]),
   triggerSchedule: new RedisScript("trigger-schedule", ["schedule", "idempotency"], ["scheduleId"]),
 };

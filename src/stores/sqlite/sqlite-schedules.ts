@@ -5,7 +5,7 @@
 import { ScheduleNotFoundError } from "../../core/errors.js";
 import type { Job, NewJob } from "../../core/job.js";
 import { isFinal, type JobStatus } from "../../core/job-states.js";
-import { listingCursorShape } from "../../core/listing-cursor.js";
+import { checkScheduleCursor } from "../../core/listing-cursor.js";
 import type { Schedule } from "../../core/schedule.js";
 import type { FireScheduleRequest, FireScheduleResult, ScheduleFire, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
 import { rowToSchedule, type ScheduleRow } from "./row-decoders.js";
@@ -41,7 +41,7 @@ export function getSchedule(st: Statements, scheduleId: string): Schedule | null
 
 /** A page of schedules in id order after `cursor` (the last id of the previous page); INVALID_CURSOR when no id could be it. */
 export function listSchedules(st: Statements, limit: number, cursor: string | null): SchedulePage {
-  if (cursor !== null) listingCursorShape(cursor);
+  if (cursor !== null) checkScheduleCursor(cursor);
   const rows = (cursor === null ? st.schedulesFirstPage.all(limit + 1) : st.schedulesAfter.all(cursor, limit + 1)) as ScheduleRow[];
   const page = rows.slice(0, limit).map(rowToSchedule);
   return { schedules: page, nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
@@ -64,10 +64,10 @@ export function pauseSchedule(st: Statements, scheduleId: string): Schedule {
   return rowToSchedule(st.pauseSchedule.get(scheduleId) as ScheduleRow);
 }
 
-/** Resumes a paused schedule from `nextFireAt`, anchored at `now`; a running one is answered as it is. */
-export function resumeSchedule(st: Statements, scheduleId: string, now: number, nextFireAt: number): Schedule {
+/** Resumes a paused schedule from `nextFireAt`, anchored at `now`, while its timing is still the expected one; otherwise answers it as it is. */
+export function resumeSchedule(st: Statements, scheduleId: string, now: number, nextFireAt: number, expectedTimingText: string): Schedule {
   const row = requireSchedule(st, scheduleId);
-  if (row.paused === 0) return rowToSchedule(row);
+  if (row.paused === 0 || row.timing !== expectedTimingText) return rowToSchedule(row);
   return rowToSchedule(st.resumeSchedule.get({ id: scheduleId, now, next_fire_at: nextFireAt }) as ScheduleRow);
 }
 

@@ -196,8 +196,8 @@ export class SqliteStore implements Store {
     return this.write(() => schedules.pauseSchedule(this.st, scheduleId), false);
   }
 
-  async resumeSchedule(scheduleId: string, now: number, nextFireAt: number): Promise<Schedule> {
-    return this.write(() => schedules.resumeSchedule(this.st, scheduleId, now, nextFireAt), false);
+  async resumeSchedule(scheduleId: string, now: number, nextFireAt: number, expectedTimingText: string): Promise<Schedule> {
+    return this.write(() => schedules.resumeSchedule(this.st, scheduleId, now, nextFireAt, expectedTimingText), false);
   }
 
   async dueSchedules(limit: number): Promise<DueSchedules> {

@@ -32,6 +32,9 @@ export async function upsertDeclared(
   }
 }
 
+// Attempts of a resume racing retimes; past them it answers the schedule, still paused.
+const RESUME_ROUNDS = 5;
+
 /** Schedule operations on one store. */
 export class Schedules {
   constructor(
@@ -74,9 +77,15 @@ export class Schedules {
 
   /** Fires again from now on; fires missed while paused are not made up. */
   async resume(scheduleId: string): Promise<Schedule> {
-    const schedule = await this.require(scheduleId);
-    const now = await this.store.now();
-    return this.store.resumeSchedule(scheduleId, now, nextFireAfter(schedule.timing, now, now));
+    // The store resumes only from the timing the next fire was computed from: a retime in
+    // between makes it answer the schedule still paused, and the next round reads the new one.
+    for (let round = 0; ; round++) {
+      const schedule = await this.require(scheduleId);
+      if (!schedule.paused || round === RESUME_ROUNDS) return schedule;
+      const now = await this.store.now();
+      const resumed = await this.store.resumeSchedule(scheduleId, now, nextFireAfter(schedule.timing, now, now), schedule.timingText);
+      if (!resumed.paused) return resumed;
+    }
   }
 
   remove(scheduleId: string): Promise<void> {
