@@ -36,8 +36,9 @@ async function openStore(kind: "redis" | "sqlite"): Promise<Store> {
   return kind === "redis" ? RedisStore.connect({ url: server.url, namespace: `cost-${n++}` }) : new SqliteStore({ path: join(dir, `cost-${n++}.db`) });
 }
 
-/** Adds `count` yearly schedules (not due for months) and 3 that fire every second. */
+/** Adds `count` yearly schedules (not due for months) and 3 that fire every second; none when `count` is 0. */
 async function addSchedules(client: Client, count: number): Promise<void> {
+  if (count === 0) return;
   for (let i = 0; i < count; i++) await client.schedules.upsert({ id: `yearly-${i}`, task: "noop", cron: "0 0 1 1 *", payload: { i } });
   for (let i = 0; i < 3; i++) await client.schedules.upsert({ id: `due-${i}`, task: "noop", every: "1s" });
 }

@@ -205,6 +205,17 @@ export function scheduleContractCases(test: Case, ctx: ScheduleCaseContext): voi
     expect(await ctx.store().getJob(fired.jobs[0]?.id ?? "")).toMatchObject({ scheduleId: "gone" });
   });
 
+  test("counts schedules, paused ones and running ones due before a time", async () => {
+    const start = ctx.clock().now();
+    expect(await ctx.store().scheduleCounts(start)).toEqual({ total: 0, paused: 0, overdue: 0 });
+    await upsert("late", start - 60_000);
+    await upsert("soon", start + 60_000);
+    await upsert("stopped", start - 60_000);
+    await ctx.store().pauseSchedule("stopped");
+    expect(await ctx.store().scheduleCounts(start - 30_000)).toEqual({ total: 3, paused: 1, overdue: 1 });
+    expect(await ctx.store().scheduleCounts(start + 60_000)).toEqual({ total: 3, paused: 1, overdue: 2 });
+  });
+
   test("lists schedules in id order, a page at a time", async () => {
     const start = ctx.clock().now();
     for (const id of ["m", "b", "x", "a", "k"]) await upsert(id, start + 1000);

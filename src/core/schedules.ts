@@ -10,7 +10,7 @@ import type { Schedule, ScheduleDefinition } from "./schedule.js";
 import { prepareSchedule, type ScheduleContext } from "./schedule-definition.js";
 import { jobForFire } from "./schedule-firing.js";
 import { nextFireAfter, nextFireTimes } from "./schedule-timing.js";
-import type { SchedulePage, Store, UpsertOutcome } from "./store.js";
+import type { ScheduleCounts, SchedulePage, Store, UpsertOutcome } from "./store.js";
 import type { TaskRegistry } from "./task.js";
 
 /**
@@ -69,6 +69,11 @@ export class Schedules {
   list(page: { limit?: number; cursor?: string | null } = {}): Promise<SchedulePage> {
     const limit = Math.max(1, Math.min(SCHEDULE_BOUNDS.maxListLimit, Math.floor(page.limit ?? 100)));
     return this.store.listSchedules(limit, page.cursor ?? null);
+  }
+
+  /** How many schedules there are, paused, and overdue (running, and due longer ago than the misfire grace: nothing fires them). */
+  async counts(): Promise<ScheduleCounts> {
+    return this.store.scheduleCounts((await this.store.now()) - SCHEDULE_BOUNDS.misfireGraceMs);
   }
 
   pause(scheduleId: string): Promise<Schedule> {

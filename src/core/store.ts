@@ -148,6 +148,14 @@ export interface DueSchedules {
   schedules: Schedule[];
 }
 
+/** How many schedules a store holds, paused, and due since before a time (for gauges: no schedule is read). */
+export interface ScheduleCounts {
+  total: number;
+  paused: number;
+  /** Running schedules whose next fire is at or before the `dueBefore` asked. */
+  overdue: number;
+}
+
 /** Listing schedules in id order; `cursor` is the last id of the previous page. */
 export interface SchedulePage {
   schedules: Schedule[];
@@ -241,6 +249,8 @@ export interface Store {
    * paused, changes nothing and answers the schedule as it is.
    */
   resumeSchedule(scheduleId: string, now: number, nextFireAt: number, expectedTimingText: string): Promise<Schedule>;
+  /** Counts schedules (all, paused, running ones due at or before `dueBefore`) from indexes, reading none. */
+  scheduleCounts(dueBefore: number): Promise<ScheduleCounts>;
   /**
    * Up to `limit` schedules, not paused, whose nextFireAt is at or before the store's now,
    * soonest first, with that now. A store may answer none (and `now` null) to a process while

@@ -56,31 +56,11 @@ export class JobMetrics {
   }
 }
 
-/**
- * Most schedules a scrape counts. Counting reads every schedule, a page of 500 at a time, so a
- * scrape stays a few store calls for any sane deployment; past the cap the gauges stop there
- * rather than make each scrape read the whole table.
- */
-export const SCHEDULE_GAUGE_CAP = 10 * SCHEDULE_BOUNDS.maxListLimit;
-
-/** Schedules stored, paused, and overdue: due longer ago than the misfire grace (no process is firing them). */
+/** Schedules stored, paused, and overdue: due longer ago than the misfire grace (no process is firing them). Counted from the store's indexes. */
 async function scheduleGauges(client: Client): Promise<GaugeSnapshot[]> {
-  const now = await client.now();
-  let total = 0;
-  let paused = 0;
-  let overdue = 0;
-  let cursor: string | null = null;
-  do {
-    const page = await client.schedules.list({ limit: SCHEDULE_BOUNDS.maxListLimit, cursor });
-    for (const schedule of page.schedules) {
-      total += 1;
-      if (schedule.paused) paused += 1;
-      else if (schedule.nextFireAt !== null && now - schedule.nextFireAt > SCHEDULE_BOUNDS.misfireGraceMs) overdue += 1;
-    }
-    cursor = page.nextCursor;
-  } while (cursor !== null && total < SCHEDULE_GAUGE_CAP);
+  const { total, paused, overdue } = await client.schedules.counts();
   return [
-    new GaugeSnapshot("caudex_schedules", `Schedules stored (counted up to ${SCHEDULE_GAUGE_CAP}).`, [{ labels: {}, value: total }]),
+    new GaugeSnapshot("caudex_schedules", "Schedules stored.", [{ labels: {}, value: total }]),
     new GaugeSnapshot("caudex_schedules_paused", "Schedules paused.", [{ labels: {}, value: paused }]),
     new GaugeSnapshot("caudex_schedules_overdue", `Running schedules whose next fire is over ${SCHEDULE_BOUNDS.misfireGraceMs / 1000} s late: no worker or server is firing them.`, [{ labels: {}, value: overdue }]),
   ];

@@ -5,7 +5,7 @@ import { InvalidOptionsError, ScheduleNotFoundError } from "../../core/errors.js
 import type { Job, NewJob } from "../../core/job.js";
 import { checkScheduleCursor } from "../../core/listing-cursor.js";
 import type { CatchUp, Overlap, Schedule, ScheduleJobSpec, ScheduleTiming } from "../../core/schedule.js";
-import type { DueSchedules, FireScheduleRequest, FireScheduleResult, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
+import type { DueSchedules, FireScheduleRequest, ScheduleCounts, FireScheduleResult, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
 import { decodeEnqueued, enqueueArgs, hashFields } from "./job-hash.js";
 import type { RedisKeys } from "./keys.js";
 import { checkStorable } from "./redis-enqueue.js";
@@ -100,6 +100,17 @@ export class RedisSchedules {
     const k = this.d.keys;
     const reply = await this.d.run(scripts.resumeSchedule, { keys: { schedule: k.schedule(scheduleId), due: k.schedulesDue() }, argv: { scheduleId, at: now, nextFireAt, expectedTimingText } });
     return this.found(scheduleId, reply);
+  }
+
+  /** Store.scheduleCounts: ZCARD of every id and of the running ones, ZCOUNT of those due, in one pipeline. */
+  async counts(dueBefore: number): Promise<ScheduleCounts> {
+    const { redis, keys } = this.d;
+    const replies = await this.d.call(async () => (await redis.pipeline().zcard(keys.schedules()).zcard(keys.schedulesDue()).zcount(keys.schedulesDue(), "-inf", dueBefore).exec()) ?? []);
+    const [total, running, overdue] = replies.map(([error, value]) => {
+      if (error !== null) throw error;
+      return Number(value);
+    });
+    return { total: total ?? 0, paused: (total ?? 0) - (running ?? 0), overdue: overdue ?? 0 };
   }
 
   /**

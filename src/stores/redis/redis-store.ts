@@ -237,6 +237,7 @@ export class RedisStore implements Store {
   readonly removeSchedule: Store["removeSchedule"] = (scheduleId) => this.schedules.remove(scheduleId);
   readonly pauseSchedule: Store["pauseSchedule"] = (scheduleId) => this.schedules.pause(scheduleId);
   readonly resumeSchedule: Store["resumeSchedule"] = (scheduleId, now, nextFireAt, expectedTimingText) => this.schedules.resume(scheduleId, now, nextFireAt, expectedTimingText);
+  readonly scheduleCounts: Store["scheduleCounts"] = (dueBefore) => this.schedules.counts(dueBefore);
   readonly dueSchedules: Store["dueSchedules"] = (limit) => this.schedules.due(limit, () => this.now());
   readonly fireSchedule: Store["fireSchedule"] = (request) => this.schedules.fire(request);
   readonly triggerSchedule: Store["triggerSchedule"] = (scheduleId, job) => this.schedules.trigger(scheduleId, job);

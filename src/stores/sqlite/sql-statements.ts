@@ -110,6 +110,9 @@ export const SQL = {
   deleteSchedule: "DELETE FROM schedules WHERE id = ?",
   // `paused = 0` names the partial index schedules_due: a range scan that stops at the first schedule not yet due.
   dueSchedules: "SELECT * FROM schedules WHERE paused = 0 AND next_fire_at <= ? ORDER BY next_fire_at, id LIMIT ?",
+  // The overdue count reads the schedules_due index only (paused = 0 is its condition).
+  scheduleCounts: `SELECT (SELECT count(*) FROM schedules) AS total, (SELECT count(*) FROM schedules WHERE paused = 1) AS paused,
+    (SELECT count(*) FROM schedules WHERE paused = 0 AND next_fire_at <= @due_before) AS overdue`,
   schedulesFirstPage: "SELECT * FROM schedules ORDER BY id LIMIT ?",
   schedulesAfter: "SELECT * FROM schedules WHERE id > ? ORDER BY id LIMIT ?",
 } as const;

@@ -12,7 +12,7 @@ import type { JobEvent } from "../../core/events.js";
 import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import type { Schedule } from "../../core/schedule.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
-import type { DueSchedules, FireScheduleRequest, FireScheduleResult, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
+import type { DueSchedules, FireScheduleRequest, ScheduleCounts, FireScheduleResult, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
 import { migrate } from "./migrate.js";
 import { GroupCommit } from "./group-commit.js";
 import { cancelJob, removeJob, retryAllFailed, retryJob, setQueuePaused } from "./sqlite-admin.js";
@@ -198,6 +198,10 @@ export class SqliteStore implements Store {
 
   async resumeSchedule(scheduleId: string, now: number, nextFireAt: number, expectedTimingText: string): Promise<Schedule> {
     return this.write(() => schedules.resumeSchedule(this.st, scheduleId, now, nextFireAt, expectedTimingText), false);
+  }
+
+  async scheduleCounts(dueBefore: number): Promise<ScheduleCounts> {
+    return this.st.scheduleCounts.get({ due_before: dueBefore }) as ScheduleCounts;
   }
 
   async dueSchedules(limit: number): Promise<DueSchedules> {
