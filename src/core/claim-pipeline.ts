@@ -1,10 +1,12 @@
 // The claims of one worker that are in flight, oldest first. A worker may send its next claim
 // while the jobs of the previous one still run, so that it and the store work at the same time
-// instead of taking turns; the store answers claims in the order they were sent.
+// instead of taking turns; the store answers claims in the order they were sent. Each outcome
+// carries when its claim was sent on the worker's monotonic clock, so the worker can tell a reply
+// that came too late for its leases (worker.ts).
 import type { ClaimedJob } from "./job.js";
 
-/** What one claim of up to `limit` jobs brought back: its jobs, or the error it failed with. */
-export type ClaimOutcome = { limit: number } & ({ jobs: ClaimedJob[]; error?: undefined } | { jobs?: undefined; error: unknown });
+/** What one claim of up to `limit` jobs, sent at `sentAt` (performance.now()), brought back: its jobs, or the error it failed with. */
+export type ClaimOutcome = { limit: number; sentAt: number } & ({ jobs: ClaimedJob[]; error?: undefined } | { jobs?: undefined; error: unknown });
 
 interface InFlight {
   limit: number;
@@ -35,9 +37,10 @@ export class ClaimPipeline {
 
   /** Sends a claim for up to `limit` jobs. */
   send(limit: number): void {
+    const sentAt = performance.now();
     const answered = this.claim(limit).then(
-      (jobs): ClaimOutcome => ({ limit, jobs }),
-      (error: unknown): ClaimOutcome => ({ limit, error }),
+      (jobs): ClaimOutcome => ({ limit, sentAt, jobs }),
+      (error: unknown): ClaimOutcome => ({ limit, sentAt, error }),
     );
     const entry: InFlight = { limit, outcome: null, answered };
     void answered.then((outcome) => {

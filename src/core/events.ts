@@ -47,6 +47,8 @@ export interface WorkerEvents {
   "worker:stopped": { name: string; processed: number; failed: number };
   "worker:error": { name: string; error: unknown };
   "worker:lease-lost": { name: string; jobId: string };
+  /** A claimed job was not started: its lease may have expired before it could start (a late claim reply or hand-off). */
+  "worker:job-skipped": { name: string; jobId: string; reason: "lease-expired" };
 }
 
 /** A minimal typed event emitter: listeners are called synchronously, errors are isolated. */

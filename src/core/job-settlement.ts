@@ -74,6 +74,17 @@ export class JobSettlement {
     this.log.error("could not settle job; it will be recovered when its lease expires", { job: jobId, error: String(error) });
   }
 
+  /** Hands back a job that never started; a stale token (the store already recovered the job) changes nothing. */
+  release(jobId: string, token: string): void {
+    let release: Promise<unknown>;
+    try {
+      release = this.store.release({ jobId, token });
+    } catch (thrown) {
+      release = Promise.reject(thrown);
+    }
+    this.track(jobId, release, () => undefined, (error) => hasCode(error, "LEASE_LOST"));
+  }
+
   /** Resolves once every settlement sent so far has ended. */
   async drain(): Promise<void> {
     if (this.inFlight === 0) return;

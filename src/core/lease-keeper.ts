@@ -16,6 +16,19 @@ export interface LeaseHolder {
   onSuperseded(): void;
 }
 
+/** How often a worker extends its leases: every third of the lease, so one failed beat is survived. */
+export function extendIntervalMs(leaseMs: number): number {
+  return Math.max(50, Math.floor(leaseMs / 3));
+}
+
+/**
+ * How much of its lease a claimed job must surely have left to start: the first extension of
+ * its lease comes up to one beat later, so a job started with less could expire before it.
+ */
+export function leaseStartMarginMs(leaseMs: number): number {
+  return extendIntervalMs(leaseMs);
+}
+
 /** Extends leases and heartbeats the registry every `intervalMs`. */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | null = null;

@@ -2,6 +2,7 @@
 // priorities, maxJobs, burst, graceful stop and cancellation.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { wrapStore } from "../../test/support/server.js";
 import { waitFor } from "../../test/support/wait-for.js";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
 import { Client } from "./client.js";
@@ -286,6 +287,36 @@ describe("Worker", () => {
     expect(reason).toMatchObject({ code: "LEASE_LOST", details: { jobId: job.id } });
     expect(lost).toEqual([job.id]);
     expect((await client.getJob(job.id))?.status).toBe("CANCELED");
+  });
+
+  it("never starts a job whose claim was answered after its lease could have expired, and another worker completes it once", async () => {
+    const store = new SqliteStore({ path: ":memory:", pollIntervalMs: 10 });
+    open.push(store);
+    const client = new Client({ store, defaults: { maxAttempts: 1 } });
+    const ran: string[] = [];
+    const sideEffect = (who: string) => defineTask("side-effect", () => void ran.push(who));
+    // The claim takes its jobs at once, but its reply comes after their 300 ms lease.
+    const late = wrapStore(store, {
+      claim: async (request) => {
+        const jobs = await store.claim(request);
+        if (jobs.length > 0) await new Promise((resolve) => setTimeout(resolve, 400));
+        return jobs;
+      },
+    });
+    const slow = new Worker({ store: late, tasks: [sideEffect("slow")], name: "slow", leaseMs: 300, idleWaitMs: 20, maintenance: false });
+    open.push(slow);
+    const skipped: string[] = [];
+    slow.events.on("worker:job-skipped", ({ jobId, reason }) => skipped.push(`${jobId}:${reason}`));
+    const job = await client.enqueue(sideEffect("client"), {});
+    await slow.start();
+    await waitFor(() => skipped.length > 0, { what: "the late claim's job to be skipped" });
+    await slow.stop({ gracePeriodMs: 0 });
+    expect(skipped[0]).toBe(`${job.id}:lease-expired`);
+    const other = new Worker({ store, tasks: [sideEffect("other")], name: "other", leaseMs: 300, idleWaitMs: 20, maintenance: { intervalMs: 50 } });
+    open.push(other);
+    await other.start();
+    expect(await client.wait(job.id, { timeoutMs: 5000 })).toMatchObject({ status: "COMPLETED", worker: "other" });
+    expect(ran).toEqual(["other"]);
   });
 
   it("registers in the workers list while running and leaves it on stop", async () => {

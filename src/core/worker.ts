@@ -1,7 +1,12 @@
 // The worker: claims jobs from an ordered list of queues, runs their tasks, and settles them.
 // It owns the run loop, timeouts and graceful stop; settlements are sent by JobSettlement,
 // leases kept by LeaseKeeper and recovery run by Maintenance. Every settlement carries the lease token, so a worker that lost
-// its lease cannot change a job any more (the store refuses it).
+// its lease cannot change a job any more (the store refuses it). Fencing cannot undo side effects,
+// so a job never starts once its lease may have expired: a claim answered when, on this worker's
+// monotonic clock, the lease time less one extension interval has passed since it was sent starts
+// none of its jobs (no clock of the store's is needed) and hands them back; the release is
+// fenced, so if the store already recovered them it changes nothing. Jobs a store hands over with
+// no claim of their own (Redis standing claims) are checked by that store the same way.
 import { hostname } from "node:os";
 import { systemClock, type Clock } from "./clock.js";
 import { CaudexError, InvalidOptionsError, LeaseLostError } from "./errors.js";
@@ -9,7 +14,7 @@ import { TypedEmitter, type WorkerEvents } from "./events.js";
 import { newToken } from "./ids.js";
 import type { ClaimedJob, Json, WorkerInfo } from "./job.js";
 import { ClaimPipeline } from "./claim-pipeline.js";
-import { LeaseKeeper, type LeaseHolder } from "./lease-keeper.js";
+import { extendIntervalMs, LeaseKeeper, leaseStartMarginMs, type LeaseHolder } from "./lease-keeper.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "./maintenance.js";
 import { JobSettlement } from "./job-settlement.js";
@@ -92,7 +97,7 @@ export class Worker {
     this.settlement = new JobSettlement(this.store, this.name, this.events, this.log);
     const problems = workerProblems({ name: this.name, queues: this.queues, concurrency: this.concurrency, leaseMs: this.leaseMs, gracePeriodMs: this.gracePeriodMs, idleWaitMs: this.idleWaitMs });
     if (problems.length > 0) throw new InvalidOptionsError(`Invalid worker options: ${problems.join("; ")}`);
-    this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, Math.max(50, Math.floor(this.leaseMs / 3)), this.log);
+    this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, extendIntervalMs(this.leaseMs), this.log);
     this.pool = options.isolation === undefined ? null : new ProcessPool(options.isolation);
     const maintenance = options.maintenance ?? true;
     const settings = { ...DEFAULT_MAINTENANCE, ...(typeof maintenance === "object" ? maintenance : {}) };
@@ -190,7 +195,7 @@ export class Worker {
         }
         errorDelay = 100;
         full = outcome.jobs.length === outcome.limit;
-        if (outcome.jobs.length > 0) this.run(outcome.jobs);
+        if (outcome.jobs.length > 0) this.run(outcome.jobs, outcome.sentAt);
         else if (claims.size === 0 && !(await this.noWork())) break;
         continue;
       }
@@ -204,15 +209,29 @@ export class Worker {
     // A standing claim is withdrawn at once, not after the grace period: other workers take what comes.
     await this.standing?.withdraw(this.name, this.incarnation).catch(() => undefined);
     // Claims answered after a stop still run: their jobs then get the grace period like the rest.
-    for (const late of await claims.drain()) if (late.jobs !== undefined) this.run(late.jobs);
+    for (const late of await claims.drain()) if (late.jobs !== undefined) this.run(late.jobs, late.sentAt);
     await this.shutdown();
   }
 
-  /** Starts claimed jobs. */
-  private run(jobs: readonly ClaimedJob[]): void {
+  /** Starts the jobs of a claim sent at `sentAt` (performance.now()), unless it came too late for their leases. */
+  private run(jobs: readonly ClaimedJob[], sentAt: number): void {
+    // Every lease of a claim was granted after it was sent, so this bounds their age from above.
+    if (performance.now() - sentAt >= this.leaseMs - leaseStartMarginMs(this.leaseMs)) {
+      this.skip(jobs);
+      return;
+    }
     this.claimed += jobs.length;
     this.state = "busy";
     for (const job of jobs) this.execute(job);
+  }
+
+  /** Hands back jobs whose lease may have expired before they started; they never run here. */
+  private skip(jobs: readonly ClaimedJob[]): void {
+    for (const job of jobs) {
+      this.events.emit("worker:job-skipped", { name: this.name, jobId: job.id, reason: "lease-expired" });
+      this.log.warn("skipped a job whose lease may have expired before it started; handing it back", { job: job.id });
+      this.settlement.release(job.id, job.leaseToken);
+    }
   }
 
   /** After an empty claim: false when a burst worker is done, else true once it may claim again. */

@@ -1,6 +1,7 @@
 // A TCP proxy in front of a test redis-server for fault tests: it forwards every connection as
 // it is, and can drop what the server sends to subscriber connections while they stay open, as
-// a subscription whose link died without either side noticing yet would. Nothing is parsed
+// a subscription whose link died without either side noticing yet would, or hold it back and
+// deliver it late, as a partition that heals does. Nothing is parsed
 // beyond spotting a SUBSCRIBE in what a client sends.
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 
@@ -8,6 +9,8 @@ import { createConnection, createServer, type AddressInfo, type Server, type Soc
 export class RedisProxy {
   private readonly sockets = new Set<Socket>();
   private dropping = false;
+  /** What subscriber connections were sent while held, to deliver when released; null when not holding. */
+  private held: Array<() => void> | null = null;
 
   private constructor(
     private readonly server: Server,
@@ -28,6 +31,18 @@ export class RedisProxy {
   /** From now on, subscriber connections stay open but receive nothing (no message, no reply). */
   dropSubscriberTraffic(): void {
     this.dropping = true;
+  }
+
+  /** From now on, what the server sends to subscriber connections is held back until `releaseSubscriberTraffic`. */
+  holdSubscriberTraffic(): void {
+    this.held ??= [];
+  }
+
+  /** Delivers what was held back, in order, and stops holding. */
+  releaseSubscriberTraffic(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const deliver of held) deliver();
   }
 
   /** Closes every forwarded connection and the proxy. */
@@ -54,7 +69,9 @@ export class RedisProxy {
       upstream.write(chunk);
     });
     upstream.on("data", (chunk: Buffer) => {
-      if (!(subscriber && this.dropping)) client.write(chunk);
+      if (subscriber && this.dropping) return;
+      if (subscriber && this.held !== null) this.held.push(() => client.write(chunk));
+      else client.write(chunk);
     });
   }
 }

@@ -1,8 +1,14 @@
 // Store.claim on Redis: one claim.lua call that carries the completions waiting to be sent,
 // takes jobs in queue order and keeps or withdraws the worker's standing claim. Jobs handed to a
 // standing worker by message (stand-hand-offs.ts) are collected here with no round trip.
+// A hand-off may come late (its message held up by a partition), so none is given to a worker
+// once its lease may have expired: each claim reply bounds how far Redis's clock is ahead of our
+// monotonic one (its TIME at the claim, less when we sent it), and a hand-off whose lease ends
+// within leaseStartMarginMs of that bound is handed back (release is fenced) instead.
 import { TokenSequence } from "../../core/ids.js";
 import type { ClaimedJob } from "../../core/job.js";
+import { leaseStartMarginMs } from "../../core/lease-keeper.js";
+import type { Logger } from "../../core/logger.js";
 import type { ClaimRequest, Lease } from "../../core/store.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { decodeClaimed } from "./job-hash.js";
@@ -27,6 +33,7 @@ export interface ClaimerDeps {
   completions: CompletionBatch;
   run: ScriptRunner;
   release: (lease: Lease) => Promise<void>;
+  log: Logger;
 }
 
 /** Claims jobs for the workers of one store. */
@@ -34,6 +41,8 @@ export class RedisClaimer {
   private readonly standing: StandHandOffs;
   private readonly tokens = new TokenSequence();
   private lastRealClaim = 0;
+  /** Redis's TIME minus performance.now() is at most this (from the latest claim reply); null before one. */
+  private storeAheadMs: number | null = null;
 
   constructor(private readonly deps: ClaimerDeps) {
     this.standing = new StandHandOffs(deps.signal, deps.keys.handChannelPrefix());
@@ -45,7 +54,11 @@ export class RedisClaimer {
     const { signal, keys, completions } = this.deps;
     // Jobs handed to this worker under its standing claim (by message) need no round trip.
     const handed = limit > 0 ? this.standing.collect(incarnation) : [];
-    if (handed.length > 0) return this.fit(handed, limit);
+    if (handed.length > 0) {
+      const kept = await this.fit(handed, limit, request.leaseMs);
+      // Hand-offs that came too late went back to the head of their queue: claim them afresh.
+      if (kept.length > 0) return kept;
+    }
     const quiet = signal.wasQuiet();
     signal.markClaim();
     // A claim for no job withdraws the worker's standing claim (a worker that stops): never skipped.
@@ -57,6 +70,7 @@ export class RedisClaimer {
     const token = this.tokens.next();
     const stand = this.standing.args(request.worker, incarnation, token, request.stand === true);
     let reply: ScriptReply;
+    const sentAt = performance.now();
     try {
       reply = await this.deps.run(scripts.claim, {
         keys: { paused: keys.paused() },
@@ -72,12 +86,14 @@ export class RedisClaimer {
     }
     const [statuses, started, leaseExpiresAt, records, handedText] = reply.data as [unknown[], string, string, string[], string];
     CompletionBatch.settle(carried, { statuses });
+    // TIME was read after the claim was sent, so Redis's clock is ahead of ours by at most this.
+    this.storeAheadMs = Number(started) - sentAt;
     const jobs = decodeClaimed(records, { started: Number(started), leaseExpiresAt: Number(leaseExpiresAt), worker: request.worker, token });
     const late = this.standing.settle(incarnation, handedText);
     // A hand-off whose message has not come yet (or came while the worker was busy) fills a free
     // slot. A claim of no job withdrew for good (the worker stops): the worker is forgotten.
     const extra = [...late, ...(withdraw ? this.standing.forget(incarnation) : this.standing.collect(incarnation))];
-    return extra.length === 0 ? jobs : [...jobs, ...(await this.fit(extra, limit - jobs.length))];
+    return extra.length === 0 ? jobs : [...jobs, ...(await this.fit(extra, limit - jobs.length, request.leaseMs))];
   }
 
   /**
@@ -97,9 +113,20 @@ export class RedisClaimer {
    * before the claim answers (a worker holds no job it has no slot for: nothing would extend
    * its lease). The claim that hands a job back keeps a slot for it, so this is rare.
    */
-  private async fit(handed: readonly ClaimedJob[], room: number): Promise<ClaimedJob[]> {
-    const kept = handed.slice(0, Math.max(0, room));
-    await Promise.all(handed.slice(kept.length).map((job) => this.deps.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined)));
+  private async fit(handed: readonly ClaimedJob[], room: number, leaseMs: number): Promise<ClaimedJob[]> {
+    const kept: ClaimedJob[] = [];
+    const back: ClaimedJob[] = [];
+    // Without a bound yet (a message came before any claim's reply), nothing counts as fresh.
+    const latestStoreNow = this.storeAheadMs === null ? Infinity : performance.now() + this.storeAheadMs;
+    const margin = leaseStartMarginMs(leaseMs);
+    for (const job of handed) {
+      if (latestStoreNow >= job.leaseExpiresAt - margin) {
+        this.deps.log.warn("skipped a handed job whose lease may have expired before it started; handing it back", { job: job.id });
+        back.push(job);
+      } else if (kept.length < room) kept.push(job);
+      else back.push(job);
+    }
+    await Promise.all(back.map((job) => this.deps.release({ jobId: job.id, token: job.leaseToken }).catch(() => undefined)));
     return kept;
   }
 }

@@ -64,7 +64,7 @@ export class RedisStore implements Store {
     this.enqueuer = new RedisEnqueuer(keys, run);
     this.reader = new RedisReader(keys, run);
     this.schedules = new RedisSchedules({ redis, keys, run, call: (fn) => this.call(fn), inWindow: async () => this.window === null || this.window.enter() });
-    this.claimer = new RedisClaimer({ keys, signal: this.signal, completions: this.completions, run, release: (lease) => this.release(lease) });
+    this.claimer = new RedisClaimer({ keys, signal: this.signal, completions: this.completions, run, release: (lease) => this.release(lease), log });
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
 

@@ -33,14 +33,15 @@ const claim = (store: RedisStore, { stand, ...plain }: StandRequest) => (stand =
  * A store on a namespace of its own whose `default` queue has had a job (so single enqueues take
  * the short path), and a worker incarnation of it standing on `default`.
  */
-async function standing(options: { clock?: ManualClock; queues?: string[]; url?: string } = {}): Promise<{ store: RedisStore; prefix: string; inc: string }> {
+async function standing(options: { clock?: ManualClock; queues?: string[]; url?: string; leaseMs?: number } = {}): Promise<{ store: RedisStore; prefix: string; inc: string }> {
   const store = await RedisStore.connect({ url: options.url ?? server.url, namespace: `standing-${n++}`, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const queues = options.queues ?? ["default"];
   for (const queue of queues) await store.enqueue([newJob({ queue })]);
   const inc = `inc-${n}`;
   expect(await claim(store, request(inc, { queues, limit: 10 }))).toHaveLength(queues.length);
   // The first empty claim starts listening to the worker's channel; once it listens, an empty claim stands.
-  await waitFor(async () => (await claim(store, request(inc, { queues }))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
+  const leaseMs = options.leaseMs ?? 60_000;
+  await waitFor(async () => (await claim(store, request(inc, { queues, leaseMs }))).length === 0 && (await admin.hexists(`${store.keys.prefix}stand`, inc)) === 1);
   return { store, prefix: store.keys.prefix, inc };
 }
 
@@ -132,6 +133,29 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     expect(claimed).toMatchObject({ id: job.id, status: "PROCESSING" });
     await store.complete({ jobId: job.id, token: claimed?.leaseToken ?? "" }, null);
     expect(await claim(store, request(inc))).toEqual([]);
+    await store.close();
+  });
+
+  it("never gives a worker a hand-off whose message came after its lease could have expired: the job is claimed afresh", async () => {
+    const proxy = await lossyLink();
+    const { store, inc } = await standing({ url: proxy.url, leaseMs: 300 });
+    // A partition holds the hand-off's message back past the job's 300 ms lease.
+    proxy.holdSubscriberTraffic();
+    const job = newJob();
+    await store.enqueue([job]);
+    expect(await store.getJob(job.id)).toMatchObject({ status: "PROCESSING", worker: `worker-${inc}` });
+    const handedBy = await store.now();
+    await waitFor(async () => (await store.now()) >= handedBy + 300, { what: "the hand-off's lease to run out" });
+    const woke = store.standingClaims.waitForWork(["default"], 5000, new AbortController().signal, inc);
+    proxy.releaseSubscriberTraffic();
+    await woke;
+    const claimed = await claim(store, request(inc, { leaseMs: 300 }));
+    // Whatever the claim returns holds a lease granted after the old one ran out, never the stale hand-off.
+    for (const fresh of claimed) expect(fresh.leaseExpiresAt).toBeGreaterThanOrEqual(handedBy + 600);
+    const again = claimed.find((j) => j.id === job.id) ?? (await waitFor(async () => (await claim(store, request(inc, { leaseMs: 300, limit: 1 })))[0]));
+    expect(again).toMatchObject({ id: job.id, attempt: 1 });
+    await store.complete({ jobId: job.id, token: again.leaseToken }, null);
+    expect(await store.getJob(job.id)).toMatchObject({ status: "COMPLETED", attempt: 1 });
     await store.close();
   });
 
