@@ -41,15 +41,30 @@ export async function openStore(config: CaudexConfig, options: { sqliteOnly?: bo
   }
 }
 
-function storeError(config: CaudexConfig, redisUrl: string | null, error: unknown, mustExist: boolean): CliError {
+// Redis answered but refused the credentials: "is Redis running?" would send the operator
+// after a server that is fine.
+const REDIS_AUTH_REFUSED = /\b(WRONGPASS|NOAUTH)\b/;
+
+/** The messages of an error and of its causes, for matching a driver's reply inside a wrapper. */
+function messagesOf(error: unknown): string {
+  const messages: string[] = [];
+  for (let current: unknown = error, depth = 0; current !== undefined && depth < 5; depth++) {
+    messages.push(current instanceof Error ? current.message : typeof current === "string" ? current : "");
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return messages.join("\n");
+}
+
+/** The CLI error for a store that could not be opened, with a hint at what to fix. */
+export function storeError(config: CaudexConfig, redisUrl: string | null, error: unknown, mustExist: boolean): CliError {
   const reason = error instanceof Error ? error.message : String(error);
   if (redisUrl !== null) {
     // The store's message may already say "Cannot connect to Redis"; say it once.
     const detail = reason.replace(/^Cannot connect to Redis:?\s*/i, "");
-    return new CliError(`Cannot connect to Redis at ${redactUrl(redisUrl)}: ${detail}`, {
-      hint: "Is Redis running and reachable? Start it (e.g. `redis-server` or `docker run -p 6379:6379 redis:7`), fix REDIS_URL (or --redis-url), or unset it to use the SQLite file.",
-      cause: error,
-    });
+    const hint = REDIS_AUTH_REFUSED.test(messagesOf(error))
+      ? "Redis is running but refused the password: check the password (and user name) in REDIS_URL (or --redis-url), e.g. redis://:PASSWORD@host:6379, against Redis's requirepass or ACL."
+      : "Is Redis running and reachable? Start it (e.g. `redis-server` or `docker run -p 6379:6379 redis:7`), fix REDIS_URL (or --redis-url), or unset it to use the SQLite file.";
+    return new CliError(`Cannot connect to Redis at ${redactUrl(redisUrl)}: ${detail}`, { hint, cause: error });
   }
   // The store's message names the file already ("Cannot open SQLite database <path>: …").
   return new CliError(reason, {

@@ -63,7 +63,30 @@ describe("parseConfig", () => {
   });
 
   it("rejects a read-only token equal to the full-access token", () => {
-    expect(problemsOf(() => parseConfig({ token: "same", readonlyToken: "same" }))).toHaveLength(1);
+    expect(problemsOf(() => parseConfig({ token: "same-token-0123456789", readonlyToken: "same-token-0123456789" }))).toHaveLength(1);
+  });
+
+  it("rejects tokens shorter than 16 characters, and says how to generate one", () => {
+    const problems = problemsOf(() => parseConfig({ token: "a", readonlyToken: "fifteen-chars-x" }, { token: "INTERNAL_SERVICE_TOKEN" }));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain("INTERNAL_SERVICE_TOKEN must be at least 16 characters (generate one with `openssl rand -hex 32`)");
+    expect(problems[1]).toContain("readonlyToken must be at least 16 characters");
+  });
+
+  it("rejects tokens with spaces or control characters inside, without echoing them", () => {
+    for (const token of ["a b", "token-with a-space-inside", "tab\tseparated-token-012345", "bell\u0007-token-0123456789", "nbsp\u00a0token-0123456789"]) {
+      const problems = problemsOf(() => parseConfig({ token }));
+      expect(problems, JSON.stringify(token)).toHaveLength(1);
+      expect(problems[0]).toContain("token must not contain spaces or control characters");
+      expect(problems[0]).not.toContain(token);
+    }
+  });
+
+  it("accepts a 16-character token and trims the whitespace around it", () => {
+    expect(parseConfig({ token: "  0123456789abcdef\n", readonlyToken: "read-only-token-0123456789" })).toMatchObject({
+      token: "0123456789abcdef",
+      readonlyToken: "read-only-token-0123456789",
+    });
   });
 });
 

@@ -81,8 +81,8 @@ const PARSERS: { [K in ConfigKey]: Parser<K> } = {
   },
   namespace: (raw) => (NAMESPACE.test(String(raw)) ? ok(String(raw)) : problem("must be 1 to 64 letters, digits, _ . -")),
   sqlitePath: (raw) => (String(raw).trim() === "" ? problem("must be a file path") : ok(String(raw))),
-  token: optional,
-  readonlyToken: optional,
+  token: (raw) => apiToken(raw),
+  readonlyToken: (raw) => apiToken(raw),
   host: optional,
   port: (raw) => integer(raw, 0, 65535),
   workerName: (raw) => {
@@ -125,6 +125,22 @@ function oneOf<T extends string>(raw: RawConfigValue, allowed: readonly T[]): Pa
   return (allowed as readonly string[]).includes(text) ? ok(text as T) : problem(`must be one of ${allowed.join(", ")}`);
 }
 
+/** Shortest API token accepted: shorter ones can be guessed (and were typos or placeholders). */
+export const MIN_TOKEN_LENGTH = 16;
+const TOKEN_ADVICE = "(generate one with `openssl rand -hex 32`)";
+// Secrets: a problem names their length, never their value, so it can be logged safely.
+const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(["token", "readonlyToken"]);
+
+// A bearer token travels as one header word: with whitespace or control characters inside it
+// the server would start but no request could ever present it.
+function apiToken(raw: RawConfigValue): Parsed<string | null> {
+  const text = String(raw).trim();
+  if (text === "") return ok(null);
+  if (/[\s\p{Cc}]/u.test(text)) return problem(`must not contain spaces or control characters ${TOKEN_ADVICE}`);
+  if (text.length < MIN_TOKEN_LENGTH) return problem(`must be at least ${MIN_TOKEN_LENGTH} characters ${TOKEN_ADVICE}`);
+  return ok(text);
+}
+
 function optional(raw: RawConfigValue): Parsed<string | null> {
   const text = String(raw).trim();
   return ok(text === "" ? null : text);
@@ -146,7 +162,8 @@ export function parseConfig(
     if (value === undefined) continue;
     const parsed = (PARSERS[key] as Parser<ConfigKey>)(value);
     if ("problem" in parsed) {
-      problems.push(`${sources[key] ?? key} ${parsed.problem} (got "${String(value)}")`);
+      const got = SECRET_KEYS.has(key) ? `${String(value).length} character(s)` : `"${String(value)}"`;
+      problems.push(`${sources[key] ?? key} ${parsed.problem} (got ${got})`);
       continue;
     }
     (config as unknown as Record<ConfigKey, unknown>)[key] = parsed.value;

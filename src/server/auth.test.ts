@@ -112,10 +112,13 @@ describe("auth table", () => {
     expect(documented.filter((op) => !covered.has(op))).toEqual(["GET /monitoring/health"]);
   });
 
-  it("leaves GET /monitoring/health open to anyone", async () => {
-    for (const authorization of Object.values(CREDENTIALS)) {
+  it("leaves GET /monitoring/health open to anyone, with its details for valid tokens only", async () => {
+    for (const [who, authorization] of Object.entries(CREDENTIALS)) {
       const res = await server.app.inject({ url: "/monitoring/health", headers: authorization === undefined ? {} : { authorization } });
-      expect(res.statusCode).toBe(200);
+      expect(res.statusCode, who).toBe(200);
+      const keys = Object.keys(res.json<object>());
+      if (who === "none" || who === "wrong") expect(keys, who).toEqual(["status"]);
+      else expect(keys, who).toEqual(expect.arrayContaining(["status", "reasons", "store"]));
     }
   });
 

@@ -32,9 +32,22 @@ export function accessOf(header: string | undefined, tokens: AuthTokens): Access
   return full ? "full" : read ? "read" : "none";
 }
 
-/** Route config flag: `{ config: { public: true } }` skips authentication. */
+/** Route config flags: `{ config: { public: true } }` skips authentication. */
 export interface AuthRouteConfig {
   public?: boolean;
+  /**
+   * With `public`: the caller's access is still resolved (never refused), so the route can
+   * answer a token holder more than an anonymous caller; read it with grantedAccess().
+   */
+  resolveAccess?: boolean;
+}
+
+// Access resolved for requests of `resolveAccess` routes; a WeakMap, so it ends with the request.
+const resolvedAccess = new WeakMap<FastifyRequest, Access>();
+
+/** The access resolved for a request of a `resolveAccess` route; "none" for any other request. */
+export function grantedAccess(request: FastifyRequest): Access {
+  return resolvedAccess.get(request) ?? "none";
 }
 
 /** Access from a dashboard session cookie: null without one; csrfValid says if its CSRF header matches. */
@@ -48,8 +61,12 @@ export type SessionResolver = (request: FastifyRequest) => { access: Access; csr
 export function installAuth(app: FastifyInstance, tokens: AuthTokens, sessions?: SessionResolver): void {
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     const config = request.routeOptions.config as AuthRouteConfig | undefined;
-    if (config?.public === true) return;
+    if (config?.public === true && config.resolveAccess !== true) return;
     const session = request.headers.authorization === undefined && tokens.token !== null ? (sessions?.(request) ?? null) : null;
+    if (config?.public === true) {
+      resolvedAccess.set(request, session?.access ?? accessOf(request.headers.authorization, tokens));
+      return;
+    }
     if (session !== null && !session.csrfValid && !READ_METHODS.has(request.method)) {
       return sendError(reply, "CSRF_REJECTED", "This action needs the session's CSRF token in the x-csrf-token header");
     }

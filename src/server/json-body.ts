@@ -1,6 +1,6 @@
 // Request bodies are JSON only: an empty body means "no body", anything deeper than the depth
 // limit is refused before it is parsed, and the rest goes to Fastify's own safe parser
-// (which rejects __proto__ and constructor.prototype keys).
+// (which rejects __proto__ and constructor.prototype keys, with a message saying so).
 import type { FastifyInstance } from "fastify";
 import { CaudexError } from "../core/errors.js";
 
@@ -21,6 +21,15 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Makes JSON the only body type, parsed with the `maxDepth` limit. */
 export function installJsonParser(app: FastifyInstance, maxDepth: number): void {
   const parse = app.getDefaultJsonParser("error", "error");
@@ -36,6 +45,13 @@ export function installJsonParser(app: FastifyInstance, maxDepth: number): void 
       done(new CaudexError("PAYLOAD_TOO_LARGE", `The JSON body is nested deeper than ${maxDepth} levels`), undefined);
       return;
     }
-    void parse(request, text, done);
+    void parse(request, text, (error, value) => {
+      // Fastify's parser calls every refusal "not valid JSON"; valid JSON it refused is poisoned.
+      if (error !== null && isJson(text)) {
+        done(new CaudexError("BAD_REQUEST", 'The JSON body has a "__proto__" key or a "constructor" key with "prototype" inside; such keys are refused'), undefined);
+        return;
+      }
+      done(error, value);
+    });
   });
 }

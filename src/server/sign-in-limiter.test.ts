@@ -16,6 +16,19 @@ describe("SignInLimiter", () => {
     expect(limiter.blocked("10.0.0.1")).toBe(false);
   });
 
+  it("tells how long a blocked address stays blocked, and 0 for one that is not", () => {
+    let now = 1_000;
+    const limiter = new SignInLimiter(() => now);
+    for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED - 1; i++) limiter.failed("10.0.0.1");
+    expect(limiter.blockedForMs("10.0.0.1")).toBe(0);
+    limiter.failed("10.0.0.1");
+    expect(limiter.blockedForMs("10.0.0.1")).toBe(SIGN_IN_WINDOW_MS);
+    now += SIGN_IN_WINDOW_MS - 1;
+    expect(limiter.blockedForMs("10.0.0.1")).toBe(1);
+    now += 2;
+    expect(limiter.blockedForMs("10.0.0.1")).toBe(0);
+  });
+
   it("keeps a blocked address blocked through a flood of failures from new addresses", () => {
     let now = 1_000;
     const limiter = new SignInLimiter(() => now);

@@ -1,5 +1,6 @@
 // Slows down token guessing at the dashboard's sign-in: after a few failures from one address,
-// further attempts are refused for a while. In memory, per process.
+// further wrong tokens are refused for a while. The right token is never refused (the caller
+// checks it first), so a shared proxy address cannot lock operators out. In memory, per process.
 
 /** Failures allowed per address within one window. */
 export const SIGN_IN_FAILURES_ALLOWED = 10;
@@ -16,13 +17,20 @@ export class SignInLimiter {
 
   /** True when `address` used up its failures in the current window. */
   blocked(address: string): boolean {
+    return this.blockedForMs(address) > 0;
+  }
+
+  /** How long `address` stays blocked (0 when it is not), for a Retry-After answer. */
+  blockedForMs(address: string): number {
     const entry = this.failures.get(address);
-    if (entry === undefined) return false;
-    if (this.now() - entry.since > SIGN_IN_WINDOW_MS) {
+    if (entry === undefined) return 0;
+    const now = this.now();
+    if (now - entry.since > SIGN_IN_WINDOW_MS) {
       this.failures.delete(address);
-      return false;
+      return 0;
     }
-    return entry.count >= SIGN_IN_FAILURES_ALLOWED;
+    // At least 1 ms: at the window's last instant the address is still blocked.
+    return entry.count >= SIGN_IN_FAILURES_ALLOWED ? Math.max(1, entry.since + SIGN_IN_WINDOW_MS - now) : 0;
   }
 
   /** Records one failed sign-in from `address`. */

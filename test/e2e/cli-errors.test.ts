@@ -63,6 +63,15 @@ describe("caudex configuration errors", () => {
     expect(result.stderr).not.toMatch(STACK_LINE);
   });
 
+  it("refuses a short token and a token with a space at start, naming both at once", async () => {
+    const result = await runCli(["serve", "--db", db, "--port", "0", "--readonly-token", "a b"], { env: { CAUDEX_DB: db, INTERNAL_SERVICE_TOKEN: "a" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Invalid configuration");
+    expect(result.stderr).toContain("INTERNAL_SERVICE_TOKEN must be at least 16 characters (generate one with `openssl rand -hex 32`)");
+    expect(result.stderr).toContain("--readonly-token must not contain spaces or control characters");
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
   it("lets a flag override the environment", async () => {
     expect((await runCli(["enqueue", "quick", "--db", db])).code).toBe(0);
     const result = await runCli(["stats", "--json", "--db", db], { env: { CAUDEX_DB: "" } });

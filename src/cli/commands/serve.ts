@@ -33,7 +33,7 @@ export function closedByDefault(ctx: CommandContext, command: string): { host: s
   }
   if (ctx.config.token === null && !noAuth) {
     throw new CliError(`caudex ${command} needs a token: the API is closed by default`, {
-      hint: "Set INTERNAL_SERVICE_TOKEN (or --token), e.g. INTERNAL_SERVICE_TOKEN=$(openssl rand -hex 24); for local tests only, --no-auth --host 127.0.0.1.",
+      hint: "Set INTERNAL_SERVICE_TOKEN (or --token), e.g. INTERNAL_SERVICE_TOKEN=$(openssl rand -hex 32); for local tests only, --no-auth --host 127.0.0.1.",
       exitCode: ExitCode.usage,
     });
   }

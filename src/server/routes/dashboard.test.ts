@@ -59,6 +59,12 @@ describe("dashboard routes", () => {
     expect((await app.inject({ method: "POST", url: "/queues/default/resume", headers: { cookie, "x-csrf-token": csrf } })).statusCode).toBe(200);
   });
 
+  it("shows the health reasons to a signed-in dashboard", async () => {
+    const { cookie } = await signIn(READ);
+    expect((await app.inject({ url: "/monitoring/health", headers: { cookie } })).json()).toHaveProperty("reasons");
+    expect((await app.inject({ url: "/monitoring/health" })).json()).not.toHaveProperty("reasons");
+  });
+
   it("gives a read-only session reads only", async () => {
     const { cookie, csrf, res } = await signIn(READ);
     expect(res.json()).toMatchObject({ access: "read" });
@@ -89,10 +95,26 @@ describe("dashboard routes", () => {
     expect((await app.inject({ url: "/dashboard/session", headers: { cookie } })).json()).toMatchObject({ signed_in: true, access: "read", auth_required: true });
   });
 
-  it("refuses wrong tokens with 401, then rate-limits the address with 429", async () => {
-    const attempt = () => app.inject({ method: "POST", url: "/dashboard/session", payload: { token: "guess" }, remoteAddress: "10.9.9.9" });
-    expect((await attempt()).statusCode).toBe(401);
-    for (let i = 0; i < 10; i++) await attempt();
-    expect((await attempt()).json()).toMatchObject({ error: { code: "RATE_LIMITED" } });
+  const attempt = (token: string, remoteAddress: string) => app.inject({ method: "POST", url: "/dashboard/session", payload: { token }, remoteAddress });
+
+  it("refuses wrong tokens with 401, then rate-limits the address with 429 and Retry-After", async () => {
+    expect((await attempt("guess", "10.9.9.9")).statusCode).toBe(401);
+    for (let i = 0; i < 10; i++) await attempt("guess", "10.9.9.9");
+    const limited = await attempt("guess", "10.9.9.9");
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ error: { code: "RATE_LIMITED" } });
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(300);
+  });
+
+  it("signs in with a valid token while the address is rate-limited", async () => {
+    for (let i = 0; i < 11; i++) await attempt("guess", "10.8.8.8");
+    expect((await attempt("guess", "10.8.8.8")).statusCode).toBe(429);
+    for (const token of [FULL, READ]) {
+      const res = await attempt(token, "10.8.8.8");
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ signed_in: true });
+    }
+    expect((await attempt("guess", "10.8.8.8")).statusCode).toBe(429);
   });
 });

@@ -108,9 +108,16 @@ function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions
     "/dashboard/session",
     { config: publicRoute, schema: { tags, summary: "Sign in with a token: sets the HttpOnly session cookie", security: [], body: signInBody, response: { 200: sessionAnswer, "4xx": errorRef } } },
     async (request, reply) => {
-      if (limiter.blocked(request.ip)) return sendError(reply, "RATE_LIMITED", "Too many failed sign-ins; wait a few minutes");
+      // The token is checked first: a right one signs in even while the address is blocked
+      // (behind a proxy, everyone shares one address). Guessing gains nothing from this that
+      // a bearer header on any API route would not give too; the limiter only slows it here.
       const signedIn = sessions.signIn((request.body as { token: string }).token);
       if (signedIn === null) {
+        const blockedForMs = limiter.blockedForMs(request.ip);
+        if (blockedForMs > 0) {
+          const retryAfterSeconds = Math.ceil(blockedForMs / 1000);
+          return sendError(reply.header("retry-after", String(retryAfterSeconds)), "RATE_LIMITED", `Too many failed sign-ins; wait ${retryAfterSeconds} s`);
+        }
         limiter.failed(request.ip);
         return sendError(reply, "UNAUTHORIZED", "That token is not valid here");
       }

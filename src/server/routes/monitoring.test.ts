@@ -1,7 +1,7 @@
 // The monitoring and queue routes through app.inject() on a real SQLite store and real workers.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../core/clock.js";
-import { FULL, createTestServer, wrapStore, type TestServer } from "../../../test/support/server.js";
+import { FULL, READ, createTestServer, wrapStore, type TestServer } from "../../../test/support/server.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 
 describe("monitoring routes", () => {
@@ -24,22 +24,43 @@ describe("monitoring routes", () => {
     return id;
   };
 
+  const health = (headers: Record<string, string> = FULL) => server.app.inject({ url: "/monitoring/health", headers });
+
+  it("answers a caller without a token the status alone, without reasons or queue names", async () => {
+    await server.startWorker({ queues: ["default"] });
+    await enqueue("echo", "acme-corp-payroll");
+    for (const headers of [{}, { authorization: "Bearer not-the-token" }]) {
+      const res = await health(headers);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ status: "degraded" });
+      expect(res.body).not.toContain("acme-corp-payroll");
+    }
+  });
+
+  it("answers a read-only token the reasons as well", async () => {
+    await server.startWorker({ queues: ["default"] });
+    await enqueue("echo", "acme-corp-payroll");
+    const body = (await health(READ)).json<{ status: string; reasons: string[] }>();
+    expect(body.status).toBe("degraded");
+    expect(body.reasons.join()).toContain('queue "acme-corp-payroll"');
+  });
+
   it("reports degraded with the reason when no worker is alive", async () => {
-    const res = await server.app.inject({ url: "/monitoring/health" });
+    const res = await health();
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: "degraded", reasons: ["no live worker"] });
   });
 
   it("reports ok when a worker is alive and every waiting queue is served", async () => {
     await server.startWorker();
-    const res = await server.app.inject({ url: "/monitoring/health" });
+    const res = await health();
     expect(res.json()).toMatchObject({ status: "ok", reasons: [], live_workers: 1 });
   });
 
   it("reports degraded when jobs wait on a queue no live worker listens to", async () => {
     await server.startWorker({ queues: ["default"] });
     await enqueue("echo", "reports");
-    const body = (await server.app.inject({ url: "/monitoring/health" })).json<{ status: string; reasons: string[] }>();
+    const body = (await health()).json<{ status: string; reasons: string[] }>();
     expect(body.status).toBe("degraded");
     expect(body.reasons.join()).toContain('queue "reports"');
   });
@@ -129,7 +150,7 @@ describe("health when the store misbehaves", () => {
       const res = await server.app.inject({ url: "/monitoring/health" });
       expect(Date.now() - started).toBeLessThan(2000);
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ status: "down" });
+      expect(res.json()).toEqual({ status: "down" });
     } finally {
       await server.close();
     }
@@ -184,7 +205,7 @@ describe("health when the store misbehaves", () => {
     });
     try {
       await server.startWorker();
-      expect((await server.app.inject({ url: "/monitoring/health" })).json()).toMatchObject({ status: "degraded", reasons: ["persistence is off"] });
+      expect((await server.app.inject({ url: "/monitoring/health", headers: FULL })).json()).toMatchObject({ status: "degraded", reasons: ["persistence is off"] });
     } finally {
       await server.close();
     }

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Client } from "../../core/client.js";
 import type { Clock } from "../../core/clock.js";
-import type { AuthRouteConfig } from "../auth.js";
+import { grantedAccess, type AuthRouteConfig } from "../auth.js";
 import { checkHealth, type HealthReport } from "../health.js";
 import {
   errorRef,
@@ -35,7 +35,9 @@ interface FailedQuery {
 }
 
 const tags = ["monitoring"];
-const publicRoute: AuthRouteConfig = { public: true };
+// Anyone may ask for the health status; only a token (or a dashboard session) sees its reasons,
+// which name queues and their backlog.
+const healthRoute: AuthRouteConfig = { public: true, resolveAccess: true };
 
 /** Registers the monitoring routes. */
 export function registerMonitoringRoutes(app: FastifyInstance, deps: MonitoringRoutesDeps): void {
@@ -59,17 +61,19 @@ function registerHealthRoute(app: FastifyInstance, { client, workerTtlMs, clock 
   app.get(
     "/monitoring/health",
     {
-      config: publicRoute,
+      config: healthRoute,
       schema: {
         tags,
-        summary: "Health: ok, degraded (with reasons) or down (503); the only route without a token",
-        security: [],
+        summary: "Health: ok, degraded or down (503); the only route without a token, which answers the status alone (a token adds the reasons)",
+        // Optional auth: anonymous callers get the status, token holders the details too.
+        security: [{}, { bearer: [] }],
         response: { 200: healthAnswer, 503: healthAnswer },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const report = await health();
-      return reply.code(report.status === "down" ? 503 : 200).send(report);
+      const answer = grantedAccess(request) === "none" ? { status: report.status } : report;
+      return reply.code(report.status === "down" ? 503 : 200).send(answer);
     },
   );
 }
