@@ -43,6 +43,16 @@ export interface AppDeps {
   metricsIdleMs?: number;
   /** What time it is for health reuse, /metrics idling, the throughput chart and dashboard sessions (default the system clock). */
   clock?: Clock;
+  /** Longest time to receive a whole request, headers and body (default 30000); streams after it are not cut. */
+  requestTimeoutMs?: number;
+  /** Longest time to receive a request's headers (default 10000); at most requestTimeoutMs. */
+  headersTimeoutMs?: number;
+  /** How long an idle keep-alive connection waits for its next request (default 5000). */
+  keepAliveTimeoutMs?: number;
+  /** How often the server looks for requests past their timeouts (default 1000). */
+  timeoutCheckIntervalMs?: number;
+  /** How long close() lets requests in flight finish before it cuts every connection (default 1000). */
+  closeGraceMs?: number;
 }
 
 /** Defaults of the optional dependencies. */
@@ -58,6 +68,18 @@ export const APP_DEFAULTS = {
   // Deep enough for any sensible payload (the core allows 32 levels inside it), shallow
   // enough that no parser or validator recursion is at risk.
   maxJsonDepth: 64,
+  // A client trickling its request (one byte every few seconds) would otherwise hold a socket
+  // and a parser forever; 30 s is ample for a 1 MiB body on a slow link.
+  requestTimeoutMs: 30_000,
+  // Headers are a few hundred bytes: a client still sending them after 10 s is stalling.
+  headersTimeoutMs: 10_000,
+  // Node's default; Fastify's 72 s kept idle sockets open long after proxies dropped them.
+  keepAliveTimeoutMs: 5_000,
+  // Node checks the two timeouts above only every 30 s by default, nearly doubling them.
+  timeoutCheckIntervalMs: 1_000,
+  // Long enough for a request already being answered to finish, short enough that a stop
+  // signal ends the process within a couple of seconds even with stalled clients connected.
+  closeGraceMs: 1_000,
 };
 
 async function registerOpenApi(app: FastifyInstance): Promise<void> {
@@ -78,14 +100,39 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }
 
+// Without this, close() waits for every open connection, and a client stalled mid-request
+// keeps the process alive until its request timeout (or forever, with none).
+function cutConnectionsOnClose(app: FastifyInstance, closeGraceMs: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  app.addHook("preClose", async () => {
+    timer = setTimeout(() => app.server.closeAllConnections(), closeGraceMs).unref();
+  });
+  app.addHook("onClose", async () => {
+    clearTimeout(timer);
+  });
+}
+
 /** Builds the HTTP API (routes, auth, docs, metrics); does not listen. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const log = deps.logger ?? silentLogger;
   const workerTtlMs = deps.workerTtlMs ?? APP_DEFAULTS.workerTtlMs;
   const clock = deps.clock ?? systemClock;
+  const requestTimeoutMs = deps.requestTimeoutMs ?? APP_DEFAULTS.requestTimeoutMs;
   const app = Fastify({
     logger: false,
     bodyLimit: deps.bodyLimitBytes ?? APP_DEFAULTS.bodyLimitBytes,
+    // Node applies both timeouts to receiving a request only: once a request is complete, its
+    // response may last (GET /events streams for hours). No idle-socket timeout
+    // (connectionTimeout) for the same reason: a quiet event stream is a healthy one.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: deps.keepAliveTimeoutMs ?? APP_DEFAULTS.keepAliveTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: deps.headersTimeoutMs ?? APP_DEFAULTS.headersTimeoutMs,
+      connectionsCheckingInterval: deps.timeoutCheckIntervalMs ?? APP_DEFAULTS.timeoutCheckIntervalMs,
+    },
+    // close() ends idle keep-alive sockets at once; the rest get closeGraceMs (see below).
+    forceCloseConnections: "idle",
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
@@ -94,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // coerced (query strings are matched as strings by their schemas).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   });
+  cutConnectionsOnClose(app, deps.closeGraceMs ?? APP_DEFAULTS.closeGraceMs);
   installJsonParser(app, APP_DEFAULTS.maxJsonDepth);
   installErrorHandler(app, log);
   const sessions = deps.dashboard ? new DashboardSessions(deps.auth, () => clock.now()) : null;
