@@ -13,7 +13,7 @@ export const ErrorCodes = {
   SCHEDULE_NOT_FOUND: "No schedule has this id.",
   LEASE_LOST: "The worker's lease on the job is stale; the store changed nothing.",
   CONFIG_INVALID: "The configuration has one or more invalid values.",
-  STORE_UNAVAILABLE: "The store cannot be reached.",
+  STORE_UNAVAILABLE: "The store cannot be reached or refuses writes (out of space, read-only).",
   STORE_MISCONFIGURED: "The store server is set up in a way that could lose jobs.",
   TIMEOUT: "The job ran past its timeout.",
   WAIT_TIMEOUT: "Waiting for a job gave up before the job finished; the job itself goes on.",

@@ -1,6 +1,7 @@
 // The job routes through app.inject() on a real SQLite store, with a real worker where jobs run.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FULL, createTestServer, type TestServer } from "../../../test/support/server.js";
+import { FULL, createTestServer, wrapStore, type TestServer } from "../../../test/support/server.js";
+import { StoreUnavailableError } from "../../core/errors.js";
 import { newJob } from "../../../test/support/jobs.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 
@@ -203,6 +204,19 @@ describe("job routes with the tasks module", () => {
       const view = (await server.app.inject({ url: `/jobs/${id}`, headers: FULL })).json<{ error: { code: string }; attempt: number }>();
       expect(view.error.code).toBe("UNKNOWN_TASK");
       expect(view.attempt).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("answers 503 STORE_UNAVAILABLE with the store's reason when the store is out of space", async () => {
+    const full = Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    const refusal = new StoreUnavailableError(`The store is out of space: ${full.message}`, full);
+    const server = await createTestServer({ wrapStore: (store) => wrapStore(store, { enqueue: () => Promise.reject(refusal) }) });
+    try {
+      const res = await server.app.inject({ method: "POST", url: "/jobs", headers: FULL, payload: { task: "echo", payload: {} } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ error: { code: "STORE_UNAVAILABLE", message: refusal.message } });
     } finally {
       await server.close();
     }

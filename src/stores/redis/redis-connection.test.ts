@@ -19,6 +19,16 @@ describe("toStoreError", () => {
     expect(code(toStoreError(replyError("READONLY You can't write against a read only replica.")))).toBe("STORE_UNAVAILABLE");
   });
 
+  it("calls a server that refuses writes at maxmemory or after a failed save unavailable, saying why", () => {
+    const oom = replyError("OOM command not allowed when used memory > 'maxmemory'.");
+    const mapped = toStoreError(oom);
+    expect(mapped).toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("maxmemory (noeviction)") as string, cause: oom });
+    const wrapped = replyError("ERR Error running script (call to f_0): @user_script:3: -OOM command not allowed when used memory > 'maxmemory'.");
+    expect(code(toStoreError(wrapped))).toBe("STORE_UNAVAILABLE");
+    const misconf = replyError("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.");
+    expect(toStoreError(misconf)).toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("cannot save to disk") as string, cause: misconf });
+  });
+
   it("passes through reply errors of a reachable server and script replies of the wrong shape", () => {
     const wrongType = replyError("WRONGTYPE Operation against a key holding the wrong kind of value");
     expect(toStoreError(wrongType)).toBe(wrongType);

@@ -87,10 +87,16 @@ export function duplicateConnection(redis: RedisConnection): RedisConnection {
 }
 
 const TRANSIENT = /^(LOADING|READONLY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|BUSY|NOREPLICAS)/;
+// A server that refuses writes until an operator (or freed memory) lets it: OOM at maxmemory,
+// MISCONF after a failed RDB save. Redis 6.2 wraps an error raised inside a script as
+// "ERR Error running script ...: -OOM ...", so the word may follow a dash.
+const OUT_OF_MEMORY = /(^|-)OOM\b/;
+const PERSISTENCE_FAILED = /(^|-)MISCONF\b/;
 
 /**
- * Maps connection failures (and a server that is loading or failing over) to STORE_UNAVAILABLE.
- * Reply errors of a reachable server and a script reply of the wrong shape pass through as they
+ * Maps connection failures, a server that is loading or failing over, and one that refuses
+ * writes (OOM at maxmemory, MISCONF after a failed RDB save) to STORE_UNAVAILABLE.
+ * Other reply errors of a reachable server and a script reply of the wrong shape pass through as they
  * are: "Redis is unavailable" would send an operator after the wrong thing. (Other errors are
  * taken for the connection's: ioredis rejects in-flight commands with whatever broke the
  * stream, a RangeError of its reply decoder included.)
@@ -99,6 +105,8 @@ export function toStoreError(error: unknown): unknown {
   if (error instanceof CaudexError || error instanceof UnexpectedReplyError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const isReply = error instanceof Error && error.name === "ReplyError";
+  if (isReply && OUT_OF_MEMORY.test(message)) return new StoreUnavailableError(`Redis is at maxmemory (noeviction): ${message}`, error);
+  if (isReply && PERSISTENCE_FAILED.test(message)) return new StoreUnavailableError(`Redis refuses writes because it cannot save to disk (MISCONF): ${message}`, error);
   if (isReply && !TRANSIENT.test(message)) return error;
   return new StoreUnavailableError(`Redis is unavailable: ${message}`, error);
 }

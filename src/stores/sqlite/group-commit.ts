@@ -59,7 +59,8 @@ export class GroupCommit {
     batch.forEach((op, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok === true) op.resolve(outcome.value);
-      else op.reject(outcome?.error);
+      // An op's own failure (a full disk met inside its savepoint) is translated as well.
+      else op.reject(this.translateError(outcome?.error));
     });
   }
 }

@@ -39,6 +39,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Fail with STORE_UNAVAILABLE when the file does not exist, instead of creating it (tools that only read or change existing jobs). */
   mustExist?: boolean;
+  /**
+   * Internal, for tests only: caps the file at its current size (PRAGMA max_page_count, which
+   * is per connection) so that writes fail as on a full disk. Not part of the supported API.
+   * @internal
+   */
+  maxPageCountForTests?: number;
 }
 
 type Db = BetterSqlite3.Database;
@@ -71,6 +77,7 @@ export class SqliteStore implements Store {
       this.db.pragma("synchronous = FULL");
       this.db.pragma("foreign_keys = ON");
       migrate(this.db);
+      if (options.maxPageCountForTests !== undefined) this.db.pragma(`max_page_count = ${options.maxPageCountForTests}`);
     } catch (error) {
       throw new StoreUnavailableError(`Cannot open SQLite database ${this.path}: ${error instanceof Error ? error.message : String(error)}`, error);
     }
@@ -281,10 +288,18 @@ export class SqliteStore implements Store {
     return this.group.add(fn);
   }
 
+  /**
+   * Failures of the database rather than of the request become STORE_UNAVAILABLE: a lock held
+   * by another process, a full disk, a file that turned read-only, an I/O error. The
+   * transaction was rolled back, so nothing of the write was kept.
+   */
   private translateError(error: unknown): unknown {
-    if (error instanceof Error && "code" in error && String((error as { code: unknown }).code).startsWith("SQLITE_BUSY")) {
-      return new StoreUnavailableError(`SQLite database ${this.path} is locked by another process`, error);
-    }
+    if (!(error instanceof Error) || !("code" in error)) return error;
+    const code = String((error as { code: unknown }).code);
+    if (code.startsWith("SQLITE_BUSY")) return new StoreUnavailableError(`SQLite database ${this.path} is locked by another process`, error);
+    if (code === "SQLITE_FULL") return new StoreUnavailableError(`The store is out of space: SQLite database ${this.path} cannot grow (disk full): ${error.message}`, error);
+    if (code.startsWith("SQLITE_READONLY")) return new StoreUnavailableError(`SQLite database ${this.path} is read-only (check the file, its directory and the disk): ${error.message}`, error);
+    if (code.startsWith("SQLITE_IOERR")) return new StoreUnavailableError(`SQLite cannot write ${this.path} (I/O error: is the disk full or failing?): ${error.message}`, error);
     return error;
   }
 }
