@@ -39,6 +39,8 @@ export interface AppDeps {
   sseKeepAliveMs?: number;
   /** Most event streams open at once (default 200); each holds a store subscription. */
   maxEventStreams?: number;
+  /** Most event streams one caller (its credential and address) holds at once (default a quarter of maxEventStreams, at least 1). */
+  maxEventStreamsPerCaller?: number;
   /** /metrics stops counting job events this long after the last scrape (default 10 minutes). */
   metricsIdleMs?: number;
   /** What time it is for health reuse, /metrics idling, the throughput chart and dashboard sessions (default the system clock). */
@@ -154,10 +156,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerQueueRoutes(app, deps.client);
   registerScheduleRoutes(app, deps.client);
   registerMonitoringRoutes(app, { client: deps.client, workerTtlMs, clock });
+  const maxStreams = deps.maxEventStreams ?? APP_DEFAULTS.maxEventStreams;
   registerEventRoutes(app, {
     client: deps.client,
     keepAliveMs: deps.sseKeepAliveMs ?? APP_DEFAULTS.sseKeepAliveMs,
-    maxStreams: deps.maxEventStreams ?? APP_DEFAULTS.maxEventStreams,
+    maxStreams,
+    // A quarter: one token holder can no longer take every stream, and the dashboard's
+    // sessions and the other token still find room.
+    maxStreamsPerCaller: deps.maxEventStreamsPerCaller ?? Math.max(1, Math.floor(maxStreams / 4)),
   });
   registerMetricsRoutes(app, { client: deps.client, workerTtlMs, idleMs: deps.metricsIdleMs ?? APP_DEFAULTS.metricsIdleMs, clock });
   if (deps.dashboard && sessions !== null) registerDashboardRoutes(app, { client: deps.client, root: deps.dashboard.root, sessions, clock });

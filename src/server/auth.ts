@@ -50,8 +50,23 @@ export function grantedAccess(request: FastifyRequest): Access {
   return resolvedAccess.get(request) ?? "none";
 }
 
-/** Access from a dashboard session cookie: null without one; csrfValid says if its CSRF header matches. */
-export type SessionResolver = (request: FastifyRequest) => { access: Access; csrfValid: boolean } | null;
+/** Access from a dashboard session cookie: null without one; csrfValid says if its CSRF header matches, id names the session. */
+export type SessionResolver = (request: FastifyRequest) => { access: Access; csrfValid: boolean; id: string } | null;
+
+/** What let a request in: its access (from a token or a dashboard session) and the session's id, if a session. */
+export interface Grant {
+  access: "full" | "read";
+  /** The dashboard session's id; empty for a bearer token. */
+  sessionId: string;
+}
+
+// Grants of the requests let in by the hook below; a WeakMap, so each ends with its request.
+const grants = new WeakMap<FastifyRequest, Grant>();
+
+/** The credential that let a request of a non-public route in; null for public routes and refused requests. */
+export function grantOf(request: FastifyRequest): Grant | null {
+  return grants.get(request) ?? null;
+}
 
 /**
  * Adds the onRequest hook that enforces the 401/403 rules on every non-public route. Without an
@@ -77,5 +92,6 @@ export function installAuth(app: FastifyInstance, tokens: AuthTokens, sessions?:
     if (access === "read" && !READ_METHODS.has(request.method)) {
       return sendError(reply, "FORBIDDEN", "The read-only token allows GET requests only");
     }
+    grants.set(request, { access, sessionId: session?.id ?? "" });
   });
 }

@@ -21,10 +21,11 @@ export interface Session {
   nonce: string;
 }
 
-/** What a cookie grants a request: its access and whether the CSRF header matches. */
+/** What a cookie grants a request: its access, whether the CSRF header matches, and the session's id (its nonce). */
 export interface SessionGrant {
   access: Exclude<Access, "none">;
   csrfValid: boolean;
+  id: string;
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -100,7 +101,7 @@ export class DashboardSessions {
     if (session === null) return null;
     const header = request.headers[CSRF_HEADER];
     const given = Array.isArray(header) ? header[0] : header;
-    return { access: session.access, csrfValid: given !== undefined && safeEqual(given, session.csrfToken) };
+    return { access: session.access, csrfValid: given !== undefined && safeEqual(given, session.csrfToken), id: session.nonce };
   }
 
   /** Ends a session before its expiry. */

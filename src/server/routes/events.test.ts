@@ -1,7 +1,7 @@
 // GET /events on a real port: an SSE stream is endless, so it is read with fetch, not inject().
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../core/store.js";
-import { FULL, createTestServer, wrapStore, type TestServer } from "../../../test/support/server.js";
+import { FULL, READ, createTestServer, wrapStore, type TestServer } from "../../../test/support/server.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 
 interface SseMessage {
@@ -75,7 +75,7 @@ describe("GET /events", () => {
           };
         },
       });
-    server = await createTestServer({ wrapStore: counting, deps: { sseKeepAliveMs: 50, maxEventStreams: 3 } });
+    server = await createTestServer({ wrapStore: counting, deps: { sseKeepAliveMs: 50, maxEventStreams: 3, maxEventStreamsPerCaller: 3 } });
     base = await server.app.listen({ port: 0, host: "127.0.0.1" });
     // The metrics route watches the store too; count only the streams' watchers.
     watchers = 0;
@@ -152,6 +152,35 @@ describe("GET /events", () => {
       controller.abort();
       return response.status === 200;
     }, { what: "a stream to be accepted again" });
+  });
+
+  it("refuses a caller past its share of the streams while other callers still get one", async () => {
+    const shared = await createTestServer({ deps: { sseKeepAliveMs: 50, maxEventStreams: 8, maxEventStreamsPerCaller: 2 } });
+    const sharedBase = await shared.app.listen({ port: 0, host: "127.0.0.1" });
+    const controllers: AbortController[] = [];
+    const request = async (headers: Record<string, string>): Promise<Response> => {
+      const controller = new AbortController();
+      controllers.push(controller);
+      return fetch(`${sharedBase}/events`, { headers, signal: controller.signal });
+    };
+    try {
+      expect((await request(READ)).status).toBe(200);
+      expect((await request(READ)).status).toBe(200);
+      const refused = await request(READ);
+      expect(refused.status).toBe(429);
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("RATE_LIMITED");
+      expect(body.error.message).toContain("already holds 2 of the event streams");
+      expect((await request(FULL)).status).toBe(200);
+      controllers[0]?.abort();
+      await waitFor(async () => {
+        const response = await request(READ);
+        return response.status === 200 || undefined;
+      }, { what: "the read-only token to get a stream again" });
+    } finally {
+      for (const controller of controllers) controller.abort();
+      await shared.close();
+    }
   });
 
   it("rejects unknown query fields and missing tokens", async () => {

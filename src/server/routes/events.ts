@@ -2,9 +2,10 @@
 // store's `seq`, so a reconnecting client resumes after `Last-Event-ID` where the store keeps
 // a log. A slow reader is cut off rather than buffered without bound; it can resume.
 import type { ServerResponse } from "node:http";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Client } from "../../core/client.js";
 import type { JobEvent } from "../../core/events.js";
+import { grantOf } from "../auth.js";
 import { sendError } from "../error-handler.js";
 import { errorRef, eventsQuery } from "../schemas.js";
 import { eventView } from "../views.js";
@@ -15,6 +16,8 @@ export interface EventRoutesDeps {
   keepAliveMs: number;
   /** Most streams open at once; more are refused with 429. */
   maxStreams: number;
+  /** Most streams one caller (credential and address) holds at once; more are refused with 429. */
+  maxStreamsPerCaller: number;
 }
 
 interface EventsQuery {
@@ -41,6 +44,13 @@ export function sseMessage(event: JobEvent): string {
 function lastEventId(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   return value !== undefined && /^[A-Za-z0-9:._-]{1,64}$/.test(value) ? value : undefined;
+}
+
+// One caller is one access level from one address, so a token holder cannot take every stream
+// and stop the dashboard's live feed. Sessions count with the token they were signed in with:
+// signing in again and again gives no more streams.
+function callerKey(request: FastifyRequest): string {
+  return `${grantOf(request)?.access ?? "none"}:${request.ip}`;
 }
 
 /** One open stream: headers, keep-alive comments, and cleanup when either side ends it. */
@@ -92,6 +102,7 @@ class SseStream {
 /** Registers GET /events; open streams end when the app closes. */
 export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   const open = new Set<ServerResponse>();
+  const openByCaller = new Map<string, number>();
   app.addHook("preClose", async () => {
     for (const res of open) res.end();
   });
@@ -113,10 +124,25 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       if (open.size >= deps.maxStreams) {
         return sendError(reply, "RATE_LIMITED", `Too many open event streams (${deps.maxStreams}); close one or retry later`);
       }
+      const caller = callerKey(request);
+      const held = openByCaller.get(caller) ?? 0;
+      if (held >= deps.maxStreamsPerCaller) {
+        return sendError(
+          reply,
+          "RATE_LIMITED",
+          `This token already holds ${held} of the event streams (at most ${deps.maxStreamsPerCaller} per caller); close one or retry later`,
+        );
+      }
       reply.hijack();
       const res = reply.raw;
       open.add(res);
-      const stream = new SseStream(res, deps.keepAliveMs, () => open.delete(res));
+      openByCaller.set(caller, held + 1);
+      const stream = new SseStream(res, deps.keepAliveMs, () => {
+        open.delete(res);
+        const left = (openByCaller.get(caller) ?? 1) - 1;
+        if (left > 0) openByCaller.set(caller, left);
+        else openByCaller.delete(caller);
+      });
       try {
         const unsubscribe = await deps.client.watch(
           (event) => {
