@@ -1,9 +1,24 @@
 // Opens the store a deployment names: Redis when a URL is given, the SQLite file otherwise.
-// The Redis driver is imported lazily, so SQLite-only users never load it.
+// The Redis driver is imported lazily, so SQLite-only users never load it, and its types are
+// not named here, so the package's root types compile without ioredis (`caudex/redis` has them).
 import { Client, type ClientOptions } from "./core/client.js";
+import type { Logger } from "./core/logger.js";
 import type { Store } from "./core/store.js";
 import type { RedisStoreOptions } from "./stores/redis/redis-store.js";
 import { SqliteStore, type SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
+
+/**
+ * Redis settings for `createStore`, typed without the driver: `redisOptions` and the Cluster
+ * options are handed to ioredis as they are. `RedisStore.connect` from `caudex/redis` takes
+ * the same settings with ioredis' own types.
+ */
+export interface RedisSettings {
+  /** ioredis options (sentinels, name, tls, username, password, db, …). */
+  redisOptions?: { sentinels?: ReadonlyArray<{ host?: string; port?: number }>; [option: string]: unknown };
+  /** Connect to a Redis Cluster through these seed nodes instead of a URL. */
+  cluster?: { nodes: ReadonlyArray<string | number | { host?: string; port?: number }>; options?: Record<string, unknown> };
+  logger?: Logger;
+}
 
 /** Which store to open. */
 export interface ConnectOptions {
@@ -12,7 +27,7 @@ export interface ConnectOptions {
   /** Namespace of the Redis keys (caudex:{namespace}:…). */
   namespace?: string;
   /** More Redis settings: ioredis options (Sentinel, TLS), Cluster nodes, a logger. Sentinel or Cluster settings select Redis without a URL. */
-  redis?: Omit<RedisStoreOptions, "url" | "namespace">;
+  redis?: RedisSettings;
   /** SQLite file (default ./data/caudex.db) when no Redis URL is given. */
   sqlite?: SqliteStoreOptions;
 }
@@ -23,7 +38,8 @@ export async function createStore(options: ConnectOptions = {}): Promise<Store> 
   if (url !== "" || options.redis?.cluster !== undefined || options.redis?.redisOptions?.sentinels !== undefined) {
     const { RedisStore } = await import("./stores/redis/redis-store.js");
     return RedisStore.connect({
-      ...options.redis,
+      // The same settings, checked by ioredis' types only where caudex/redis is imported.
+      ...(options.redis as Omit<RedisStoreOptions, "url" | "namespace"> | undefined),
       ...(url === "" ? {} : { url }),
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     });

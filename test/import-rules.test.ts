@@ -9,7 +9,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = join(ROOT, "src");
 
 /** Modules that assemble concrete stores into a library or a process (decision 0010). */
-const COMPOSITION_ROOTS = ["src/connect.ts", "src/index.ts", "src/cli/compose.ts"];
+// The package entries (caudex, caudex/redis) and the places that open a store.
+const COMPOSITION_ROOTS = ["src/connect.ts", "src/index.ts", "src/redis.ts", "src/cli/compose.ts"];
 
 interface Import {
   from: string;
@@ -78,6 +79,10 @@ describe("import rules", () => {
     const driverHome: Record<string, string> = { ioredis: "src/stores/redis/", "better-sqlite3": "src/stores/sqlite/" };
     expect(violations((i) => i.target in driverHome && !i.from.startsWith(driverHome[i.target] ?? ""))).toEqual([]);
     expect(violations((i) => i.target.startsWith("fastify") || i.target.startsWith("@fastify/") ? !(i.from.startsWith("src/server/") || (i.from.startsWith("src/cli/") && i.typeOnly)) : false)).toEqual([]);
+  });
+
+  it("OpenTelemetry (an optional peer dependency) is imported only by core/tracing.ts", () => {
+    expect(violations((i) => i.target.startsWith("@opentelemetry/") && i.from !== "src/core/tracing.ts")).toEqual([]);
   });
 
   it("has no cycle among runtime imports", () => {

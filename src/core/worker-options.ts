@@ -4,6 +4,7 @@ import type { Clock } from "./clock.js";
 import { JOB_BOUNDS, JOB_DEFAULTS, isValidQueueName } from "./job-rules.js";
 import type { ClientDefaults } from "./enqueue-options.js";
 import type { Logger } from "./logger.js";
+import type { PinoLikeLogger } from "./pino-logger.js";
 import type { ScheduleDefinition } from "./schedule.js";
 import type { MaintenanceOptions } from "./maintenance.js";
 import type { IsolationOptions } from "./process-pool.js";
@@ -35,7 +36,8 @@ export interface WorkerOptions {
   isolation?: IsolationOptions;
   /** Run the maintenance loop in this worker (default true). */
   maintenance?: boolean | Partial<MaintenanceOptions>;
-  logger?: Logger;
+  /** Where the worker logs, one line per job among others: a Caudex Logger, or a pino instance (fields kept). */
+  logger?: Logger | PinoLikeLogger;
   /** Schedules declared next to the tasks (defineSchedule): upserted when the worker starts; an identical one changes nothing. */
   schedules?: readonly ScheduleDefinition[];
   /** Job defaults applied to the declared schedules' jobs (the deployment's retention, say). */
