@@ -3,6 +3,7 @@
 // or the command line is the caller's business (src/cli), never this module's.
 import { ConfigInvalidError } from "./errors.js";
 import { JOB_BOUNDS, JOB_DEFAULTS, isValidQueueName } from "./job-rules.js";
+import { parseTrustProxy, type TrustProxySetting } from "./trusted-proxies.js";
 
 /** Log levels a deployment can choose. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -21,9 +22,15 @@ export interface CaudexConfig {
   token: string | null;
   /** Read-only API token; null means none. */
   readonlyToken: string | null;
+  /** Worker token: runs the worker protocol over HTTP and nothing else; null means none. */
+  workerToken: string | null;
+  /** Queues the worker token may claim from; null means any. */
+  workerQueues: string[] | null;
   /** Interface the HTTP server binds; null lets the command pick (dev: loopback, serve: all). */
   host: string | null;
   port: number;
+  /** Proxies whose X-Forwarded-For/-Proto the HTTP server believes: false (default), true (any), or addresses/CIDRs. */
+  trustProxy: TrustProxySetting;
   /** Worker name; null means host-pid. */
   workerName: string | null;
   /** Queues a worker listens on, in strict priority order. */
@@ -54,8 +61,11 @@ export const DEFAULT_CONFIG: Readonly<CaudexConfig> = Object.freeze({
   sqlitePath: "./data/caudex.db",
   token: null,
   readonlyToken: null,
+  workerToken: null,
+  workerQueues: null,
   host: null,
   port: 5000,
+  trustProxy: false,
   workerName: null,
   queues: ["high", "default"],
   concurrency: 4,
@@ -83,20 +93,20 @@ const PARSERS: { [K in ConfigKey]: Parser<K> } = {
   sqlitePath: (raw) => (String(raw).trim() === "" ? problem("must be a file path") : ok(String(raw))),
   token: (raw) => apiToken(raw),
   readonlyToken: (raw) => apiToken(raw),
+  workerToken: (raw) => apiToken(raw),
+  workerQueues: (raw) => {
+    if ((Array.isArray(raw) ? raw.join(",") : String(raw)).trim() === "") return ok(null);
+    return queueList(raw);
+  },
   host: optional,
   port: (raw) => integer(raw, 0, 65535),
+  trustProxy: (raw) => parseTrustProxy(raw),
   workerName: (raw) => {
     const text = String(raw).trim();
     if (text === "") return ok(null);
     return text.length <= JOB_BOUNDS.maxWorkerNameLength ? ok(text) : problem(`must be at most ${JOB_BOUNDS.maxWorkerNameLength} characters`);
   },
-  queues: (raw) => {
-    const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((q) => q.trim()).filter((q) => q !== "");
-    if (list.length === 0) return problem("must name at least one queue, e.g. high,default");
-    const bad = list.filter((q) => !isValidQueueName(q));
-    if (bad.length > 0) return problem(`has invalid queue names ${bad.map((q) => `"${q}"`).join(", ")} (use letters, digits, _ . : -)`);
-    return ok([...new Set(list)]);
-  },
+  queues: (raw) => queueList(raw),
   concurrency: (raw) => integer(raw, 1, JOB_BOUNDS.maxConcurrency),
   tasksModule: optional,
   resultTtlSeconds: (raw) => integer(raw, 0, JOB_BOUNDS.maxTtlSeconds),
@@ -104,6 +114,15 @@ const PARSERS: { [K in ConfigKey]: Parser<K> } = {
   logLevel: (raw) => oneOf(raw, LOG_LEVELS),
   logFormat: (raw) => oneOf(raw, LOG_FORMATS),
 };
+
+/** A comma-separated (or listed) set of queue names, in order, without repeats. */
+function queueList(raw: RawConfigValue): Parsed<string[]> {
+  const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((q) => q.trim()).filter((q) => q !== "");
+  if (list.length === 0) return problem("must name at least one queue, e.g. high,default");
+  const bad = list.filter((q) => !isValidQueueName(q));
+  if (bad.length > 0) return problem(`has invalid queue names ${bad.map((q) => `"${q}"`).join(", ")} (use letters, digits, _ . : -)`);
+  return ok([...new Set(list)]);
+}
 
 function problem(text: string): { problem: string } {
   return { problem: text };
@@ -129,7 +148,7 @@ function oneOf<T extends string>(raw: RawConfigValue, allowed: readonly T[]): Pa
 export const MIN_TOKEN_LENGTH = 16;
 const TOKEN_ADVICE = "(generate one with `openssl rand -hex 32`)";
 // Secrets: a problem names their length, never their value, so it can be logged safely.
-const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(["token", "readonlyToken"]);
+const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(["token", "readonlyToken", "workerToken"]);
 
 // A bearer token travels as one header word: with whitespace or control characters inside it
 // the server would start but no request could ever present it.
@@ -170,6 +189,9 @@ export function parseConfig(
   }
   if (config.token !== null && config.token === config.readonlyToken) {
     problems.push(`${sources.readonlyToken ?? "readonlyToken"} must differ from the full-access token`);
+  }
+  if (config.workerToken !== null && (config.workerToken === config.token || config.workerToken === config.readonlyToken)) {
+    problems.push(`${sources.workerToken ?? "workerToken"} must differ from the full-access and read-only tokens`);
   }
   if (problems.length > 0) throw new ConfigInvalidError(problems);
   return config;

@@ -1,12 +1,13 @@
-// The auth table: every route × {no token, wrong token, read-only token, full token}.
+// The auth table: every route × {no token, wrong token, read-only token, worker token, full token}.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FULL_TOKEN, READ_TOKEN, createTestServer, type TestServer } from "../../test/support/server.js";
+import { FULL_TOKEN, READ_TOKEN, WORKER_TOKEN, createTestServer, type TestServer } from "../../test/support/server.js";
 import { accessOf } from "./auth.js";
 
 type Method = "GET" | "POST" | "PUT" | "DELETE";
+const WORKER_DESCRIPTION = { worker: "w-1", incarnation: "incarnation-1", queues: ["nothing-here"], concurrency: 1, host: "h", pid: 1 };
 interface Route {
   method: Method;
   url: string;
@@ -15,12 +16,15 @@ interface Route {
   ok: number;
   /** A public route's status, the same for every caller. */
   anyone?: number;
+  /** A route of the worker protocol: the worker token may call it (403 on every other route). */
+  worker?: boolean;
 }
 
 const CREDENTIALS = {
   none: undefined,
   wrong: "Bearer not-the-token",
   readonly: `Bearer ${READ_TOKEN}`,
+  worker: `Bearer ${WORKER_TOKEN}`,
   full: `Bearer ${FULL_TOKEN}`,
 } as const;
 
@@ -48,6 +52,11 @@ describe("auth table", () => {
     { method: "POST", url: `/jobs/${jobId}/retry`, ok: 409 },
     { method: "POST", url: "/jobs/job_unknown/cancel", ok: 404 },
     { method: "DELETE", url: "/jobs/job_unknown", ok: 404 },
+    { method: "GET", url: `/jobs/${jobId}/tree`, ok: 200 },
+    { method: "GET", url: `/jobs/${jobId}/dependencies`, ok: 200 },
+    { method: "POST", url: "/flows", body: { task: "echo", payload: null, children: [{ task: "echo", payload: null }] }, ok: 201 },
+    { method: "POST", url: "/batches", body: { jobs: [{ task: "echo", payload: null }], callback: { task: "echo", payload: null } }, ok: 201 },
+    { method: "GET", url: "/batches/job_unknown", ok: 404 },
     { method: "POST", url: "/queues/default/pause", ok: 200 },
     { method: "POST", url: "/queues/default/resume", ok: 200 },
     { method: "GET", url: "/monitoring/queue/stats", ok: 200 },
@@ -64,6 +73,12 @@ describe("auth table", () => {
     { method: "POST", url: "/schedules/tick/resume", ok: 200 },
     { method: "POST", url: "/schedules/tick/trigger", ok: 201 },
     { method: "DELETE", url: "/schedules/schedule_unknown", ok: 404 },
+    { method: "GET", url: "/limits", ok: 200 },
+    { method: "GET", url: "/limits/per-project/42", ok: 200 },
+    { method: "PUT", url: "/limits/per-project/42", body: { concurrency: 2 }, ok: 200 },
+    { method: "PUT", url: "/limits/per-project", body: { concurrency: 5 }, ok: 200 },
+    { method: "DELETE", url: "/limits/per-project/42", ok: 204 },
+    { method: "DELETE", url: "/limits/per-project", ok: 204 },
     // A stream never ends under inject(); an invalid query shows auth passed without opening one.
     { method: "GET", url: "/events?unknown=1", ok: 400 },
     { method: "GET", url: "/openapi.json", ok: 200 },
@@ -75,6 +90,15 @@ describe("auth table", () => {
     { method: "POST", url: "/dashboard/session", body: { token: FULL_TOKEN }, ok: 200, anyone: 200 },
     { method: "DELETE", url: "/dashboard/session", ok: 204, anyone: 204 },
     { method: "GET", url: "/dashboard/api/throughput", ok: 200 },
+    { method: "POST", url: "/worker/register", body: WORKER_DESCRIPTION, ok: 200, worker: true },
+    { method: "POST", url: "/worker/claim", body: { worker: "w-1", incarnation: "incarnation-1", queues: ["nothing-here"], wait_ms: 0 }, ok: 200, worker: true },
+    { method: "POST", url: "/worker/heartbeat", body: { ...WORKER_DESCRIPTION, leases: [] }, ok: 200, worker: true },
+    { method: "POST", url: "/worker/unregister", body: { worker: "w-1", incarnation: "incarnation-1" }, ok: 200, worker: true },
+    // No such lease: refused (409 LEASE_LOST) after auth let the request through.
+    { method: "POST", url: "/worker/jobs/job_unknown/progress", body: { lease_token: "t", progress: 1 }, ok: 409, worker: true },
+    { method: "POST", url: "/worker/jobs/job_unknown/complete", body: { lease_token: "t" }, ok: 409, worker: true },
+    { method: "POST", url: "/worker/jobs/job_unknown/fail", body: { lease_token: "t", error: { message: "x" } }, ok: 409, worker: true },
+    { method: "POST", url: "/worker/jobs/job_unknown/release", body: { lease_token: "t" }, ok: 409, worker: true },
   ];
 
   it("enforces 401 without or with a wrong token, 403 for read-only writes, and lets the full token through", async () => {
@@ -88,7 +112,12 @@ describe("auth table", () => {
           ...(route.body === undefined ? {} : { payload: route.body }),
         });
         const expected =
-          route.anyone ?? (who === "none" || who === "wrong" ? 401 : who === "readonly" && route.method !== "GET" ? 403 : route.ok);
+          route.anyone ??
+          (who === "none" || who === "wrong"
+            ? 401
+            : (who === "readonly" && route.method !== "GET") || (who === "worker" && route.worker !== true)
+              ? 403
+              : route.ok);
         table.push(`${route.method} ${route.url} ${who}: ${res.statusCode}${res.statusCode === expected ? "" : ` (expected ${expected})`}`);
         if (res.statusCode === 401 || res.statusCode === 403) {
           expect(res.json<{ error: { code: string } }>().error.code).toBe(res.statusCode === 401 ? "UNAUTHORIZED" : "FORBIDDEN");
@@ -106,8 +135,11 @@ describe("auth table", () => {
         .split("?")[0]!
         .replace(jobId, "{id}")
         .replace("job_unknown", "{id}")
+        .replace(/^\/worker\/jobs\/[^/]+/, "/worker/jobs/{id}")
         .replace(/^\/queues\/[^/]+/, "/queues/{name}")
-        .replace(/^\/schedules\/[^/]+/, "/schedules/{id}");
+        .replace(/^\/schedules\/[^/]+/, "/schedules/{id}")
+        .replace(/^\/limits\/[^/]+\/[^/]+$/, "/limits/{name}/{key}")
+        .replace(/^\/limits\/[^/]+$/, "/limits/{name}");
     const covered = new Set(routes().map((route) => `${route.method} ${template(route.url)}`));
     expect(documented.filter((op) => !covered.has(op))).toEqual(["GET /monitoring/health"]);
   });
@@ -117,7 +149,7 @@ describe("auth table", () => {
       const res = await server.app.inject({ url: "/monitoring/health", headers: authorization === undefined ? {} : { authorization } });
       expect(res.statusCode, who).toBe(200);
       const keys = Object.keys(res.json<object>());
-      if (who === "none" || who === "wrong") expect(keys, who).toEqual(["status"]);
+      if (who === "none" || who === "wrong" || who === "worker") expect(keys, who).toEqual(["status"]);
       else expect(keys, who).toEqual(expect.arrayContaining(["status", "reasons", "store"]));
     }
   });

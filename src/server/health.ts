@@ -1,6 +1,6 @@
 // Health of the whole system as the server sees it: the store answers, workers are alive,
-// and every queue with waiting jobs has a worker. The check races a deadline, so a hung
-// store makes the answer "down" in time instead of hanging the probe.
+// it takes writes (not full), and every queue with waiting jobs has a worker. The check races a
+// deadline, so a hung store makes the answer "down" in time instead of hanging the probe.
 import type { Client } from "../core/client.js";
 import { unattendedQueueStats } from "../core/worker-registry.js";
 
@@ -41,7 +41,10 @@ export async function checkHealth(client: Client, workerTtlMs: number, deadlineM
   }
   const [health, workers, stats] = outcome;
   if (!health.ok) return { status: "down", store, reasons: ["the store is unreachable", ...health.warnings] };
-  const reasons = [...health.warnings];
+  // A full store (Redis at maxmemory, a full disk) is "degraded", not "down": it still answers
+  // reads, and a 503 would take every API replica out of its load balancer (or restart it)
+  // for a condition no restart cures. The reason comes first: it stops every worker.
+  const reasons = [...(health.writesRefused === undefined ? [] : [health.writesRefused]), ...health.warnings];
   if (workers.length === 0) reasons.push("no live worker");
   if (workers.length > 0) {
     for (const queue of unattendedQueueStats(stats, workers)) {

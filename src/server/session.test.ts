@@ -1,6 +1,7 @@
 // Dashboard sessions: signed cookies, their CSRF tokens, expiry, revocation and token rotation.
 import { describe, expect, it } from "vitest";
-import { DashboardSessions, SESSION_TTL_MS, cookieValue } from "./session.js";
+import type { FastifyRequest } from "fastify";
+import { DashboardSessions, MemoryRevocations, SESSION_TTL_MS, cookieValue } from "./session.js";
 
 const tokens = { token: "full-token-0123456789", readonlyToken: "read-token-0123456789" };
 
@@ -32,14 +33,19 @@ describe("DashboardSessions", () => {
     expect(restarted.verify(cookie)).toBeNull();
   });
 
-  it("derives a CSRF token per session and revokes a session on sign-out", () => {
-    const sessions = new DashboardSessions(tokens);
+  it("derives a CSRF token per session and revokes a session on sign-out, for every instance sharing the revocations", async () => {
+    const revocations = new MemoryRevocations();
+    const sessions = new DashboardSessions(tokens, Date.now, revocations);
     const a = sessions.signIn("full-token-0123456789")!;
     const b = sessions.signIn("full-token-0123456789")!;
     expect(a.session.csrfToken).not.toBe(b.session.csrfToken);
-    sessions.revoke(a.session);
-    expect(sessions.verify(a.cookie)).toBeNull();
-    expect(sessions.verify(b.cookie)).not.toBeNull();
+    await sessions.revoke(a.session);
+    const request = (cookie: string) => ({ headers: { cookie: `caudex_session=${cookie}` } }) as unknown as FastifyRequest;
+    const restarted = new DashboardSessions(tokens, Date.now, revocations);
+    expect(await restarted.sessionOf(request(a.cookie))).toBeNull();
+    expect(await restarted.sessionOf(request(b.cookie))).not.toBeNull();
+    // Kept past the cookie's own expiry, so a store clock running behind cannot reopen it.
+    expect(await revocations.isSessionRevoked(a.session.nonce)).toBe(true);
   });
 
   it("reads one cookie out of a Cookie header", () => {

@@ -1,6 +1,7 @@
 // Dashboard sign-in sessions: a signed cookie (HMAC keyed by the server's tokens) that maps to
 // full or read-only access, and the per-session CSRF token every state-changing request sends.
-// Sessions need no server state, so they survive a restart and work behind several servers.
+// The cookie carries the session, so sessions survive a restart and work behind several servers;
+// sign-out is recorded in the store (through the client), so it holds for every server too.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import { accessOf, type Access, type AuthTokens } from "./auth.js";
@@ -13,9 +14,38 @@ export const CSRF_HEADER = "x-csrf-token";
 /** Lifetime of a session; after it the operator signs in again. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
+/**
+ * How long a revocation outlives its session's expiry: the store's clock (Redis's) may run
+ * behind this server's, and a revocation that ended first would let the cookie work again.
+ */
+export const REVOCATION_SKEW_MS = 5 * 60 * 1000;
+
+/** Where sign-outs are kept until their sessions expire: the store, through the Client. */
+export interface SessionRevocations {
+  revokeSession(sessionId: string, expiresAt: number): Promise<void>;
+  isSessionRevoked(sessionId: string): Promise<boolean>;
+}
+
+/** Revocations in this process's memory only (library use and tests without a store). */
+export class MemoryRevocations implements SessionRevocations {
+  private readonly revoked = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async revokeSession(sessionId: string, expiresAt: number): Promise<void> {
+    const now = this.now();
+    for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+    this.revoked.set(sessionId, expiresAt);
+  }
+
+  async isSessionRevoked(sessionId: string): Promise<boolean> {
+    return (this.revoked.get(sessionId) ?? 0) > this.now();
+  }
+}
+
 /** A valid session, as read from its cookie. */
 export interface Session {
-  access: Exclude<Access, "none">;
+  access: Exclude<Access, "none" | "worker">;
   csrfToken: string;
   expiresAt: number;
   nonce: string;
@@ -23,7 +53,7 @@ export interface Session {
 
 /** What a cookie grants a request: its access, whether the CSRF header matches, and the session's id (its nonce). */
 export interface SessionGrant {
-  access: Exclude<Access, "none">;
+  access: Exclude<Access, "none" | "worker">;
   csrfValid: boolean;
   id: string;
 }
@@ -47,12 +77,14 @@ export function cookieValue(header: string | undefined, name: string): string | 
 export class DashboardSessions {
   private readonly key: Buffer | null;
   // Sign-out revokes the nonce here; the cookie is cleared in the browser as well.
-  private readonly revoked = new Map<string, number>();
+  private readonly revocations: SessionRevocations;
 
   constructor(
     private readonly tokens: AuthTokens,
     private readonly now: () => number = Date.now,
+    revocations?: SessionRevocations,
   ) {
+    this.revocations = revocations ?? new MemoryRevocations(now);
     // Keyed by both tokens: rotating either one ends every session signed with the old pair.
     this.key =
       tokens.token === null
@@ -69,7 +101,8 @@ export class DashboardSessions {
   signIn(token: string): { session: Session; cookie: string } | null {
     if (this.key === null || token.length === 0 || token.length > 1024) return null;
     const access = accessOf(`Bearer ${token}`, this.tokens);
-    if (access === "none") return null;
+    // The worker token runs jobs; it never signs in to the dashboard.
+    if (access === "none" || access === "worker") return null;
     const nonce = randomBytes(18).toString("base64url");
     const expiresAt = this.now() + SESSION_TTL_MS;
     const body = `v1.${access === "full" ? "f" : "r"}.${expiresAt.toString(36)}.${nonce}`;
@@ -77,7 +110,7 @@ export class DashboardSessions {
     return { session: { access, csrfToken: this.mac(`csrf.${nonce}`), expiresAt, nonce }, cookie };
   }
 
-  /** Verifies a cookie value; null when it is forged, expired, revoked or malformed. */
+  /** Verifies a cookie value's signature and expiry (not its revocation); null when it is forged, expired or malformed. */
   verify(cookie: string | null): Session | null {
     if (this.key === null || cookie === null) return null;
     const parts = cookie.split(".");
@@ -85,30 +118,36 @@ export class DashboardSessions {
     const [, kind, expires, nonce, mac] = parts as [string, string, string, string, string];
     if (!safeEqual(mac, this.mac(parts.slice(0, 4).join(".")))) return null;
     const expiresAt = parseInt(expires, 36);
-    if (!(expiresAt > this.now()) || this.revoked.has(nonce)) return null;
+    if (!(expiresAt > this.now())) return null;
     if (kind !== "f" && kind !== "r") return null;
     return { access: kind === "f" ? "full" : "read", csrfToken: this.mac(`csrf.${nonce}`), expiresAt, nonce };
   }
 
-  /** The session of a request's cookie, if any. */
-  sessionOf(request: FastifyRequest): Session | null {
-    return this.verify(cookieValue(request.headers.cookie, SESSION_COOKIE));
+  /** The session of a request's cookie, if any and not signed out; rejects when the store cannot tell (STORE_UNAVAILABLE). */
+  async sessionOf(request: FastifyRequest): Promise<Session | null> {
+    const session = this.verify(cookieValue(request.headers.cookie, SESSION_COOKIE));
+    // Only a genuine, unexpired cookie costs a store read: forged ones never reach the store.
+    if (session === null || (await this.revocations.isSessionRevoked(session.nonce))) return null;
+    return session;
   }
 
   /** Access granted by a request's session cookie, or null without a valid one. */
-  grantOf(request: FastifyRequest): SessionGrant | null {
-    const session = this.sessionOf(request);
+  async grantOf(request: FastifyRequest): Promise<SessionGrant | null> {
+    const session = await this.sessionOf(request);
     if (session === null) return null;
-    const header = request.headers[CSRF_HEADER];
-    const given = Array.isArray(header) ? header[0] : header;
-    return { access: session.access, csrfValid: given !== undefined && safeEqual(given, session.csrfToken), id: session.nonce };
+    return { access: session.access, csrfValid: this.csrfValid(request, session), id: session.nonce };
   }
 
-  /** Ends a session before its expiry. */
-  revoke(session: Session): void {
-    const now = this.now();
-    for (const [nonce, expiresAt] of this.revoked) if (expiresAt <= now) this.revoked.delete(nonce);
-    this.revoked.set(session.nonce, session.expiresAt);
+  /** Ends a session before its expiry, for every server on the store; kept until the cookie has expired. */
+  async revoke(session: Session): Promise<void> {
+    await this.revocations.revokeSession(session.nonce, session.expiresAt + REVOCATION_SKEW_MS);
+  }
+
+  /** The CSRF token a request's header carries matches `session`'s. */
+  csrfValid(request: FastifyRequest, session: Session): boolean {
+    const header = request.headers[CSRF_HEADER];
+    const given = Array.isArray(header) ? header[0] : header;
+    return given !== undefined && safeEqual(given, session.csrfToken);
   }
 
   private mac(text: string): string {

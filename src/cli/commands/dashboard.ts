@@ -18,7 +18,7 @@ export const dashboardCommand: Command = {
     "no-auth": { type: "boolean", help: "serve without authentication (only on a loopback host)" },
   },
   positionals: [],
-  settings: ["token", "readonlyToken", "host", "port"],
+  settings: ["token", "readonlyToken", "host", "port", "trustProxy"],
   async run(ctx) {
     const { host, noAuth } = closedByDefault(ctx, "dashboard");
     const config = { ...ctx.config, port: ctx.explicit.has("port") ? ctx.config.port : DASHBOARD_PORT };

@@ -39,7 +39,7 @@ export const devCommand: Command = {
     "grace-period": { type: "string", help: "DURATION  time running jobs get to finish on Ctrl-C (default 30s)" },
   },
   positionals: [],
-  settings: ["tasksModule", "token", "readonlyToken", "host", "port", "queues", "concurrency", "workerName", "resultTtlSeconds", "failureTtlSeconds"],
+  settings: ["tasksModule", "token", "readonlyToken", "workerToken", "workerQueues", "host", "port", "trustProxy", "queues", "concurrency", "workerName", "resultTtlSeconds", "failureTtlSeconds"],
   async run(ctx) {
     const { config } = ctx;
     if (config.redisUrl !== null) ctx.out.note("caudex dev always uses the SQLite file; REDIS_URL is ignored (use serve and worker for Redis).");

@@ -46,7 +46,7 @@ export async function listen(
   client: Client,
   options: { host: string; token: string | null; logger: Logger },
 ): Promise<{ app: FastifyInstance; url: string }> {
-  const app = await createApp(client, { token: options.token, readonlyToken: config.readonlyToken, logger: options.logger });
+  const app = await createApp(client, { token: options.token, readonlyToken: config.readonlyToken, workerToken: config.workerToken, workerQueues: config.workerQueues, trustProxy: config.trustProxy, logger: options.logger });
   try {
     const address = await app.listen({ port: config.port, host: options.host });
     return { app, url: address.replace("://[::1]", "://localhost").replace("://0.0.0.0", "://localhost") };
@@ -78,7 +78,7 @@ export const serveCommand: Command = {
     "no-auth": { type: "boolean", help: "serve without authentication (only on a loopback host)" },
   },
   positionals: [],
-  settings: ["token", "readonlyToken", "host", "port", "tasksModule", "resultTtlSeconds", "failureTtlSeconds"],
+  settings: ["token", "readonlyToken", "workerToken", "workerQueues", "host", "port", "trustProxy", "tasksModule", "resultTtlSeconds", "failureTtlSeconds"],
   async run(ctx) {
     const { config } = ctx;
     const { host, noAuth } = closedByDefault(ctx, "serve");

@@ -5,10 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Client } from "../../core/client.js";
 import type { Clock } from "../../core/clock.js";
 import type { AuthRouteConfig } from "../auth.js";
+import { throttledAnswer, type AuthThrottle } from "../auth-throttle.js";
 import { DASHBOARD_HEADERS, loadDashboardAssets } from "../dashboard-assets.js";
 import { sendError } from "../error-handler.js";
 import { SESSION_COOKIE, SESSION_TTL_MS, type DashboardSessions, type Session } from "../session.js";
-import { SignInLimiter } from "../sign-in-limiter.js";
 import { throughputSince, throughputView } from "../throughput.js";
 import { errorRef } from "../schemas.js";
 
@@ -18,7 +18,9 @@ export interface DashboardRoutesDeps {
   /** Directory of the built dashboard (index.html, style.css, *.js). */
   root: string;
   sessions: DashboardSessions;
-  /** What time it is for the throughput chart and the sign-in limiter. */
+  /** The app's throttle of wrong tokens: sign-in counts its failures there too. */
+  throttle: AuthThrottle;
+  /** What time it is for the throughput chart. */
   clock: Clock;
 }
 
@@ -91,8 +93,7 @@ function registerPages(app: FastifyInstance, root: string): void {
   app.get("/dashboard/*", page, async (request, reply) => send(reply, (request.params as { "*": string })["*"]));
 }
 
-function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions, clock: Clock): void {
-  const limiter = new SignInLimiter(() => clock.now());
+function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions, throttle: AuthThrottle): void {
   app.get(
     "/dashboard/session",
     { config: publicRoute, schema: { tags, summary: "The dashboard session of this browser (signed_in: false without one)", security: [], response: { 200: sessionAnswer, "4xx": errorRef } } },
@@ -100,7 +101,7 @@ function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions
       if (sessions.open) return { signed_in: true, access: "full", csrf_token: "", expires_at: null, auth_required: false };
       // The page asks this before anything else: without a session the answer is still a 200,
       // so a signed-out page logs no failed request. Every other route keeps its 401.
-      const session = sessions.sessionOf(request);
+      const session = await sessions.sessionOf(request);
       return session === null ? { signed_in: false, auth_required: true } : sessionBody(session);
     },
   );
@@ -108,19 +109,18 @@ function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions
     "/dashboard/session",
     { config: publicRoute, schema: { tags, summary: "Sign in with a token: sets the HttpOnly session cookie", security: [], body: signInBody, response: { 200: sessionAnswer, "4xx": errorRef } } },
     async (request, reply) => {
-      // The token is checked first: a right one signs in even while the address is blocked
-      // (behind a proxy, everyone shares one address). Guessing gains nothing from this that
-      // a bearer header on any API route would not give too; the limiter only slows it here.
-      const signedIn = sessions.signIn((request.body as { token: string }).token);
-      if (signedIn === null) {
-        const blockedForMs = limiter.blockedForMs(request.ip);
-        if (blockedForMs > 0) {
-          const retryAfterSeconds = Math.ceil(blockedForMs / 1000);
-          return sendError(reply.header("retry-after", String(retryAfterSeconds)), "RATE_LIMITED", `Too many failed sign-ins; wait ${retryAfterSeconds} s`);
-        }
-        limiter.failed(request.ip);
-        return sendError(reply, "UNAUTHORIZED", "That token is not valid here");
+      // One throttle with every API route: while the address is blocked for wrong tokens, one
+      // token a second is checked here as there (decision 0020), so the right one still signs
+      // in and guesses crawl. A session signed in before keeps working meanwhile.
+      const token = (request.body as { token: string }).token;
+      const attempt: { signedIn: ReturnType<typeof sessions.signIn> } = { signedIn: null };
+      const checked = throttle.check(request.ip, token, (typed) => ((attempt.signedIn = sessions.signIn(typed)) === null ? "none" : "signed"));
+      const { signedIn } = attempt;
+      if ("blockedForMs" in checked) {
+        const { retryAfterSeconds, message } = throttledAnswer(checked.blockedForMs);
+        return sendError(reply.header("retry-after", String(retryAfterSeconds)), "RATE_LIMITED", message);
       }
+      if (signedIn === null) return sendError(reply, "UNAUTHORIZED", "That token is not valid here");
       reply.header("set-cookie", cookieHeader(request, signedIn.cookie, Math.floor(SESSION_TTL_MS / 1000)));
       return sessionBody(signedIn.session);
     },
@@ -129,10 +129,11 @@ function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions
     "/dashboard/session",
     { config: publicRoute, schema: { tags, summary: "Sign out: ends the session and clears its cookie", security: [], response: { 204: { type: "null", description: "Signed out" }, "4xx": errorRef } } },
     async (request, reply) => {
-      const session = sessions.sessionOf(request);
+      const session = await sessions.sessionOf(request);
       if (session !== null) {
-        if (sessions.grantOf(request)?.csrfValid !== true) return sendError(reply, "CSRF_REJECTED", "Signing out needs the session's CSRF token");
-        sessions.revoke(session);
+        if (!sessions.csrfValid(request, session)) return sendError(reply, "CSRF_REJECTED", "Signing out needs the session's CSRF token");
+        // Kept in the store: the cookie stays refused after a restart and by every other server.
+        await sessions.revoke(session);
       }
       return reply.header("set-cookie", cookieHeader(request, "", 0)).code(204).send();
     },
@@ -142,7 +143,7 @@ function registerSessionRoutes(app: FastifyInstance, sessions: DashboardSessions
 /** Registers the dashboard's pages, session routes and throughput chart data. */
 export function registerDashboardRoutes(app: FastifyInstance, deps: DashboardRoutesDeps): void {
   registerPages(app, deps.root);
-  registerSessionRoutes(app, deps.sessions, deps.clock);
+  registerSessionRoutes(app, deps.sessions, deps.throttle);
   app.get(
     "/dashboard/api/throughput",
     { schema: { tags, summary: "Jobs completed and failed per minute over the last hour, per queue", response: { 200: throughputAnswer, "4xx": errorRef } } },

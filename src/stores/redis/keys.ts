@@ -92,4 +92,16 @@ export class RedisKeys {
   handChannelPrefix(): string {
     return `${this.prefix}hand:`;
   }
+  /** Limit settings (decision 0023): `<name>|<key>` (key '' for the name's default) → JSON. */
+  limits(): string {
+    return `${this.prefix}limits`;
+  }
+  /** The (name, key) pairs limit listings may show, `<name>\0<key>`, score 0. */
+  limitIndex(): string {
+    return `${this.prefix}limit-index`;
+  }
+  /** A signed-out dashboard session: a string (the session's expiry in ms) with a TTL to that expiry. */
+  revokedSession(id: string): string {
+    return `${this.prefix}revoked-session:${id}`;
+  }
 }

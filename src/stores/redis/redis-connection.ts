@@ -111,6 +111,12 @@ export function toStoreError(error: unknown): unknown {
   return new StoreUnavailableError(`Redis is unavailable: ${message}`, error);
 }
 
+/** True for a reply error by which the server refuses writes until memory or disk frees (OOM, MISCONF). */
+export function refusesWrites(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== "ReplyError") return false;
+  return OUT_OF_MEMORY.test(error.message) || PERSISTENCE_FAILED.test(error.message);
+}
+
 async function configValue(redis: RedisConnection, name: string): Promise<string> {
   const reply = await redis.config("GET", name);
   return reply[1] ?? "";

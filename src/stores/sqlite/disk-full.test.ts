@@ -1,10 +1,13 @@
 // A SQLite file that cannot grow (a full disk, simulated with max_page_count): writes fail with
-// STORE_UNAVAILABLE saying so, keep nothing of the refused write, and reads still work.
+// STORE_UNAVAILABLE saying so, keep nothing of the refused write, and reads still work; health
+// reports the refusal for a minute after the last one.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { newJob } from "../../../test/support/jobs.js";
+import { ManualClock } from "../../core/clock.js";
+import { WRITE_REFUSAL_MEMORY_MS } from "../../core/write-refusals.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "caudex-sqlite-full-"));
@@ -46,6 +49,28 @@ describe("sqlite store on a full disk", () => {
       const refusal = await store.complete({ jobId: claimed.id, token: claimed.leaseToken }, { text: "x".repeat(200_000) }).catch((error: unknown) => error);
       expect(refusal).toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringContaining("out of space") as string });
       expect((await store.getJob(claimed.id))?.status).toBe("PROCESSING");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("reports a refused write in health for a minute after the last one, then ok again", async () => {
+    const path = join(dir, "health.db");
+    const seeded = new SqliteStore({ path });
+    await seeded.enqueue([newJob()]);
+    await seeded.close();
+    const clock = new ManualClock();
+    const store = new SqliteStore({ path, clock, maxPageCountForTests: 1 });
+    try {
+      expect((await store.health()).writesRefused).toBeUndefined();
+      await expect(store.enqueue(bigBatch())).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+      const health = await store.health();
+      expect(health.ok).toBe(true);
+      expect(health.writesRefused).toMatch(/out of space: SQLite database .* cannot grow \(disk full\)/);
+      clock.advance(WRITE_REFUSAL_MEMORY_MS);
+      expect((await store.health()).writesRefused).toBeDefined();
+      clock.advance(1);
+      expect((await store.health()).writesRefused).toBeUndefined();
     } finally {
       await store.close();
     }
