@@ -5,10 +5,20 @@
 import { backoffDelayMs } from "./backoff.js";
 import { CaudexError, hasCode } from "./errors.js";
 import type { TypedEmitter, WorkerEvents } from "./events.js";
-import type { JobError, Json } from "./job.js";
+import type { ClaimedJob, JobError, Json } from "./job.js";
 import type { Logger } from "./logger.js";
 import type { RunningJob } from "./running-job.js";
+import { JOB_BOUNDS } from "./job-rules.js";
 import type { Store } from "./store.js";
+import { endAttempt } from "./tracing.js";
+
+/**
+ * The retry rule of a failed attempt, for every worker (in-process or over HTTP): retried after
+ * its backoff while attempts remain and the failure is `retryable`; null fails the job for good.
+ */
+export function retryDelayFor(job: Pick<ClaimedJob, "attempt" | "maxAttempts" | "backoff">, retryable: boolean): number | null {
+  return retryable && job.attempt < job.maxAttempts ? backoffDelayMs(job.backoff, job.attempt) : null;
+}
 
 /** Settlements of one worker, with its processed and failed counts. */
 export class JobSettlement {
@@ -28,6 +38,7 @@ export class JobSettlement {
   complete(entry: RunningJob, result: Json): void {
     entry.done = true;
     const { job } = entry;
+    endAttempt(job, null);
     const lease = { jobId: job.id, token: job.leaseToken };
     this.track(
       job.id,
@@ -51,14 +62,24 @@ export class JobSettlement {
     );
   }
 
-  /** Fails a job's attempt: retried after its backoff while attempts remain and `retryable`. */
-  fail(entry: RunningJob, error: JobError, retryable: boolean): void {
+  /**
+   * Fails a job's attempt: retried after its backoff while attempts remain and `retryable`; put
+   * off by `postponeMs` (RetryAfter) without counting the attempt, while it has postponements left.
+   */
+  fail(entry: RunningJob, error: JobError, retryable: boolean, postponeMs?: number): void {
     entry.done = true;
     const { job } = entry;
-    const retry = retryable && job.attempt < job.maxAttempts;
-    const settlement = this.store.fail({ jobId: job.id, token: job.leaseToken, error, retryDelayMs: retry ? backoffDelayMs(job.backoff, job.attempt) : null });
+    if (postponeMs !== undefined && job.postponements >= JOB_BOUNDS.maxPostponements) {
+      error = { code: "POSTPONED_TOO_OFTEN", message: `The task put the job off ${job.postponements} times (RetryAfter); the most is ${JOB_BOUNDS.maxPostponements}` };
+      postponeMs = undefined;
+      retryable = false;
+    }
+    const postpone = postponeMs !== undefined;
+    const retryDelayMs = postponeMs !== undefined ? postponeMs : retryDelayFor(job, retryable);
+    endAttempt(job, error, retryDelayMs !== null);
+    const settlement = this.store.fail({ jobId: job.id, token: job.leaseToken, error, retryDelayMs, ...(postpone ? { postpone: true } : {}) });
     this.track(job.id, settlement, () => {
-      if (!retry) this.failed += 1;
+      if (retryDelayMs === null) this.failed += 1;
     });
   }
 
@@ -83,6 +104,11 @@ export class JobSettlement {
       release = Promise.reject(thrown);
     }
     this.track(jobId, release, () => undefined, (error) => hasCode(error, "LEASE_LOST"));
+  }
+
+  /** True while a settlement sent is still on its way to the store. */
+  get settling(): boolean {
+    return this.inFlight > 0;
   }
 
   /** Resolves once every settlement sent so far has ended. */

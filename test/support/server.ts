@@ -15,9 +15,12 @@ import { SqliteStore } from "../../src/stores/sqlite/sqlite-store.js";
 export const FULL_TOKEN = "test-full-token-0123456789";
 /** The read-only token of test servers. */
 export const READ_TOKEN = "test-read-token-0123456789";
+/** The worker token of test servers (the worker protocol only). */
+export const WORKER_TOKEN = "test-worker-token-0123456789";
 /** Authorization headers for each token. */
 export const FULL = { authorization: `Bearer ${FULL_TOKEN}` };
 export const READ = { authorization: `Bearer ${READ_TOKEN}` };
+export const WORKER = { authorization: `Bearer ${WORKER_TOKEN}` };
 
 /** Tasks the test workers know: one that echoes, one that fails, one that waits for abort. */
 export const echoTask = defineTask<{ value?: unknown } | null, unknown>("echo", async (payload) => payload?.value ?? null);
@@ -61,14 +64,14 @@ export interface TestServerOptions {
   deps?: Partial<AppDeps>;
 }
 
-/** Builds the app on a fresh SQLite file with both tokens. */
+/** Builds the app on a fresh SQLite file with the full, read-only and worker tokens. */
 export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "caudex-server-"));
   const store = new SqliteStore({ path: join(dir, "caudex.db"), pollIntervalMs: 10 });
   const client = new Client({ store: options.wrapStore?.(store) ?? store, ...(options.withTasks === true ? { tasks: new TaskRegistry(TEST_TASKS) } : {}) });
   const app = await buildApp({
     client,
-    auth: { token: FULL_TOKEN, readonlyToken: READ_TOKEN },
+    auth: { token: FULL_TOKEN, readonlyToken: READ_TOKEN, workerToken: WORKER_TOKEN },
     ...options.deps,
   });
   const workers: Worker[] = [];
