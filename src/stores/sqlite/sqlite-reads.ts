@@ -1,6 +1,7 @@
 // The reads of the SQLite store: one job, its timeline, filtered cursor-paged listings, queue
 // stats, finishes per minute and health. Each hits an index of migrations/ (001-init.sql; a
-// schedule's jobs: 004-schedules.sql); stats read one consistent snapshot; nothing here changes a job.
+// schedule's jobs: 004-schedules.sql); stats and finishes read the counters of
+// 006-status-counts.sql in one consistent snapshot, never the jobs; nothing here changes a job.
 import type BetterSqlite3 from "better-sqlite3";
 import type { JobEvent } from "../../core/events.js";
 import type { Job, JobFilter, JobPage, MinuteFinishes, QueueStats } from "../../core/job.js";
@@ -11,6 +12,9 @@ import { JOB_STATUSES, type JobStatus } from "../../core/job-states.js";
 import { rowToEvent, rowToJob, type EventRow, type JobRow } from "./row-decoders.js";
 import { preparedOnce, type Statements } from "./sql-statements.js";
 import type { StoreHealth } from "../../core/store.js";
+
+/** Width of the finish buckets of job_finishes: completed_at / 10000 (006-status-counts.sql). */
+export const FINISH_BUCKET_MS = 10_000;
 
 /** The job with this id, or null. */
 export function getJob(st: Statements, jobId: string): Job | null {
@@ -52,15 +56,18 @@ export function listJobs(db: BetterSqlite3.Database, st: Statements, filter: Job
 }
 
 /**
- * Finished jobs per queue and minute, counted from the jobs still stored (an index range over
- * `completed_at`; a FAILED job retried since is no longer counted).
+ * Finished jobs per queue and minute, from the 10-second finish buckets (kept about two hours;
+ * a finish stays counted when its job is retried or deleted later, as on Redis).
  */
 export function finishesPerMinute(st: Statements, since: number): MinuteFinishes[] {
-  const rows = st.finishesPerMinute.all(Math.floor(since / 60_000) * 60_000) as Array<{ queue: string; status: string; minute: number; n: number }>;
+  const rows = st.finishesPerMinute.all(Math.floor(since / 60_000) * (60_000 / FINISH_BUCKET_MS)) as Array<{ queue: string; status: string; minute: number; n: number }>;
   return gatherFinishes(rows.map((r) => ({ queue: r.queue, minute: r.minute, kind: r.status === "COMPLETED" ? "completed" : "failed", count: r.n })));
 }
 
-/** Counts by queue and status, oldest waiting age, and finishes in the last minute. */
+/**
+ * Counts by queue and status (counters), the waiting age of each queue's head, and finishes in
+ * the last minute: the current 10-second bucket and the six before it, as Redis counts them.
+ */
 export function queueStats(db: BetterSqlite3.Database, st: Statements, now: number, paused: Set<string>): QueueStats[] {
   const byQueue = new Map<string, QueueStats>();
   const entry = (queue: string): QueueStats => {
@@ -77,7 +84,7 @@ export function queueStats(db: BetterSqlite3.Database, st: Statements, now: numb
       entry(r.queue).counts[r.status] = r.n;
     for (const r of st.oldestWaiting.all() as Array<{ queue: string; t: number | null }>)
       entry(r.queue).oldestWaitingMs = r.t === null ? null : Math.max(0, now - r.t);
-    for (const r of st.finishedSince.all(now - 60_000) as Array<{ queue: string; status: string; n: number }>) {
+    for (const r of st.finishedSince.all(Math.floor(now / FINISH_BUCKET_MS) - 6) as Array<{ queue: string; status: string; n: number }>) {
       if (r.status === "COMPLETED") entry(r.queue).completedLastMinute = r.n;
       else entry(r.queue).failedLastMinute = r.n;
     }

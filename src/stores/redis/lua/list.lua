@@ -19,7 +19,7 @@ elseif project ~= '' then sources = {P .. 'project:' .. project}
 elseif user ~= '' then sources = {P .. 'user:' .. user}
 elseif status ~= '' then sources = {status_source(status)}
 else
-  for _, s in ipairs({'PENDING', 'SCHEDULED', 'QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'}) do
+  for _, s in ipairs({'PENDING', 'DEFERRED', 'SCHEDULED', 'QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'}) do
     sources[#sources + 1] = status_source(s)
   end
 end
