@@ -13,9 +13,15 @@ export {
   isValidQueueName,
   isValidTaskName,
 } from "./core/job-rules.js";
-export type { ClientOptions, PurgeOptions } from "./core/client.js";
+export type { ClientOptions, PurgeOptions, WaitOptions } from "./core/client.js";
+export type { JobOf, ResultOf } from "./core/typed-job.js";
 export type { ClientDefaults, EnqueueOptions } from "./core/enqueue-options.js";
 export { Worker } from "./core/worker.js";
+export { RetryAfter, UnrecoverableError } from "./core/task-errors.js";
+export type { BatchRequest, BatchState, FlowJob, FlowResult, JobTree } from "./core/flows.js";
+export type { ChildJob } from "./core/job-links.js";
+export type { LimitDefinition, LimitKey, LimitPage, LimitSetting, LimitUsage, RateLimit } from "./core/limits.js";
+export type { Limits, LimitChange } from "./core/limit-control.js";
 export type { WorkerOptions } from "./core/worker.js";
 export type { IsolationOptions } from "./core/process-pool.js";
 export { defineTask, isTaskDefinition, TaskRegistry } from "./core/task.js";
@@ -46,11 +52,13 @@ export type { JobEvent, JobEventType, WorkerEvents } from "./core/events.js";
 export * from "./core/errors.js";
 export { systemClock, ManualClock } from "./core/clock.js";
 export type { Clock } from "./core/clock.js";
-export { consoleLogger, silentLogger } from "./core/logger.js";
-export type { Logger } from "./core/logger.js";
+export { consoleLogger, levelEnabled, silentLogger } from "./core/logger.js";
+export type { ConsoleLoggerOptions, Logger, LogLevel } from "./core/logger.js";
+export { asLogger, fromPino, isPinoLike } from "./core/pino-logger.js";
+export type { PinoLikeLogger } from "./core/pino-logger.js";
 export { Maintenance, runMaintenance, DEFAULT_MAINTENANCE } from "./core/maintenance.js";
 export type { StandardSchemaV1 } from "./core/standard-schema.js";
 export { SqliteStore } from "./stores/sqlite/sqlite-store.js";
 export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
 export { createClient, createStore } from "./connect.js";
-export type { ConnectOptions } from "./connect.js";
+export type { ConnectOptions, RedisSettings } from "./connect.js";

@@ -7,7 +7,10 @@ import type { JobEvent } from "../src/core/events.js";
 import { newToken } from "../src/core/ids.js";
 import type { ClaimedJob, MinuteFinishes, WorkerInfo } from "../src/core/job.js";
 import type { ClaimRequest, Store } from "../src/core/store.js";
+import { dependencyContractCases } from "./store-contract-dependencies.js";
+import { limitContractCases } from "./store-contract-limits.js";
 import { scheduleContractCases } from "./store-contract-schedules.js";
+import { sessionContractCases } from "./store-contract-sessions.js";
 import { newJob } from "./support/jobs.js";
 import { waitFor } from "./support/wait-for.js";
 
@@ -799,16 +802,17 @@ export function describeStoreContract(factory: StoreFactory): void {
       expect(health.ok).toBe(true);
     });
 
-    scheduleContractCases(test, {
-      store: () => store,
-      clock: () => clock,
-      peer: async () => {
-        if (factory.connectPeer === undefined) return null;
-        const peer = await factory.connectPeer(store, clock);
-        extra.push(peer);
-        return peer;
-      },
-    });
+    const peer = async (): Promise<Store | null> => {
+      if (factory.connectPeer === undefined) return null;
+      const connected = await factory.connectPeer(store, clock);
+      extra.push(connected);
+      return connected;
+    };
+    scheduleContractCases(test, { store: () => store, clock: () => clock, peer });
+    dependencyContractCases(test, { store: () => store, clock: () => clock, peer });
+    // LIMITS-WIP: every store runs these once its limits exist.
+    if (!factory.name.startsWith("redis")) limitContractCases(test, { store: () => store, clock: () => clock });
+    sessionContractCases(test, { store: () => store, clock: () => clock, peer });
 
     // A skip name that names no case (a typo, a renamed case) would skip nothing and say so nowhere.
     it("skips only cases that exist", () => {

@@ -1,5 +1,6 @@
 // Every `caudex` command, in the order --help lists them.
 import type { Command } from "./command.js";
+import { batchCommand } from "./commands/batch.js";
 import { cancelCommand } from "./commands/cancel.js";
 import { dashboardCommand } from "./commands/dashboard.js";
 import { devCommand } from "./commands/dev.js";
@@ -8,11 +9,13 @@ import { failedCommand } from "./commands/failed.js";
 import { healthCommand } from "./commands/health.js";
 import { jobCommand } from "./commands/job.js";
 import { jobsCommand } from "./commands/jobs.js";
+import { limitsCommand } from "./commands/limits.js";
 import { purgeCommand } from "./commands/purge.js";
 import { retryCommand } from "./commands/retry.js";
 import { schedulesCommand } from "./commands/schedules.js";
 import { serveCommand } from "./commands/serve.js";
 import { statsCommand } from "./commands/stats.js";
+import { treeCommand } from "./commands/tree.js";
 import { workerCommand } from "./commands/worker.js";
 import { workersCommand } from "./commands/workers.js";
 
@@ -25,12 +28,15 @@ export const COMMANDS: readonly Command[] = [
   enqueueCommand,
   jobCommand,
   jobsCommand,
+  treeCommand,
+  batchCommand,
   statsCommand,
   workersCommand,
   failedCommand,
   retryCommand,
   cancelCommand,
   schedulesCommand,
+  limitsCommand,
   purgeCommand,
   healthCommand,
 ];

@@ -12,6 +12,8 @@ export interface OptionSpec {
   short?: string;
   /** Shown in --help; for strings, the value placeholder comes first, e.g. "N  stop after N jobs". */
   help: string;
+  /** A string option that may be given more than once (`--limit-key a=1 --limit-key b=2`); read it with stringsOption. */
+  multiple?: true;
 }
 
 /** A `caudex` command. */
@@ -25,6 +27,8 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Positional arguments, by name; all are required. */
   positionals: readonly string[];
+  /** Optional positional arguments after the required ones (`limits set NAME [KEY]`). */
+  optionalPositionals?: readonly string[];
   /** Configuration settings the command uses; --help lists their flags and variables. */
   settings: readonly ConfigKey[];
   /**
@@ -46,7 +50,7 @@ export function resolveSubcommand(command: Command, args: readonly string[]): { 
 export interface CommandContext {
   /** The command's name (for usage hints). */
   command: string;
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   config: CaudexConfig;
   /** Which settings were given explicitly (flag or environment), as opposed to defaults. */
@@ -81,6 +85,12 @@ export class CliError extends Error {
 export function stringOption(ctx: CommandContext, name: string): string | undefined {
   const value = ctx.values[name];
   return typeof value === "string" ? value : undefined;
+}
+
+/** Reads a repeatable string option: every value given, in order (empty without the option). */
+export function stringsOption(ctx: CommandContext, name: string): string[] {
+  const value = ctx.values[name];
+  return Array.isArray(value) ? value : typeof value === "string" ? [value] : [];
 }
 
 /** Reads a boolean option. */

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { createStore } from "../connect.js";
 import { Client } from "../core/client.js";
 import { redactUrl, type CaudexConfig } from "../core/config.js";
+import type { TrustProxySetting } from "../core/trusted-proxies.js";
 import { CaudexError } from "../core/errors.js";
 import { consoleLogger, type Logger } from "../core/logger.js";
 import type { ClientDefaults } from "../core/enqueue-options.js";
@@ -65,6 +66,10 @@ export function storeError(config: CaudexConfig, redisUrl: string | null, error:
       ? "Redis is running but refused the password: check the password (and user name) in REDIS_URL (or --redis-url), e.g. redis://:PASSWORD@host:6379, against Redis's requirepass or ACL."
       : "Is Redis running and reachable? Start it (e.g. `redis-server` or `docker run -p 6379:6379 redis:7`), fix REDIS_URL (or --redis-url), or unset it to use the SQLite file.";
     return new CliError(`Cannot connect to Redis at ${redactUrl(redisUrl)}: ${detail}`, { hint, cause: error });
+  }
+  // A driver that cannot load is no fault of the file: its message already names the fixes.
+  if (error instanceof CaudexError && error.code === "DRIVER_UNAVAILABLE") {
+    return new CliError(reason, { hint: "Rebuild the driver with `npm rebuild better-sqlite3` once build tools are installed.", cause: error });
   }
   // The store's message names the file already ("Cannot open SQLite database <path>: …").
   return new CliError(reason, {
@@ -137,7 +142,7 @@ export function createLogger(config: CaudexConfig): Logger {
 /** Builds the HTTP app (not listening yet) on `client`. */
 export async function createApp(
   client: Client,
-  options: { token: string | null; readonlyToken: string | null; logger: Logger },
+  options: { token: string | null; readonlyToken: string | null; workerToken?: string | null; workerQueues?: readonly string[] | null; trustProxy?: TrustProxySetting; logger: Logger },
 ): Promise<FastifyInstance> {
   let server: typeof import("../server/app.js");
   try {
@@ -150,9 +155,10 @@ export async function createApp(
   const dashboardRoot = fileURLToPath(new URL("../dashboard/", import.meta.url));
   return server.buildApp({
     client,
-    auth: { token: options.token, readonlyToken: options.readonlyToken },
+    auth: { token: options.token, readonlyToken: options.readonlyToken, workerToken: options.workerToken ?? null, workerQueues: options.workerQueues ?? null },
     logger: options.logger,
     dashboard: { root: dashboardRoot },
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
 }
 

@@ -1,5 +1,5 @@
 // How jobs look in the terminal: one table row per job, or a page of details for one job.
-import type { Job, QueueStats } from "../core/job.js";
+import type { DependencyCounts, Job, QueueStats } from "../core/job.js";
 import type { JobStatus } from "../core/job-states.js";
 import { formatDuration } from "./duration.js";
 import { renderPairs, renderTable } from "./table.js";
@@ -16,8 +16,8 @@ export function renderJobs(jobs: readonly Job[], now = Date.now()): string {
   );
 }
 
-/** Every field of one job that an operator looks at. */
-export function renderJob(job: Job, now = Date.now()): string {
+/** Every field of one job that an operator looks at; `heldBy` says why a QUEUED job under limits is not running. */
+export function renderJob(job: Job, now = Date.now(), heldBy: string | null = null): string {
   const pairs: Array<[string, string]> = [
     ["id", job.id],
     ["task", job.task],
@@ -36,12 +36,43 @@ export function renderJob(job: Job, now = Date.now()): string {
   if (job.stalls > 0) pairs.push(["stalls", String(job.stalls)]);
   if (job.idempotencyKey !== null) pairs.push(["idempotency key", job.idempotencyKey]);
   if (job.scheduleId !== null) pairs.push(["schedule", job.fireAt === null ? job.scheduleId : `${job.scheduleId}, fire time ${stamp(job.fireAt, now)}`]);
+  pairs.push(...dependencyPairs(job));
+  if (job.limitKeys.length > 0) pairs.push(["limits", job.limitKeys.map(({ name, key }) => `${name}=${key}`).join(", ")]);
+  if (job.postponements > 0) pairs.push(["postponed", `${job.postponements}× (RetryAfter; not counted as attempts)`]);
+  if (heldBy !== null) pairs.push(["held by", heldBy]);
   pairs.push(["payload", JSON.stringify(job.payload)]);
   if (Object.keys(job.meta).length > 0) pairs.push(["meta", JSON.stringify(job.meta)]);
   if (job.progress !== null) pairs.push(["progress", JSON.stringify(job.progress)]);
   if (job.result !== null) pairs.push(["result", JSON.stringify(job.result)]);
   if (job.error !== null) pairs.push(["error", `${job.error.code}: ${job.error.message}`]);
   return renderPairs(pairs);
+}
+
+// A batch's callback may depend on 10,000 jobs: the page names the first few, `caudex tree` the rest.
+const DEPENDS_ON_NAMED = 10;
+
+/** The dependency lines of a job's page: what it waits for and how those ended, who waits for it, its flow. */
+function dependencyPairs(job: Job): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  if (job.dependsOn.length > 0) {
+    const named = job.dependsOn.slice(0, DEPENDS_ON_NAMED).join(", ");
+    const more = job.dependsOn.length - DEPENDS_ON_NAMED;
+    pairs.push(["depends on", more > 0 ? `${named} and ${more} more` : named]);
+  }
+  if (job.dependencies !== null) {
+    pairs.push(["dependencies", dependencySummary(job.dependencies)]);
+    pairs.push(["on dependency failure", job.onDependencyFailure]);
+  }
+  if (job.dependents > 0) pairs.push(["dependents", String(job.dependents)]);
+  if (job.parentId !== null) pairs.push(["parent", job.parentId]);
+  if (job.flowId !== null) pairs.push(["flow", job.flowId === job.id ? `${job.flowId} (this job is its root)` : job.flowId]);
+  return pairs;
+}
+
+/** "3 of 5 final: 2 completed, 1 failed, 0 canceled; 2 waiting". */
+export function dependencySummary(counts: DependencyCounts): string {
+  const final = counts.total - counts.waiting;
+  return `${final} of ${counts.total} final: ${counts.completed} completed, ${counts.failed} failed, ${counts.canceled} canceled; ${counts.waiting} waiting`;
 }
 
 /** A percentage found in a job's progress ({percent: n} or a bare number), if any. */
@@ -56,6 +87,7 @@ function detail(job: Job): string {
   if (job.error !== null) return `${job.error.code}: ${job.error.message}`;
   if (job.status === "PROCESSING" && job.worker !== null) return `on ${job.worker}`;
   if (job.status === "SCHEDULED" && job.runAt !== null) return `runs ${stamp(job.runAt, Date.now())}`;
+  if (job.status === "DEFERRED" && job.dependencies !== null) return `waits for ${job.dependencies.waiting} of ${job.dependencies.total}`;
   return "";
 }
 

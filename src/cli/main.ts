@@ -45,31 +45,33 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
     process.stdout.write(`${commandHelp(command)}\n`);
     return ExitCode.ok;
   }
-  if (parsed.positionals.length !== command.positionals.length) {
+  const most = command.positionals.length + (command.optionalPositionals?.length ?? 0);
+  if (parsed.positionals.length < command.positionals.length || parsed.positionals.length > most) {
     const verbs = command.subcommands?.map((c) => c.name.slice(command.name.length + 1)) ?? [];
     if (verbs.length > 0 && command.positionals.length === 0) {
       throw new UsageError(`Unknown subcommand "${parsed.positionals[0] ?? ""}" of caudex ${command.name}. Subcommands: ${verbs.join(", ")}`, command.name);
     }
-    const expected = command.positionals.length === 0 ? "no arguments" : command.positionals.join(" ");
+    const names = [...command.positionals, ...(command.optionalPositionals ?? []).map((p) => `[${p}]`)];
+    const expected = names.length === 0 ? "no arguments" : names.join(" ");
     throw new UsageError(`caudex ${command.name} takes ${expected} (got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.join(" ")})`, command.name);
   }
-  const { raw, sources } = readSettings(parsed.values, env);
+  const { raw, sources } = readSettings(parsed.values, env, settingKeys);
   const config = parseConfig(raw, sources);
   const explicit = new Set(Object.keys(raw) as ConfigKey[]);
   const out = new Output(parsed.values.json === true, process.stdout, process.stderr);
   return command.run({ command: command.name, values: parsed.values, positionals: parsed.positionals, config, explicit, out, verbose: parsed.values.verbose === true });
 }
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 function parseCommandArgs(command: Command, settingKeys: readonly ConfigKey[], args: readonly string[]): { values: Values; positionals: string[] } {
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options })) {
-    options[name] = spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short };
+    options[name] = { type: spec.type, ...(spec.short === undefined ? {} : { short: spec.short }), ...(spec.multiple === true ? { multiple: true } : {}) };
   }
   for (const key of settingKeys) options[SETTINGS[key].flag] = { type: "string" };
   try {
-    // No option is declared `multiple`, so every value is a string or a boolean.
+    // Options declared `multiple` give arrays of strings; the others a string or a boolean.
     const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
     return { values: values as Values, positionals };
   } catch (error) {
@@ -78,12 +80,14 @@ function parseCommandArgs(command: Command, settingKeys: readonly ConfigKey[], a
 }
 
 /** Collects raw setting values: a flag first, then each variable in order, remembering the source. */
-function readSettings(values: Values, env: Env) {
+function readSettings(values: Values, env: Env, settingKeys: readonly ConfigKey[]) {
   const raw: Partial<Record<ConfigKey, RawConfigValue>> = {};
   const sources: Partial<Record<ConfigKey, string>> = {};
   for (const key of Object.keys(SETTINGS) as ConfigKey[]) {
     const source = SETTINGS[key];
-    const fromFlag = values[source.flag];
+    // Only the command's settings come from flags: a command option of the same name
+    // (`limits set --concurrency`) is the command's, not the worker setting.
+    const fromFlag = settingKeys.includes(key) ? values[source.flag] : undefined;
     if (typeof fromFlag === "string") {
       raw[key] = fromFlag;
       sources[key] = `--${source.flag}`;

@@ -4,14 +4,19 @@
 import { CaudexError, InvalidOptionsError, JobNotFoundError } from "./errors.js";
 import type { JobEvent, JobEventType } from "./events.js";
 import { DEFAULT_CLIENT_DEFAULTS, buildNewJob, stripUndefined, type ClientDefaults, type EnqueueOptions, type NewJobInput } from "./enqueue-options.js";
-import type { Job, JobFilter, JobPage, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "./job.js";
+import type { DependencyOutcome, Job, JobFilter, JobPage, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "./job.js";
 import { isFinal } from "./job-states.js";
 import type { JsonLimits } from "./json.js";
 import { JOB_BOUNDS, PAYLOAD_JSON_LIMITS, isValidTaskName } from "./job-rules.js";
 import type { EnqueueResult, EventWatchOptions, PurgeRequest, Store, StoreHealth } from "./store.js";
 import { LIVE_WORKER_WINDOW_MS } from "./worker-registry.js";
+import { RemoteWorkers } from "./remote-workers.js";
 import { Schedules } from "./schedules.js";
+import { Limits } from "./limit-control.js";
+import { Flows, type BatchRequest, type BatchState, type FlowJob, type FlowResult, type JobTree } from "./flows.js";
 import { TaskRegistry, validatePayload, type TaskDefinition } from "./task.js";
+import { traceSend } from "./tracing.js";
+import { asJobOf, type JobOf } from "./typed-job.js";
 
 /** Options of a client. */
 export interface ClientOptions {
@@ -23,6 +28,12 @@ export interface ClientOptions {
 }
 
 type TaskRef<P> = TaskDefinition<P, unknown> | string;
+
+/** How long `wait` waits, and what may stop it early. */
+export interface WaitOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
 
 /** What `purgeFinished` deletes: finished jobs of one status, optionally one queue, finished at least `olderThanMs` ago. */
 export interface PurgeOptions {
@@ -40,8 +51,13 @@ export class Client {
   readonly tasks: TaskRegistry | null;
   /** Schedules: upsert, get, list, pause, resume, remove, trigger, next fire times. */
   readonly schedules: Schedules;
+  /** The worker protocol for workers outside this process (over HTTP): claim, extendLeases, progress, complete, fail, release. */
+  readonly remoteWorkers: RemoteWorkers;
   private readonly defaults: ClientDefaults;
   private readonly jsonLimits: JsonLimits;
+  private readonly flows: Flows;
+  /** Per-key limits: a key's running and waiting jobs, settings an operator changes at run time (decision 0023). */
+  readonly limits: Limits;
 
   constructor(options: ClientOptions) {
     this.store = options.store;
@@ -54,9 +70,39 @@ export class Client {
     this.defaults = { ...DEFAULT_CLIENT_DEFAULTS, ...stripUndefined(options.defaults ?? {}) };
     this.jsonLimits = options.jsonLimits ?? PAYLOAD_JSON_LIMITS;
     this.schedules = new Schedules(this.store, { defaults: this.defaults, jsonLimits: this.jsonLimits, tasks: this.tasks });
+    this.remoteWorkers = new RemoteWorkers(this.store);
+    this.limits = new Limits(this.store);
+    this.flows = new Flows(this.store, (task, payload, options) => this.prepare(task as TaskRef<unknown>, payload, options, false));
   }
 
-  /** Stores a job and returns it (QUEUED, or SCHEDULED when delayed). */
+  /** Stores a tree of jobs in one atomic operation: each parent runs after its children (decision 0018). */
+  enqueueFlow(root: FlowJob): Promise<FlowResult> {
+    return this.flows.enqueueFlow(root);
+  }
+
+  /** Stores jobs and a callback that runs once when all are final (`on: "always"`) or all completed (`on: "success"`). */
+  enqueueBatch(request: BatchRequest): Promise<{ batch: BatchState; jobs: Job[] }> {
+    return this.flows.enqueueBatch(request);
+  }
+
+  /** A batch's counts and its callback; JOB_NOT_FOUND when there is none. */
+  getBatch(batchId: string): Promise<BatchState> {
+    return this.flows.getBatch(batchId);
+  }
+
+  /** The whole flow a job belongs to, from its root (at most 1,000 jobs). */
+  jobTree(jobId: string): Promise<JobTree> {
+    return this.flows.tree(jobId);
+  }
+
+  /** How a job's dependencies ended (or stand now), in its dependsOn order. */
+  dependencyOutcomes(jobId: string): Promise<DependencyOutcome[]> {
+    return this.store.dependencyOutcomes(jobId);
+  }
+
+  /** Stores a job and returns it (QUEUED, or SCHEDULED when delayed); given a definition, typed by its result. */
+  enqueue<P, R>(task: TaskDefinition<P, R>, payload: P, options?: EnqueueOptions): Promise<JobOf<R>>;
+  enqueue<P>(task: TaskRef<P>, payload: P, options?: EnqueueOptions): Promise<Job>;
   enqueue<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<Job> {
     return this.storeOne(task, payload, options, false).then((results) => (results[0] as EnqueueResult).job);
   }
@@ -91,7 +137,7 @@ export class Client {
       const bytes = prepared.reduce((sum, job) => sum + Buffer.byteLength(job.payloadText), 0);
       if (bytes > JOB_BOUNDS.maxEnqueueBatchBytes) throw new InvalidOptionsError(`enqueueMany takes at most ${JOB_BOUNDS.maxEnqueueBatchBytes} bytes of payloads per call (got ${bytes}); split the batch`);
     }
-    const results = await this.store.enqueue(prepared);
+    const results = await traceSend(prepared, () => this.store.enqueue(prepared));
     return results.map((r) => r.job);
   }
 
@@ -105,8 +151,12 @@ export class Client {
     return this.store.enqueuePending(jobId);
   }
 
-  getJob(jobId: string): Promise<Job | null> {
-    return this.store.getJob(jobId);
+  /** The job, or null; given its task's definition, typed by its result (INVALID_OPTIONS when it is another task's job). */
+  getJob<R>(jobId: string, task: TaskDefinition<never, R>): Promise<JobOf<R> | null>;
+  getJob(jobId: string): Promise<Job | null>;
+  getJob(jobId: string, task?: TaskDefinition<never, unknown>): Promise<Job | null> {
+    if (task === undefined) return this.store.getJob(jobId);
+    return this.store.getJob(jobId).then((job) => (job === null ? null : (asJobOf(job, task) as Job)));
   }
 
   /** Like `getJob`, but throws JOB_NOT_FOUND for an unknown id. */
@@ -146,8 +196,17 @@ export class Client {
     return inBatches((limit) => this.store.purge({ status: options.status, finishedBefore, limit, ...queue }), onProgress);
   }
 
-  /** Resolves with the job once it is COMPLETED, FAILED or CANCELED. */
-  async wait(jobId: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Job> {
+  /** Resolves with the job once it is COMPLETED, FAILED or CANCELED; typed by its task's result when given a typed job or `task`. */
+  wait<R>(job: JobOf<R>, options?: WaitOptions): Promise<JobOf<R>>;
+  wait<R>(jobId: string, options: WaitOptions & { task: TaskDefinition<never, R> }): Promise<JobOf<R>>;
+  wait(jobId: string, options?: WaitOptions): Promise<Job>;
+  async wait(target: string | { id: string }, options: WaitOptions & { task?: TaskDefinition<never, unknown> } = {}): Promise<Job> {
+    const jobId = typeof target === "string" ? target : target.id;
+    const job = await this.waitFinal(jobId, options);
+    return options.task === undefined ? job : (asJobOf(job, options.task) as Job);
+  }
+
+  private async waitFinal(jobId: string, options: WaitOptions): Promise<Job> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     let delay = 5;
     for (;;) {
@@ -220,7 +279,18 @@ export class Client {
     return this.store.resumeQueue(queue);
   }
 
+  /** Signs a dashboard session out for every process on the store, until `expiresAt` (the session's end). */
+  revokeSession(sessionId: string, expiresAt: number): Promise<void> {
+    return this.store.revokeSession(sessionId, expiresAt);
+  }
+
+  /** Whether a dashboard session was signed out (and its revocation has not expired). */
+  isSessionRevoked(sessionId: string): Promise<boolean> {
+    return this.store.isSessionRevoked(sessionId);
+  }
+
   close(): Promise<void> {
+    this.remoteWorkers.close();
     return this.store.close();
   }
 
@@ -231,7 +301,11 @@ export class Client {
   private storeOne<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions, hold: boolean): Promise<EnqueueResult[]> {
     try {
       const job = this.prepare(task, payload, options, hold);
-      return job instanceof Promise ? job.then((ready) => this.store.enqueue([ready])) : this.store.enqueue([job]);
+      const send = (ready: NewJob): Promise<EnqueueResult[]> => {
+        const jobs = [ready];
+        return traceSend(jobs, () => this.store.enqueue(jobs));
+      };
+      return job instanceof Promise ? job.then(send) : send(job);
     } catch (error) {
       return Promise.reject(error);
     }

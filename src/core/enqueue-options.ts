@@ -3,11 +3,13 @@
 import { backoffProblems } from "./backoff.js";
 import { InvalidOptionsError } from "./errors.js";
 import { newJobId } from "./ids.js";
-import type { BackoffPolicy, JobMeta, Json, NewJob } from "./job.js";
+import { DEPENDENCY_FAILURE_POLICIES, type BackoffPolicy, type DependencyFailurePolicy, type JobMeta, type Json, type NewJob } from "./job.js";
 import { DEFAULT_BACKOFF, JOB_BOUNDS, JOB_DEFAULTS, META_JSON_LIMITS, isValidQueueName } from "./job-rules.js";
 import { encodeJson, type JsonLimits } from "./json.js";
 import { FIRE_KEY_PREFIX } from "./schedule.js";
+import { limitKeysOf } from "./limits.js";
 import type { TaskOptions } from "./task.js";
+import { traceMetaProblem } from "./tracing.js";
 
 /** Options of one enqueue; each overrides the task's own option of the same name. */
 export interface EnqueueOptions {
@@ -25,6 +27,18 @@ export interface EnqueueOptions {
   meta?: JobMeta;
   resultTtlSeconds?: number;
   failureTtlSeconds?: number;
+  /**
+   * Ids of jobs this one waits for: it is stored DEFERRED and queued, exactly once, by the
+   * settlement of the last of them (decision 0018). Each must exist (DEPENDENCY_NOT_FOUND).
+   */
+  dependsOn?: readonly string[];
+  /** What a FAILED or CANCELED dependency does to it: `fail` (default), `cancel`, or `run` anyway. */
+  onDependencyFailure?: DependencyFailurePolicy;
+  /**
+   * Limit keys by limit name, e.g. `{ "per-project": "42" }`: replace the keys the task's
+   * declared limits derive from the job, or put it under a limit its task does not declare.
+   */
+  limitKeys?: Readonly<Record<string, string>>;
 }
 
 /** Defaults applied when neither the task nor the enqueue call says otherwise. */
@@ -83,6 +97,14 @@ export function buildNewJob(input: NewJobInput): NewJob {
     delayMs: options.delayMs ?? null,
     runAt: options.runAt === undefined ? null : typeof options.runAt === "number" ? options.runAt : options.runAt.getTime(),
   };
+  if (options.dependsOn !== undefined && options.dependsOn.length > 0) job.dependsOn = Array.isArray(options.dependsOn) ? [...new Set(options.dependsOn)] : options.dependsOn;
+  if (options.onDependencyFailure !== undefined) job.onDependencyFailure = options.onDependencyFailure;
+  if (taskOptions.limits !== undefined || options.limitKeys !== undefined) {
+    if (options.limitKeys !== undefined && (options.limitKeys === null || typeof options.limitKeys !== "object" || Array.isArray(options.limitKeys)))
+      throw new InvalidOptionsError("limitKeys must be an object of limit name to key");
+    const keys = limitKeysOf(taskOptions.limits, input.payload, meta, options.limitKeys);
+    if (keys.length > 0) job.limitKeys = keys;
+  }
   const problems = newJobProblems(job);
   if (problems.length > 0) throw new InvalidOptionsError(`Invalid enqueue options: ${problems.join("; ")}`);
   return job;
@@ -116,7 +138,29 @@ export function newJobProblems(job: NewJob): string[] {
     if (value !== undefined && (typeof value !== "string" || value.length > JOB_BOUNDS.maxKeyLength))
       problems.push(`meta.${key} must be a string of at most ${JOB_BOUNDS.maxKeyLength} characters`);
   }
+  const traceProblem = traceMetaProblem(job.meta);
+  if (traceProblem !== null) problems.push(traceProblem);
   problems.push(...backoffProblems(job.backoff));
+  problems.push(...dependencyProblems(job));
+  return problems;
+}
+
+/** Checks a job's dependency options. */
+function dependencyProblems(job: NewJob): string[] {
+  const problems: string[] = [];
+  const deps = job.dependsOn;
+  if (deps !== undefined) {
+    if (!Array.isArray(deps)) problems.push("dependsOn must be an array of job ids");
+    else {
+      if (deps.length > JOB_BOUNDS.maxDependencies) problems.push(`dependsOn holds at most ${JOB_BOUNDS.maxDependencies} job ids`);
+      if (deps.some((id) => typeof id !== "string" || id.length === 0 || id.length > JOB_BOUNDS.maxKeyLength))
+        problems.push(`dependsOn must hold job ids of 1 to ${JOB_BOUNDS.maxKeyLength} characters`);
+      if (deps.includes(job.id)) problems.push("a job cannot depend on itself");
+      if (deps.length > 0 && job.hold) problems.push("a held (PENDING) job cannot have dependencies: it is released by them");
+    }
+  }
+  if (job.onDependencyFailure !== undefined && !DEPENDENCY_FAILURE_POLICIES.includes(job.onDependencyFailure))
+    problems.push(`onDependencyFailure must be one of ${DEPENDENCY_FAILURE_POLICIES.join(", ")}`);
   return problems;
 }
 

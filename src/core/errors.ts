@@ -9,12 +9,17 @@ export const ErrorCodes = {
   JOB_NOT_FOUND: "No job has this id.",
   INVALID_TRANSITION: "The job's current status does not allow this action.",
   INVALID_CURSOR: "The listing cursor is not one this store handed out.",
+  DEPENDENCY_NOT_FOUND: "A job named in depends_on does not exist; nothing was stored.",
+  DEPENDENCY_FAILED: "A job this one depended on failed or was canceled, so this one did not run.",
+  POSTPONED_TOO_OFTEN: "The task put its job off with RetryAfter more times than allowed, so the job failed.",
+  HAS_DEPENDENTS: "Unfinished jobs depend on this job (or belong to its flow), so it cannot be removed yet.",
   INVALID_SCHEDULE: "A schedule's definition is malformed: its id, cron, time zone, interval or policies.",
   SCHEDULE_NOT_FOUND: "No schedule has this id.",
   LEASE_LOST: "The worker's lease on the job is stale; the store changed nothing.",
   CONFIG_INVALID: "The configuration has one or more invalid values.",
   STORE_UNAVAILABLE: "The store cannot be reached or refuses writes (out of space, read-only).",
   STORE_MISCONFIGURED: "The store server is set up in a way that could lose jobs.",
+  DRIVER_UNAVAILABLE: "The store's database driver could not be loaded (a failed native build of better-sqlite3).",
   TIMEOUT: "The job ran past its timeout.",
   WAIT_TIMEOUT: "Waiting for a job gave up before the job finished; the job itself goes on.",
   STALLED: "The job's worker died too many times while running it.",
@@ -38,7 +43,7 @@ export type ErrorCode = keyof typeof ErrorCodes;
  * The codes a failed job's `error.code` can carry. Each is a catalogue code (the `satisfies`
  * refuses any other), so every reason a job fails for is documented in docs/errors.md.
  */
-export const JOB_ERROR_CODES = ["TASK_ERROR", "TIMEOUT", "STALLED", "UNKNOWN_TASK", "INVALID_PAYLOAD"] as const satisfies readonly ErrorCode[];
+export const JOB_ERROR_CODES = ["TASK_ERROR", "TIMEOUT", "STALLED", "UNKNOWN_TASK", "INVALID_PAYLOAD", "DEPENDENCY_FAILED", "POSTPONED_TOO_OFTEN"] as const satisfies readonly ErrorCode[];
 
 /** Why a job failed, as a stable code (one of JOB_ERROR_CODES). */
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
@@ -140,6 +145,14 @@ export class StoreMisconfiguredError extends CaudexError {
   }
 }
 
+/** The store's driver could not be loaded; the message names the fix. */
+export class DriverUnavailableError extends CaudexError {
+  constructor(message: string, cause?: unknown) {
+    super("DRIVER_UNAVAILABLE", message, cause === undefined ? undefined : { cause });
+    this.name = "DriverUnavailableError";
+  }
+}
+
 /** A live worker on the same host already holds this name. */
 export class WorkerNameTakenError extends CaudexError {
   constructor(name: string, pid: number) {
@@ -163,6 +176,22 @@ export class ScheduleNotFoundError extends CaudexError {
   constructor(scheduleId: string) {
     super("SCHEDULE_NOT_FOUND", `Schedule ${scheduleId} not found`, { details: { scheduleId } });
     this.name = "ScheduleNotFoundError";
+  }
+}
+
+/** A job named as a dependency does not exist; nothing was stored. */
+export class DependencyNotFoundError extends CaudexError {
+  constructor(jobId: string, dependencyId: string) {
+    super("DEPENDENCY_NOT_FOUND", `Job ${jobId} depends on ${dependencyId}, which does not exist`, { details: { jobId, dependencyId } });
+    this.name = "DependencyNotFoundError";
+  }
+}
+
+/** Unfinished jobs depend on the job (or belong to its flow); nothing was removed. */
+export class HasDependentsError extends CaudexError {
+  constructor(jobId: string, waitingId: string) {
+    super("HAS_DEPENDENTS", `Cannot remove job ${jobId}: job ${waitingId} is not finished and needs it (cancel it first)`, { details: { jobId, waitingId } });
+    this.name = "HasDependentsError";
   }
 }
 

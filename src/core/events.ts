@@ -7,6 +7,7 @@ import type { JobStatus } from "./job-states.js";
 /** Names of job lifecycle events. */
 export const JOB_EVENT_TYPES = [
   "job:created",
+  "job:deferred",
   "job:enqueued",
   "job:scheduled",
   "job:started",

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { silentLogger } from "./logger.js";
 import { isTaskDefinition, type TaskDefinition } from "./task.js";
 import { UNKNOWN_TASK_IN_CHILD, type ChildMessage, type ParentMessage } from "./process-pool.js";
+import { loadTracing, runInTraceContext } from "./tracing.js";
 
 const tasks = new Map<string, TaskDefinition>();
 const pendingProgress = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
@@ -30,7 +31,7 @@ async function run(message: Extract<ParentMessage, { type: "run" }>): Promise<vo
   }
   const controller = new AbortController();
   try {
-    const result = await task.handler(message.payload, {
+    const result = await runInTraceContext(message.trace, () => task.handler(message.payload, {
       signal: controller.signal,
       log: silentLogger,
       job: message.job,
@@ -40,7 +41,10 @@ async function run(message: Extract<ParentMessage, { type: "run" }>): Promise<vo
           pendingProgress.set(seq, { resolve, reject });
           send({ type: "progress", seq, value });
         }),
-    });
+      // The child holds no store connection: a task that reads its dependencies or fans out runs in-process.
+      dependencies: () => Promise.reject(new Error("ctx.dependencies() is not available under process isolation: run this task in-process")),
+      addChildren: () => Promise.reject(new Error("ctx.addChildren() is not available under process isolation: run this task in-process")),
+    }));
     send({ type: "result", value: result ?? null });
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
@@ -62,7 +66,8 @@ const modulePath = process.argv[2];
 if (modulePath === undefined) {
   send({ type: "load-error", message: "no tasks module given" });
 } else {
-  load(modulePath).then(
+  // The tasks module may register an OpenTelemetry SDK; the API is looked for either way.
+  Promise.all([load(modulePath), loadTracing()]).then(
     () => send({ type: "ready", tasks: [...tasks.keys()] }),
     (error: unknown) => send({ type: "load-error", message: String(error) }),
   );

@@ -33,5 +33,21 @@ export function newJobRecord(job: NewJob, status: JobStatus, now: number, runAt:
     fireAt: job.schedule?.fireAt ?? null,
     resultTtlSeconds: job.resultTtlSeconds,
     failureTtlSeconds: job.failureTtlSeconds,
+    ...noDependencies(job),
+    limitKeys: job.limitKeys === undefined ? [] : [...job.limitKeys],
+    postponements: 0,
+  };
+}
+
+/** The dependency fields of a job record built from its input, before any dependency has ended. */
+export function noDependencies(job: NewJob): Pick<Job, "dependsOn" | "onDependencyFailure" | "dependencies" | "dependents" | "parentId" | "flowId"> {
+  const dependsOn = job.dependsOn === undefined ? [] : [...job.dependsOn];
+  return {
+    dependsOn,
+    onDependencyFailure: job.onDependencyFailure ?? "fail",
+    dependencies: dependsOn.length === 0 ? null : { total: dependsOn.length, waiting: dependsOn.length, completed: 0, failed: 0, canceled: 0 },
+    dependents: 0,
+    parentId: job.parentId ?? null,
+    flowId: job.flowId ?? null,
   };
 }

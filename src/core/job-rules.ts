@@ -43,6 +43,19 @@ export const JOB_BOUNDS = {
    * script that every other client waits for: 10,000 jobs hold it for about 0.1–0.2 s.
    */
   maxEnqueueBatch: 10_000,
+  /** Most jobs one job may depend on (a batch's callback depends on every member). */
+  maxDependencies: 10_000,
+  /**
+   * Most jobs of one flow or batch, and of one fan-out call: a cancel or a retry of the whole
+   * is one atomic store operation, bounded by this.
+   */
+  maxFlowJobs: 10_000,
+  /** Deepest flow tree (levels of children below the root). */
+  maxFlowDepth: 32,
+  /** Most limits one job is under (decision 0023). */
+  maxLimitsPerJob: 4,
+  /** Most times a task may postpone its job with RetryAfter before the job fails. */
+  maxPostponements: 100,
   /** Most payload bytes one enqueueMany call takes (64 MiB), for the same reason. */
   maxEnqueueBatchBytes: 64 * 1024 * 1024,
   /** Worker names (they appear in store keys and in every job a worker runs). */

@@ -4,12 +4,14 @@
 //     └─run_at later──► SCHEDULED ─due─► QUEUED       ├─error, attempts left─► SCHEDULED (backoff)
 //                                                      ├─lease expired─► QUEUED (stall counted)
 //                                                      └─error, no attempts / timeout / stalls─► FAILED
-//  any non-final ─cancel─► CANCELED;  FAILED | CANCELED ─retry─► QUEUED
+//  DEFERRED ─last dependency final─► QUEUED (or SCHEDULED); ─a dependency failed─► FAILED | CANCELED (its policy)
+//  any non-final ─cancel─► CANCELED;  FAILED | CANCELED ─retry─► QUEUED (a flow's: DEFERRED until its children run again)
 // Stores enforce these rules atomically; this module names them once for every store.
 
 /** Every status a job can have, as the HTTP API and CLI show it. */
 export const JOB_STATUSES = [
   "PENDING",
+  "DEFERRED",
   "SCHEDULED",
   "QUEUED",
   "PROCESSING",
@@ -30,11 +32,11 @@ export function isFinal(status: JobStatus): boolean {
 }
 
 /** Statuses from which `cancel` is allowed. */
-export const CANCELABLE: readonly JobStatus[] = ["PENDING", "SCHEDULED", "QUEUED", "PROCESSING"];
+export const CANCELABLE: readonly JobStatus[] = ["PENDING", "DEFERRED", "SCHEDULED", "QUEUED", "PROCESSING"];
 /** Statuses from which `retry` is allowed. */
 export const RETRYABLE: readonly JobStatus[] = ["FAILED", "CANCELED"];
 /** Statuses from which `remove` is allowed: a running job must be canceled first. */
-export const REMOVABLE: readonly JobStatus[] = ["PENDING", "SCHEDULED", "QUEUED", "COMPLETED", "FAILED", "CANCELED"];
+export const REMOVABLE: readonly JobStatus[] = ["PENDING", "DEFERRED", "SCHEDULED", "QUEUED", "COMPLETED", "FAILED", "CANCELED"];
 
 /** True when `value` is a status name. */
 export function isJobStatus(value: unknown): value is JobStatus {

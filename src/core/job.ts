@@ -1,6 +1,7 @@
 // The job record and the values that travel with it. Plain data, shared by every store and edge.
 import type { JobErrorCode } from "./errors.js";
 import type { JobStatus } from "./job-states.js";
+import type { LimitKey } from "./limits.js";
 import type { ScheduleRef } from "./schedule.js";
 
 /** Any JSON value. */
@@ -71,6 +72,50 @@ export interface Job {
   scheduleId: string | null;
   /** The fire time the job stands for (a trigger: when it was triggered), or null. */
   fireAt: number | null;
+  /** The jobs this one waits for (in the order given); empty for most jobs. */
+  dependsOn: string[];
+  /** What a FAILED or CANCELED dependency does to this job (decision 0018). */
+  onDependencyFailure: DependencyFailurePolicy;
+  /** How its dependencies have ended so far, or null when it has none. */
+  dependencies: DependencyCounts | null;
+  /** How many jobs depend on this one. */
+  dependents: number;
+  /** The job this one was created for (a flow's parent, a batch's callback, a fan-out), or null. */
+  parentId: string | null;
+  /** The root of the flow or the batch this job belongs to, or null. */
+  flowId: string | null;
+  /** The limits the job is under (decision 0023), its lane's first; empty for most jobs. */
+  limitKeys: LimitKey[];
+  /** Times its task put it off with RetryAfter (attempts not counted). */
+  postponements: number;
+}
+
+/**
+ * What a FAILED or CANCELED dependency does to a job waiting for it: `fail` it at once with
+ * DEPENDENCY_FAILED (the default), `cancel` it at once, or `run` it anyway once every dependency
+ * is final.
+ */
+export type DependencyFailurePolicy = "fail" | "cancel" | "run";
+
+/** The dependency failure policies, in the order the docs list them. */
+export const DEPENDENCY_FAILURE_POLICIES: readonly DependencyFailurePolicy[] = ["fail", "cancel", "run"];
+
+/** How a job's dependencies have ended: `waiting` are not final yet. */
+export interface DependencyCounts {
+  total: number;
+  waiting: number;
+  completed: number;
+  failed: number;
+  canceled: number;
+}
+
+/** A dependency's outcome as its dependent reads it when it runs. */
+export interface DependencyOutcome {
+  id: string;
+  task: string;
+  status: JobStatus;
+  result: Json | null;
+  error: JobError | null;
 }
 
 /** A job handed to a worker by `claim`, with the lease token that fences its settlement. */
@@ -110,6 +155,19 @@ export interface NewJob {
   freshId?: boolean;
   /** Set on jobs a schedule makes (fires and triggers). */
   schedule?: ScheduleRef;
+  /**
+   * Jobs this one waits for: ids of stored jobs or of earlier jobs of the same enqueue call
+   * (deduplicated, at most JOB_BOUNDS.maxDependencies). Absent or empty: none.
+   */
+  dependsOn?: readonly string[];
+  /** Absent: `fail`. */
+  onDependencyFailure?: DependencyFailurePolicy;
+  /** The job this one is created for (it owns it: a cancel of the parent cascades to it). */
+  parentId?: string | null;
+  /** The flow or batch it belongs to (its root's id). */
+  flowId?: string | null;
+  /** The limits it is under (checked: at most JOB_BOUNDS.maxLimitsPerJob). Absent or empty: none. */
+  limitKeys?: readonly LimitKey[];
 }
 
 /** A live or recently seen worker. */

@@ -53,7 +53,7 @@ describe("process isolation", () => {
     const pool = new ProcessPool({ tasksModule: MODULE });
     cleanup.push(async () => pool.close());
     const abort = new AbortController();
-    const ctx = { signal: abort.signal, progress: async () => undefined, log: silentLogger, job: { id: "job_1", attempt: 1, maxAttempts: 1, queue: "default", meta: {} } };
+    const ctx = { signal: abort.signal, progress: async () => undefined, dependencies: async () => [], addChildren: async () => [], log: silentLogger, job: { id: "job_1", attempt: 1, maxAttempts: 1, queue: "default", meta: {} } };
     const running = pool.run({ task: "spin", payload: {} } as unknown as ClaimedJob, ctx);
     abort.abort(new Error("timed out"));
     await expect(running).rejects.toThrow("timed out");

@@ -6,10 +6,11 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ClaimedJob, Json } from "./job.js";
 import type { TaskContext } from "./task.js";
+import { attemptCarrier, type TraceCarrier } from "./tracing.js";
 
 /** Messages from the worker to a child. */
 export type ParentMessage =
-  | { type: "run"; job: TaskContext["job"] & { task: string }; payload: Json }
+  | { type: "run"; job: TaskContext["job"] & { task: string }; payload: Json; trace?: TraceCarrier }
   | { type: "progress-ack"; seq: number; error?: string };
 
 /** Messages from a child to the worker. */
@@ -91,7 +92,9 @@ export class ProcessPool {
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       // Aborted (timed out) while a child was starting: a listener added now never fires.
       if (ctx.signal.aborted) return onAbort();
-      this.send(child, { type: "run", job: { ...ctx.job, task: job.task }, payload: job.payload });
+      // The attempt's span context, so the task's own spans in the child are its children.
+      const trace = attemptCarrier(job);
+      this.send(child, { type: "run", job: { ...ctx.job, task: job.task }, payload: job.payload, ...(trace === null ? {} : { trace }) });
     });
   }
 

@@ -12,6 +12,8 @@ function claimed(id = "job_1"): ClaimedJob {
     backoff: { baseMs: 100, maxMs: 1000, factor: 2, jitter: 0 }, retryOnTimeout: false, createdAt: 1, enqueuedAt: 1, startedAt: 2, completedAt: null,
     runAt: null, progress: null, result: null, error: null, worker: "w", meta: { projectId: "p" }, idempotencyKey: null, stalls: 0,
     retries: 0, scheduleId: null, fireAt: null, resultTtlSeconds: 0, failureTtlSeconds: 0, leaseToken: "tok", leaseExpiresAt: 3,
+    dependsOn: [], onDependencyFailure: "fail", dependencies: null, dependents: 0, parentId: null, flowId: null,
+    limitKeys: [], postponements: 0,
   };
 }
 

@@ -1,10 +1,12 @@
 // The jobs a worker is running: each one's deadline, whether its outcome still counts, and the
 // context its task receives. The AbortController and the task's logger are made only when the
 // task asks for them (most tasks never do), so a short job costs no more objects than it needs.
-import { LeaseLostError, type CaudexError } from "./errors.js";
-import type { ClaimedJob, Json } from "./job.js";
+import { InvalidOptionsError, LeaseLostError, type CaudexError } from "./errors.js";
+import type { ClaimedJob, DependencyOutcome, Job, Json } from "./job.js";
+import type { ChildJob, JobLinks } from "./job-links.js";
 import type { Logger } from "./logger.js";
 import type { TaskContext } from "./task.js";
+import { endAttempt } from "./tracing.js";
 
 /** Reports a running job's progress under its lease (the store checks the token). */
 export type ProgressReporter = (job: ClaimedJob, value: Json) => Promise<void>;
@@ -27,6 +29,7 @@ export class RunningJob {
 
   /** Aborts the task's signal, now or as soon as the task first reads it. */
   abort(reason: CaudexError): void {
+    endAttempt(this.job, reason);
     this.abortReason ??= reason;
     this.controller?.abort(reason);
   }
@@ -41,8 +44,8 @@ export class RunningJob {
   }
 
   /** The context handed to the task; its parts (logger, progress, job) are made on first use. */
-  context(log: Logger, report: ProgressReporter): TaskContext {
-    return new JobContext(this, log, report);
+  context(log: Logger, report: ProgressReporter, links: JobLinks | null = null): TaskContext {
+    return new JobContext(this, log, report, links);
   }
 }
 
@@ -103,6 +106,7 @@ const REPORT = Symbol("report");
 const LOG = Symbol("log");
 const PROGRESS = Symbol("progress");
 const JOB = Symbol("job");
+const LINKS = Symbol("links");
 
 /**
  * A task's context. Its accessors live on the prototype and its parts are made on first read: an
@@ -117,11 +121,35 @@ class JobContext implements TaskContext {
   private [LOG]: Logger | null = null;
   private [PROGRESS]: ((value: Json) => Promise<void>) | null = null;
   private [JOB]: TaskContext["job"] | null = null;
+  private readonly [LINKS]: JobLinks | null;
 
-  constructor(entry: RunningJob, parentLog: Logger, report: ProgressReporter) {
+  constructor(entry: RunningJob, parentLog: Logger, report: ProgressReporter, links: JobLinks | null) {
     this[ENTRY] = entry;
     this[PARENT_LOG] = parentLog;
     this[REPORT] = report;
+    this[LINKS] = links;
+  }
+
+  get dependencies(): () => Promise<DependencyOutcome[]> {
+    return async () => {
+      const entry = this[ENTRY];
+      if (entry.job.dependsOn.length === 0) return [];
+      return this.links().dependencies(entry.job);
+    };
+  }
+
+  get addChildren(): (children: readonly ChildJob[]) => Promise<Job[]> {
+    return async (children) => {
+      const entry = this[ENTRY];
+      if (entry.done) throw new LeaseLostError(entry.job.id);
+      return this.links().addChildren(entry.job, children);
+    };
+  }
+
+  private links(): JobLinks {
+    const links = this[LINKS];
+    if (links === null) throw new InvalidOptionsError("This task context has no store to read dependencies from or add children to");
+    return links;
   }
 
   get signal(): AbortSignal {

@@ -1,8 +1,9 @@
 // The store contract: every state transition of a job is one atomic method here.
 // Implementations live in src/stores/* and pass test/store-contract.ts; core never names one.
 import type { JobEvent } from "./events.js";
-import type { ClaimedJob, Job, JobError, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "./job.js";
+import type { ClaimedJob, DependencyOutcome, Job, JobError, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "./job.js";
 import type { JobStatus } from "./job-states.js";
+import type { LimitPage, LimitSetting, LimitUsage, RateLimit } from "./limits.js";
 import type { NewSchedule, Overlap, Schedule } from "./schedule.js";
 
 /** Most events of one job that `jobEvents` answers (its first ones): a job retried without end keeps a long timeline. */
@@ -59,6 +60,21 @@ export interface Lease {
 export interface FailRequest extends Lease {
   error: JobError;
   retryDelayMs: number | null;
+  /**
+   * The task put the job off (RetryAfter): the attempt is not counted (attempt goes back by one)
+   * and `postponements` grows by one; `retryDelayMs` must then be a number.
+   */
+  postpone?: boolean;
+}
+
+/** Storing a limit's settings: a name's default (`key` null) or one key's override. */
+export interface UpsertLimitRequest {
+  name: string;
+  key: string | null;
+  concurrency: number | null;
+  rate: Required<RateLimit> | null;
+  /** A declaration never replaces an operator's setting of the same (name, key). */
+  source: "declared" | "operator";
 }
 
 /** Outcome of a maintenance pass over expired leases. */
@@ -73,6 +89,13 @@ export interface StoreHealth {
   /** Settings of the store that risk data, e.g. Redis persistence off. */
   warnings: string[];
   details: Record<string, Json>;
+  /**
+   * Why the store refuses writes now (Redis at maxmemory, a full disk): every enqueue, claim,
+   * heartbeat and completion fails until it ends. Absent while writes are taken.
+   */
+  writesRefused?: string;
+  /** How full the store is from 0 to 1, where it has a limit it can read (Redis: used_memory over maxmemory). */
+  fullness?: number;
 }
 
 /** Options of a purge: finished jobs of one status, optionally one queue, older than a time. */
@@ -177,15 +200,22 @@ export interface Store {
   /** The store's notion of now (Redis: server time). Decides leases and schedules. */
   now(): Promise<number>;
 
-  /** Creates jobs atomically (all or none) and returns them in input order. */
+  /**
+   * Creates jobs atomically (all or none) and returns them in input order. A job's `dependsOn`
+   * names stored jobs or earlier jobs of the same call (else DEPENDENCY_NOT_FOUND, nothing
+   * stored); it is stored DEFERRED while one is unfinished, and as its policy says when one has
+   * already failed or been canceled (decision 0018). Each dependency's `dependents` grows by one.
+   */
   enqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
   /** Moves a PENDING job to QUEUED (or SCHEDULED when its run time is ahead). */
   enqueuePending(jobId: string): Promise<Job>;
 
   /**
    * Promotes due SCHEDULED jobs, then claims up to `limit` QUEUED jobs in priority order (a
-   * `limit` of 0 claims nothing). A transition that a claim implies for other records (a slot
-   * of a limit taken, say) happens inside this same atomic operation.
+   * `limit` of 0 claims nothing). A job under limits starts only when each admits it (a slot of
+   * its concurrency free, a token of its rate), taken in this same atomic operation; within a
+   * queue, lanes of limit keys and the unlimited jobs are served round-robin (decision 0023).
+   * Every operation that ends a lease frees its slots in that same operation.
    */
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Extends leases still held; returns the ids of jobs whose lease was lost. */
@@ -208,14 +238,48 @@ export interface Store {
   /** Deletes finished jobs matching the request, up to its limit; returns how many. */
   purge(request: PurgeRequest): Promise<number>;
 
-  /** Cancels a non-final job (a running one loses its lease). */
+  /**
+   * Cancels a non-final job (a running one loses its lease) and, in the same operation, every
+   * unfinished job it owns (parentId), down its whole subtree; the dependents of each canceled
+   * job follow their policies.
+   */
   cancel(jobId: string): Promise<Job>;
-  /** Puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count. */
+  /**
+   * Puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count. A job that owns
+   * jobs (a flow's parent, a batch's callback) is retried with its subtree: every FAILED or
+   * CANCELED job of it starts again, and the rest wait (DEFERRED) for what they depend on.
+   */
   retry(jobId: string): Promise<Job>;
   /** Retries up to `limit` FAILED jobs (optionally of one queue); returns how many. */
   retryAllFailed(queue: string | null, limit: number): Promise<number>;
-  /** Deletes a job that is not running. */
+  /**
+   * Deletes a job that is not running, with every job it owns (its flow subtree). HAS_DEPENDENTS
+   * (nothing deleted) while an unfinished job depends on it or a job of its subtree is unfinished.
+   */
   remove(jobId: string): Promise<void>;
+
+  /**
+   * Under the running job's lease (LEASE_LOST otherwise, nothing stored): creates `jobs` as its
+   * children (parentId = the job, flowId = its flow, or the job itself), atomically; every
+   * DEFERRED job that waits for the running job now waits for each child too.
+   */
+  addChildren(lease: Lease, jobs: readonly NewJob[]): Promise<Job[]>;
+  /** The job's dependencies as they are now, in its dependsOn order (JOB_NOT_FOUND when there is no such job). */
+  dependencyOutcomes(jobId: string): Promise<DependencyOutcome[]>;
+  /** The jobs with these ids that exist, in the order asked (at most JOB_BOUNDS.maxDependencies ids). */
+  getJobs(jobIds: readonly string[]): Promise<Job[]>;
+
+  /**
+   * Stores a limit's settings (decision 0023): a name's default, or one key's override. A
+   * `declared` upsert leaves an `operator` setting of the same (name, key) as it is.
+   */
+  upsertLimit?(request: UpsertLimitRequest): Promise<LimitSetting>;
+  /** Deletes a limit's setting (an override: its key falls back to the name's default). Nothing when there is none. */
+  removeLimit?(name: string, key: string | null): Promise<void>;
+  /** How one (name, key) stands now: effective settings, running, waiting, tokens. */
+  getLimit?(name: string, key: string): Promise<LimitUsage>;
+  /** Every (name, key) with a running or waiting job or an override, in (name, key) order; `cursor` from the previous page. */
+  listLimits?(limit: number, cursor: string | null): Promise<LimitPage>;
 
   getJob(jobId: string): Promise<Job | null>;
   /** Lists jobs newest first; `cursor` comes from the previous page (a malformed or made-up one throws INVALID_CURSOR and lists nothing). */
@@ -289,4 +353,14 @@ export interface Store {
 
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+
+  /**
+   * Records that a dashboard session was signed out: `isSessionRevoked` answers true for it
+   * until `expiresAt` (ms since the epoch, on the store's clock), and then the store forgets it,
+   * so revocations take room only while their sessions could still be used. `sessionId` is 1
+   * to 128 characters (INVALID_OPTIONS otherwise).
+   */
+  revokeSession(sessionId: string, expiresAt: number): Promise<void>;
+  /** True while a revocation recorded by `revokeSession` for this session has not expired. */
+  isSessionRevoked(sessionId: string): Promise<boolean>;
 }

@@ -3,9 +3,10 @@
 import type { ClaimedJob, JobError } from "./job.js";
 import { IsolatedTaskError, UNKNOWN_TASK_IN_CHILD, type ProcessPool } from "./process-pool.js";
 import { validatePayload, type TaskContext, type TaskRegistry } from "./task.js";
+import { RetryAfter, UnrecoverableError } from "./task-errors.js";
 
 /** What running a task came to. */
-export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: JobError; retryable: boolean };
+export type TaskOutcome = { ok: true; result: unknown } | { ok: false; error: JobError; retryable: boolean; postponeMs?: number };
 
 /**
  * Runs `job`'s task with `ctx`, in this process or in `pool`. An unknown task or a payload
@@ -39,7 +40,8 @@ export async function executeTask(
     }
     const err = thrown instanceof Error ? thrown : new Error(String(thrown));
     const error: JobError = { code: "TASK_ERROR", message: err.message || err.name };
+    if (thrown instanceof RetryAfter) return { ok: false, retryable: true, error, postponeMs: thrown.delayMs };
     if (err.stack !== undefined) error.stack = err.stack;
-    return { ok: false, retryable: true, error };
+    return { ok: false, retryable: !(thrown instanceof UnrecoverableError), error };
   }
 }

@@ -1,7 +1,9 @@
 // Task definitions: a name, a handler, options, and an optional payload schema.
 // A registry maps names to definitions for workers and for validation at enqueue.
+import type { ChildJob } from "./job-links.js";
+import { checkLimitDefinitions, type LimitDefinition } from "./limits.js";
 import type { Logger } from "./logger.js";
-import type { BackoffPolicy, Json, JobMeta } from "./job.js";
+import type { BackoffPolicy, DependencyOutcome, Job, Json, JobMeta } from "./job.js";
 import type { StandardSchemaV1 } from "./standard-schema.js";
 import { InvalidOptionsError, InvalidPayloadError, UnknownTaskError } from "./errors.js";
 import { isValidTaskName } from "./job-rules.js";
@@ -14,6 +16,16 @@ export interface TaskContext {
   progress: (value: Json) => Promise<void>;
   log: Logger;
   job: { id: string; attempt: number; maxAttempts: number; queue: string; meta: JobMeta };
+  /**
+   * How the jobs this one depends on ended — a flow's children, a batch's members — in its
+   * dependsOn order, with their results and errors. Empty for a job without dependencies.
+   */
+  dependencies: () => Promise<DependencyOutcome[]>;
+  /**
+   * Adds children to this job before it returns (fan-out): they are stored under its lease
+   * (LEASE_LOST when it is stale) and every job waiting for this one waits for them too.
+   */
+  addChildren: (children: readonly ChildJob[]) => Promise<Job[]>;
 }
 
 /** Per-task defaults; enqueue options override them. */
@@ -27,6 +39,11 @@ export interface TaskOptions<P = unknown> {
   failureTtlSeconds?: number;
   /** Validates payloads at enqueue and before running; any Standard Schema validator. */
   schema?: StandardSchemaV1<P, unknown>;
+  /**
+   * Per-key limits (decision 0023): e.g. `{ name: "per-project", key: (p, meta) => meta.projectId,
+   * concurrency: 2 }`, or a constant key with a `rate` for a shared API. At most 4.
+   */
+  limits?: readonly LimitDefinition<P>[];
 }
 
 /** A task handler: receives the payload and a context, returns a JSON-serialisable result. */
@@ -53,7 +70,9 @@ export function defineTask<P = unknown, R = unknown>(
   if (!isValidTaskName(name)) {
     throw new InvalidOptionsError(`Invalid task name "${name}": use letters, digits, _ . : - (max 128)`);
   }
-  return Object.freeze({ kind: "caudex.task" as const, name, handler, options: Object.freeze({ ...options }) });
+  checkLimitDefinitions(name, options.limits);
+  // (The options are kept loosely typed, as TaskDefinition says: the limits' key functions take P.)
+  return Object.freeze({ kind: "caudex.task" as const, name, handler, options: Object.freeze({ ...options }) as TaskOptions });
 }
 
 /** True when `value` is a task definition (e.g. an export of a tasks module). */
@@ -89,6 +108,11 @@ export class TaskRegistry {
 
   names(): string[] {
     return [...this.tasks.keys()].sort();
+  }
+
+  /** Every definition, in name order. */
+  all(): TaskDefinition[] {
+    return this.names().map((name) => this.tasks.get(name) as TaskDefinition);
   }
 
   get size(): number {

@@ -18,6 +18,8 @@ import { extendIntervalMs, LeaseKeeper, leaseStartMarginMs, type LeaseHolder } f
 import { silentLogger, type Logger } from "./logger.js";
 import { DEFAULT_MAINTENANCE, Maintenance } from "./maintenance.js";
 import { JobSettlement } from "./job-settlement.js";
+import { JobLog } from "./job-log.js";
+import { asLogger } from "./pino-logger.js";
 import { RunningJob, RunningJobs, type ProgressReporter } from "./running-job.js";
 import { ProcessPool } from "./process-pool.js";
 import { WORKER_DEFAULTS, workerProblems, type WorkerOptions } from "./worker-options.js";
@@ -26,6 +28,9 @@ export type { WorkerOptions } from "./worker-options.js";
 import type { Lease, StandingClaims, Store } from "./store.js";
 import { TaskRegistry, type TaskContext } from "./task.js";
 import { executeTask } from "./task-execution.js";
+import { loadTracing, traceAttempt } from "./tracing.js";
+import { JobLinks } from "./job-links.js";
+import { Limits } from "./limit-control.js";
 import type { ClientDefaults } from "./enqueue-options.js";
 import type { ScheduleDefinition } from "./schedule.js";
 import { upsertDeclared } from "./schedules.js";
@@ -59,6 +64,8 @@ export class Worker {
   // One reporter for every job (made once, not per job): the store checks each report's token.
   private readonly reportProgress: ProgressReporter = (job, value) => this.store.progress({ jobId: job.id, token: job.leaseToken }, value);
   private readonly settlement: JobSettlement;
+  private readonly jobLog: JobLog;
+  private readonly links: JobLinks;
   private readonly keeper: LeaseKeeper;
   private readonly maintenance: Maintenance | null;
   /** Stalls a job may have before it fails with STALLED, here and in maintenance. */
@@ -93,8 +100,10 @@ export class Worker {
     this.idleWaitMs = options.idleWaitMs ?? WORKER_DEFAULTS.idleWaitMs;
     this.declared = options.schedules ?? [];
     this.jobDefaults = options.jobDefaults ?? {};
-    this.log = (options.logger ?? silentLogger).child({ worker: this.name });
+    this.log = asLogger(options.logger ?? silentLogger).child({ worker: this.name });
+    this.jobLog = new JobLog(this.log);
     this.settlement = new JobSettlement(this.store, this.name, this.events, this.log);
+    this.links = new JobLinks(this.store, this.tasks, this.jobDefaults);
     const problems = workerProblems({ name: this.name, queues: this.queues, concurrency: this.concurrency, leaseMs: this.leaseMs, gracePeriodMs: this.gracePeriodMs, idleWaitMs: this.idleWaitMs });
     if (problems.length > 0) throw new InvalidOptionsError(`Invalid worker options: ${problems.join("; ")}`);
     this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, extendIntervalMs(this.leaseMs), this.log);
@@ -108,7 +117,10 @@ export class Worker {
   /** Registers the worker and starts claiming; resolves once it runs. */
   async start(): Promise<void> {
     if (this.loop !== null) return;
+    await loadTracing();
     await upsertDeclared(this.store, this.declared, { tasks: this.tasks, defaults: this.jobDefaults }, this.log);
+    // The limits its tasks declare become their names' defaults (an operator's setting stays).
+    if (this.store.upsertLimit !== undefined) await new Limits(this.store).declare(this.tasks.all());
     const released = await this.store.registerWorker(this.info(), this.stallLimit);
     if (released > 0) this.log.warn("released jobs of a previous incarnation", { released });
     this.state = "idle";
@@ -237,6 +249,11 @@ export class Worker {
   /** After an empty claim: false when a burst worker is done, else true once it may claim again. */
   private async noWork(): Promise<boolean> {
     if (this.burst) {
+      // A settlement still on its way may queue dependents (decision 0018): claim again after it.
+      if (this.running.size === 0 && this.settlement.settling) {
+        await this.settlement.drain();
+        return true;
+      }
       if (this.running.size === 0) return false;
       await this.nextChange();
       return true;
@@ -277,18 +294,26 @@ export class Worker {
 
   private async runTask(entry: RunningJob): Promise<void> {
     const { job } = entry;
-    const outcome = await executeTask(this.tasks, job, () => this.context(entry), this.pool, this.name);
+    this.jobLog.started(job);
+    const outcome = await traceAttempt(job, this.name, () => executeTask(this.tasks, job, () => this.context(entry), this.pool, this.name));
     // A job that timed out, lost its lease or was handed back is already settled.
     if (entry.done) return;
     // The slot is freed at once and the settlement completes in the background: the next
     // claim can then share a store round trip (or transaction) with it. Shutdown waits for it.
-    if (outcome.ok) this.settlement.complete(entry, (outcome.result ?? null) as Json);
-    else this.settlement.fail(entry, outcome.error, outcome.retryable);
+    // The deadline is the start plus the timeout, on the worker's clock.
+    const durationMs = this.clock.now() - (entry.deadline - job.timeoutMs);
+    if (outcome.ok) {
+      this.settlement.complete(entry, (outcome.result ?? null) as Json);
+      this.jobLog.completed(job, durationMs);
+    } else {
+      this.settlement.fail(entry, outcome.error, outcome.retryable, outcome.postponeMs);
+      this.jobLog.failed(job, outcome.error, outcome.retryable && job.attempt < job.maxAttempts, durationMs);
+    }
     this.free(job.id);
   }
 
   private context(entry: RunningJob): TaskContext {
-    return entry.context(this.log, this.reportProgress);
+    return entry.context(this.log, this.reportProgress, this.links);
   }
 
   private free(jobId: string): void {
@@ -304,7 +329,9 @@ export class Worker {
       if (entry.done || now < entry.deadline) continue;
       entry.abort(new CaudexError("TIMEOUT", `Job ${entry.job.id} timed out after ${entry.job.timeoutMs} ms`));
       // The slot is freed now even if the task ignores its signal.
-      this.settlement.fail(entry, { code: "TIMEOUT", message: `Timed out after ${entry.job.timeoutMs} ms` }, entry.job.retryOnTimeout);
+      const timeout = { code: "TIMEOUT", message: `Timed out after ${entry.job.timeoutMs} ms` } as const;
+      this.settlement.fail(entry, timeout, entry.job.retryOnTimeout);
+      this.jobLog.failed(entry.job, timeout, entry.job.retryOnTimeout && entry.job.attempt < entry.job.maxAttempts, entry.job.timeoutMs);
       this.free(entry.job.id);
     }
   }

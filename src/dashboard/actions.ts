@@ -4,7 +4,7 @@ import { jobPath, type JobView } from "./api.js";
 import { h } from "./dom.js";
 import { reportFailure, type ViewContext } from "./context.js";
 
-const CANCELABLE = new Set(["PENDING", "SCHEDULED", "QUEUED", "PROCESSING"]);
+const CANCELABLE = new Set(["PENDING", "DEFERRED", "SCHEDULED", "QUEUED", "PROCESSING"]);
 const RETRYABLE = new Set(["FAILED", "CANCELED"]);
 
 /** A small action button that runs `run` and then refreshes the view. */

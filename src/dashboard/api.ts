@@ -27,6 +27,70 @@ export interface JobView {
   /** The schedule that made the job, and the fire time it stands for. */
   schedule_id?: string | null;
   fire_at?: string | null;
+  /** The first 100 jobs this one waits for; depends_on_count tells how many there are. */
+  depends_on?: string[];
+  depends_on_count?: number;
+  on_dependency_failure?: "fail" | "cancel" | "run";
+  /** How its dependencies have ended so far, or null without any. */
+  dependencies?: DependencyCountsView | null;
+  /** How many jobs wait for this one. */
+  dependents?: number;
+  /** The job this one was created for (flow parent, batch callback, fan-out), and its flow's root. */
+  parent_id?: string | null;
+  flow_id?: string | null;
+  /** The per-key limits the job is under; it waits in the lane of the first. */
+  limit_keys?: Array<{ name: string; key: string }>;
+  /** Times its task put it off with RetryAfter (those attempts were not counted). */
+  postponements?: number;
+  /** GET /jobs/:id only: why a QUEUED job under limits is not running, or null. */
+  held_by?: string | null;
+}
+
+/** A rate as the API shows it: `limit` starts per `period_ms`, max(burst, 1) at once. */
+export interface RateView {
+  limit: number;
+  period_ms: number;
+  burst: number;
+}
+
+/** How one (limit, key) stands, as GET /limits shows it. */
+export interface LimitView {
+  name: string;
+  key: string;
+  concurrency: number | null;
+  rate: RateView | null;
+  running: number;
+  waiting: number;
+  tokens: number | null;
+  at_limit: boolean;
+}
+
+/** A page of limits, in (name, key) order. */
+export interface LimitPage {
+  limits: LimitView[];
+  next_cursor: string | null;
+}
+
+/** The body of PUT /limits/:name/:key: the whole setting. */
+export interface LimitChangeBody {
+  concurrency?: number;
+  rate?: { limit: number; period_ms: number; burst: number };
+}
+
+/** How a job's dependencies (a batch's members) have ended; `waiting` are not final yet. */
+export interface DependencyCountsView {
+  total: number;
+  waiting: number;
+  completed: number;
+  failed: number;
+  canceled: number;
+}
+
+/** A flow as GET /jobs/:id/tree shows it: its root, then what each job depends on, breadth first. */
+export interface TreeView {
+  root_id: string;
+  truncated: boolean;
+  jobs: JobView[];
 }
 
 /** A schedule as GET /schedules/:id shows it. */
@@ -191,6 +255,11 @@ export function query(params: Record<string, string | undefined>): string {
 /** Path of one job's resource. */
 export function jobPath(id: string, suffix = ""): string {
   return `/jobs/${encodeURIComponent(id)}${suffix}`;
+}
+
+/** Path of a limit's default, or of one of its keys. */
+export function limitPath(name: string, key?: string): string {
+  return `/limits/${encodeURIComponent(name)}${key === undefined ? "" : `/${encodeURIComponent(key)}`}`;
 }
 
 /** Path of one schedule's resource. */

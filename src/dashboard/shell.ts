@@ -1,5 +1,6 @@
 // The signed-in page: header with navigation, live status and sign-out; the current view,
-// chosen by the URL hash; refreshes driven by live events, a slow timer and reconnects.
+// chosen by the URL hash; refreshes driven by live events, a slow timer and reconnects, paced
+// by RefreshPacer.
 import { ApiError, type Api, type EventView, type SessionView } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import type { View, ViewContext } from "./context.js";
@@ -8,22 +9,20 @@ import { LiveFeed, type LiveState } from "./live.js";
 import { failedView } from "./views/failed.js";
 import { jobDetailView } from "./views/job-detail.js";
 import { jobsView } from "./views/jobs.js";
+import { limitsView } from "./views/limits.js";
+import { RefreshPacer } from "./refresh-pacer.js";
 import { overviewView } from "./views/overview.js";
 import { schedulesView } from "./views/schedules.js";
 import { workersView } from "./views/workers.js";
 
-// Events arrive in bursts; one refresh per short window keeps the page live within a second.
-const EVENT_REFRESH_MS = 150;
 // Heartbeat ages and waiting times move without events.
 const TIMER_REFRESH_MS = 5000;
-const NAV = [["#/overview", "Overview", "1"], ["#/workers", "Workers", "2"], ["#/jobs", "Jobs", "3"], ["#/failed", "Failed", "4"], ["#/schedules", "Schedules", "5"]] as const;
+const NAV = [["#/overview", "Overview", "1"], ["#/workers", "Workers", "2"], ["#/jobs", "Jobs", "3"], ["#/failed", "Failed", "4"], ["#/schedules", "Schedules", "5"], ["#/limits", "Limits", "6"]] as const;
 
 /** Runs the signed-in dashboard until the session ends. */
 export class Shell {
   private view: View | null = null;
-  private pending: number | null = null;
-  private running = false;
-  private again = false;
+  private readonly pacer: RefreshPacer;
   private readonly main = h("main", { id: "main", tabindex: "-1" });
   private readonly status = h("span", { class: "live live-connecting", role: "status", "data-testid": "live-state" }, "connecting");
   private readonly notices = h("div", { class: "notices", role: "status", "aria-live": "polite" });
@@ -40,12 +39,17 @@ export class Shell {
     private readonly onSignedOut: (notice: string) => void,
   ) {
     this.feed = new LiveFeed("/events", { event: (e) => this.onEvent(e), state: (s) => this.onLiveState(s) });
+    this.pacer = new RefreshPacer(() => this.refreshNow(), {
+      now: () => performance.now(),
+      setTimeout: (fn, ms) => window.setTimeout(fn, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number),
+    });
     this.ctx = {
       api,
       canAct: session.access === "full",
       notify: (message, kind) => this.notify(message, kind ?? "ok"),
       confirm: confirmAction,
-      refreshSoon: () => this.refreshSoon(),
+      refreshSoon: () => this.pacer.urgent(),
     };
   }
 
@@ -59,14 +63,14 @@ export class Shell {
     window.addEventListener("hashchange", () => this.route(), { signal: this.listeners.signal });
     document.addEventListener("keydown", (event) => this.shortcut(event), { signal: this.listeners.signal });
     this.feed.start();
-    this.timer = window.setInterval(() => this.refreshSoon(), TIMER_REFRESH_MS);
+    this.timer = window.setInterval(() => this.pacer.paced(), TIMER_REFRESH_MS);
     this.route();
   }
 
   private stop(): void {
     this.listeners.abort();
     this.view = null;
-    if (this.pending !== null) window.clearTimeout(this.pending);
+    this.pacer.stop();
     this.feed.stop();
     if (this.timer !== null) window.clearInterval(this.timer);
   }
@@ -81,6 +85,7 @@ export class Shell {
       : path === "/jobs" ? jobsView(this.ctx, params)
       : path === "/failed" ? failedView(this.ctx)
       : path === "/schedules" ? schedulesView(this.ctx)
+      : path === "/limits" ? limitsView(this.ctx)
       : overviewView(this.ctx);
     document.title = `${this.view.title} · Caudex`;
     const section = detail !== null ? "#/jobs" : `#${path === "" ? "/overview" : path}`;
@@ -89,36 +94,17 @@ export class Shell {
       else link.removeAttribute("aria-current");
     }
     replace(this.main, this.view.root);
-    this.refreshSoon(0);
-  }
-
-  private refreshSoon(delayMs = EVENT_REFRESH_MS): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.pending !== null) return;
-    this.pending = window.setTimeout(() => {
-      this.pending = null;
-      void this.refreshNow();
-    }, delayMs);
+    this.pacer.urgent();
   }
 
   private async refreshNow(): Promise<void> {
     const view = this.view;
     if (view === null) return;
-    this.running = true;
     try {
       await view.refresh();
       view.root.dataset.loaded = "true";
     } catch (error) {
       this.onRefreshError(error);
-    } finally {
-      this.running = false;
-      if (this.again) {
-        this.again = false;
-        this.refreshSoon();
-      }
     }
   }
 
@@ -133,7 +119,7 @@ export class Shell {
   }
 
   private onEvent(event: EventView): void {
-    if (this.view?.concerns?.(event) ?? true) this.refreshSoon();
+    if (this.view?.concerns?.(event) ?? true) this.pacer.paced();
   }
 
   private onLiveState(state: LiveState): void {
@@ -141,7 +127,7 @@ export class Shell {
     this.status.textContent = state === "live" ? "live" : state === "connecting" ? "reconnecting…" : "offline";
     this.status.className = `live live-${state}`;
     // Events may have been missed while away: redraw from the API once back.
-    if (state === "live" && was !== "live") this.refreshSoon(0);
+    if (state === "live" && was !== "live") this.pacer.urgent();
   }
 
   private notify(message: string, kind: "ok" | "error"): void {

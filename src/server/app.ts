@@ -7,17 +7,23 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Client } from "../core/client.js";
 import { systemClock, type Clock } from "../core/clock.js";
 import { silentLogger, type Logger } from "../core/logger.js";
+import { asLogger, type PinoLikeLogger } from "../core/pino-logger.js";
 import { LIVE_WORKER_WINDOW_MS } from "../core/worker-registry.js";
 import { installAuth, type AuthTokens } from "./auth.js";
+import { AuthThrottle } from "./auth-throttle.js";
 import { answerFrameworkError, installErrorHandler } from "./error-handler.js";
 import { installJsonParser } from "./json-body.js";
 import { registerDashboardRoutes } from "./routes/dashboard.js";
 import { registerEventRoutes } from "./routes/events.js";
+import { registerFlowRoutes } from "./routes/flows.js";
 import { registerJobRoutes } from "./routes/jobs.js";
+import { registerLimitRoutes } from "./routes/limits.js";
 import { registerMetricsRoutes } from "./routes/metrics.js";
 import { registerMonitoringRoutes } from "./routes/monitoring.js";
 import { registerQueueRoutes } from "./routes/queues.js";
 import { registerScheduleRoutes } from "./routes/schedules.js";
+import { registerWorkerProtocolRoutes } from "./routes/worker-protocol.js";
+import { flowJobSchema } from "./flow-schemas.js";
 import { scheduleSchema } from "./schedule-schemas.js";
 import { errorSchema, jobSchema } from "./schemas.js";
 import { DashboardSessions } from "./session.js";
@@ -28,7 +34,7 @@ export interface AppDeps {
   client: Client;
   /** A null full token means no authentication (the CLI allows that only on loopback). */
   auth: AuthTokens;
-  logger?: Logger;
+  logger?: Logger | PinoLikeLogger;
   /** Live-worker window for /monitoring/queue/workers and health (default 30000). */
   workerTtlMs?: number;
   /** Largest request body (default 1 MiB). */
@@ -55,6 +61,12 @@ export interface AppDeps {
   timeoutCheckIntervalMs?: number;
   /** How long close() lets requests in flight finish before it cuts every connection (default 1000). */
   closeGraceMs?: number;
+  /**
+   * Which proxies' X-Forwarded-For/-Proto to believe (Fastify's `trustProxy`; default false):
+   * true for any peer, or the proxies' addresses/CIDRs. Then the client address (throttles,
+   * stream caps) and https (the cookie's Secure flag) come from the proxy's headers.
+   */
+  trustProxy?: boolean | readonly string[];
 }
 
 /** Defaults of the optional dependencies. */
@@ -116,7 +128,7 @@ function cutConnectionsOnClose(app: FastifyInstance, closeGraceMs: number): void
 
 /** Builds the HTTP API (routes, auth, docs, metrics); does not listen. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const log = deps.logger ?? silentLogger;
+  const log = asLogger(deps.logger ?? silentLogger);
   const workerTtlMs = deps.workerTtlMs ?? APP_DEFAULTS.workerTtlMs;
   const clock = deps.clock ?? systemClock;
   const requestTimeoutMs = deps.requestTimeoutMs ?? APP_DEFAULTS.requestTimeoutMs;
@@ -139,6 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onConstructorPoisoning: "error",
     return503OnClosing: true,
     frameworkErrors: answerFrameworkError,
+    // Off by default: X-Forwarded-For is any client's to write unless a proxy we trust sets it.
+    trustProxy: typeof deps.trustProxy === "boolean" || deps.trustProxy === undefined ? (deps.trustProxy ?? false) : [...deps.trustProxy],
     // Strict validation: unknown fields are errors, not silently dropped, and nothing is
     // coerced (query strings are matched as strings by their schemas).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
@@ -146,16 +160,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   cutConnectionsOnClose(app, deps.closeGraceMs ?? APP_DEFAULTS.closeGraceMs);
   installJsonParser(app, APP_DEFAULTS.maxJsonDepth);
   installErrorHandler(app, log);
-  const sessions = deps.dashboard ? new DashboardSessions(deps.auth, () => clock.now()) : null;
-  installAuth(app, deps.auth, sessions === null ? undefined : (request) => sessions.grantOf(request));
+  // Sign-outs live in the store, so they hold after a restart and on every server (decision 0021).
+  const sessions = deps.dashboard ? new DashboardSessions(deps.auth, () => clock.now(), deps.client) : null;
+  // One throttle of wrong tokens for every route and the dashboard's sign-in (decision 0020).
+  const throttle = new AuthThrottle(() => clock.now());
+  installAuth(app, deps.auth, sessions === null ? undefined : (request) => sessions.grantOf(request), throttle);
   app.addSchema(errorSchema);
   app.addSchema(jobSchema);
   app.addSchema(scheduleSchema);
+  app.addSchema(flowJobSchema);
   await registerOpenApi(app);
   registerJobRoutes(app, { client: deps.client });
+  registerFlowRoutes(app, deps.client);
   registerQueueRoutes(app, deps.client);
   registerScheduleRoutes(app, deps.client);
+  registerLimitRoutes(app, deps.client);
   registerMonitoringRoutes(app, { client: deps.client, workerTtlMs, clock });
+  registerWorkerProtocolRoutes(app, { client: deps.client, workerQueues: deps.auth.workerQueues ?? null });
   const maxStreams = deps.maxEventStreams ?? APP_DEFAULTS.maxEventStreams;
   registerEventRoutes(app, {
     client: deps.client,
@@ -166,6 +187,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxStreamsPerCaller: deps.maxEventStreamsPerCaller ?? Math.max(1, Math.floor(maxStreams / 4)),
   });
   registerMetricsRoutes(app, { client: deps.client, workerTtlMs, idleMs: deps.metricsIdleMs ?? APP_DEFAULTS.metricsIdleMs, clock });
-  if (deps.dashboard && sessions !== null) registerDashboardRoutes(app, { client: deps.client, root: deps.dashboard.root, sessions, clock });
+  if (deps.dashboard && sessions !== null) registerDashboardRoutes(app, { client: deps.client, root: deps.dashboard.root, sessions, throttle, clock });
   return app;
 }

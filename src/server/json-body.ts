@@ -30,7 +30,22 @@ function isJson(text: string): boolean {
   }
 }
 
-/** Makes JSON the only body type, parsed with the `maxDepth` limit. */
+/**
+ * Route config: `{ config: { extraJsonDepth: n } }` lets that route's bodies nest n levels
+ * deeper than the server's limit (a flow's tree takes two levels per level of children).
+ */
+export interface JsonDepthRouteConfig {
+  extraJsonDepth?: number;
+}
+
+// The route config field that the parser reads, known to Fastify's route option types.
+declare module "fastify" {
+  interface FastifyContextConfig {
+    extraJsonDepth?: number;
+  }
+}
+
+/** Makes JSON the only body type, parsed with the `maxDepth` limit (plus a route's `extraJsonDepth`). */
 export function installJsonParser(app: FastifyInstance, maxDepth: number): void {
   const parse = app.getDefaultJsonParser("error", "error");
   // JSON only: without a parser for text/plain, such bodies get 415 instead of a string.
@@ -41,8 +56,9 @@ export function installJsonParser(app: FastifyInstance, maxDepth: number): void 
       done(null, undefined);
       return;
     }
-    if (jsonDepth(text) > maxDepth) {
-      done(new CaudexError("PAYLOAD_TOO_LARGE", `The JSON body is nested deeper than ${maxDepth} levels`), undefined);
+    const limit = maxDepth + ((request.routeOptions.config as JsonDepthRouteConfig | undefined)?.extraJsonDepth ?? 0);
+    if (jsonDepth(text) > limit) {
+      done(new CaudexError("PAYLOAD_TOO_LARGE", `The JSON body is nested deeper than ${limit} levels`), undefined);
       return;
     }
     void parse(request, text, (error, value) => {

@@ -24,11 +24,15 @@ describe("GET /openapi.json", () => {
     expect(operations.sort()).toEqual(
       [
         "GET /jobs", "POST /jobs", "GET /jobs/{id}", "DELETE /jobs/{id}", "GET /jobs/{id}/events", "POST /jobs/{id}/retry",
-        "POST /jobs/{id}/cancel", "POST /queues/{name}/pause", "POST /queues/{name}/resume", "GET /monitoring/health",
+        "POST /jobs/{id}/cancel", "GET /jobs/{id}/tree", "GET /jobs/{id}/dependencies", "POST /flows", "POST /batches",
+        "GET /batches/{id}", "POST /queues/{name}/pause", "POST /queues/{name}/resume", "GET /monitoring/health",
         "GET /monitoring/queue/stats", "GET /monitoring/queue/workers", "GET /monitoring/queue/failed",
         "POST /monitoring/queue/failed", "GET /events", "GET /metrics", "GET /schedules", "GET /schedules/{id}",
         "PUT /schedules/{id}", "DELETE /schedules/{id}", "GET /schedules/{id}/next", "POST /schedules/{id}/pause",
         "POST /schedules/{id}/resume", "POST /schedules/{id}/trigger",
+        "GET /limits", "GET /limits/{name}/{key}", "PUT /limits/{name}/{key}", "PUT /limits/{name}", "DELETE /limits/{name}/{key}", "DELETE /limits/{name}",
+        "POST /worker/register", "POST /worker/claim", "POST /worker/heartbeat", "POST /worker/unregister",
+        "POST /worker/jobs/{id}/progress", "POST /worker/jobs/{id}/complete", "POST /worker/jobs/{id}/fail", "POST /worker/jobs/{id}/release",
       ].sort(),
     );
   });

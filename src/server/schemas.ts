@@ -1,8 +1,10 @@
 // JSON schemas of every request and response: Fastify validates with them and the OpenAPI
 // document is generated from them. Objects reject unknown fields (additionalProperties: false).
 // Query-string values are strings on the wire, so query schemas match them with patterns.
+import { DEPENDENCY_FAILURE_POLICIES } from "../core/job.js";
 import { JOB_BOUNDS, QUEUE_NAME_PATTERN, TASK_NAME_PATTERN } from "../core/job-rules.js";
 import { JOB_STATUSES } from "../core/job-states.js";
+import { LIMIT_NAME_PATTERN } from "../core/limits.js";
 
 // The job rules (core/job-rules.ts), in the units of the wire: seconds for times.
 const TASK_NAME = TASK_NAME_PATTERN;
@@ -10,6 +12,44 @@ const QUEUE_NAME = QUEUE_NAME_PATTERN;
 const KEY_LENGTH = JOB_BOUNDS.maxKeyLength;
 const SHORT_TEXT = { type: "string", minLength: 1, maxLength: KEY_LENGTH } as const;
 const ISO_TIME = { type: ["string", "null"], format: "date-time" } as const;
+
+/** How many of a job's dependency ids its view lists (a batch's callback may have 10,000). */
+export const DEPENDS_ON_SHOWN = 100;
+
+/** Path parameter and body field pattern of a job id: no control characters (the Redis store refuses NUL in ids). */
+const JOB_ID = { type: "string", minLength: 1, maxLength: KEY_LENGTH, pattern: "^[^\\u0000-\\u001F\\u007F]+$" } as const;
+
+/** The dependency fields a job accepts at enqueue (POST /jobs, and each job of a flow or batch). */
+export const dependencyFields = {
+  depends_on: {
+    type: "array",
+    maxItems: JOB_BOUNDS.maxDependencies,
+    items: JOB_ID,
+    description: `Ids of jobs this one waits for (at most ${JOB_BOUNDS.maxDependencies}): it is DEFERRED until they are final. Each must exist, else 400 DEPENDENCY_NOT_FOUND`,
+  },
+  on_dependency_failure: {
+    type: "string",
+    enum: [...DEPENDENCY_FAILURE_POLICIES],
+    description: "What a FAILED or CANCELED dependency does: fail this job with DEPENDENCY_FAILED (default), cancel it, or run it anyway",
+  },
+} as const;
+
+/** Pattern of a limit name (decision 0023), as the core checks it. */
+export const LIMIT_NAME = LIMIT_NAME_PATTERN.source;
+
+/** A limit's key on the wire: 1 to 256 characters, no NUL (as the core checks it). */
+export const LIMIT_KEY = { type: "string", minLength: 1, maxLength: KEY_LENGTH, pattern: "^[^\\u0000]+$" } as const;
+
+/** The limit keys a job accepts at enqueue (POST /jobs, and each job of a flow or batch). */
+export const limitKeysField = {
+  limit_keys: {
+    type: "object",
+    maxProperties: JOB_BOUNDS.maxLimitsPerJob,
+    propertyNames: { pattern: LIMIT_NAME },
+    additionalProperties: LIMIT_KEY,
+    description: `Limit keys by limit name, e.g. {"per-project": "42"} (at most ${JOB_BOUNDS.maxLimitsPerJob}): they replace the keys the task's declared limits derive from the job, or put it under a limit its task does not declare (docs/limits.md)`,
+  },
+} as const;
 
 /** Shared schema of every error answer. */
 export const errorSchema = {
@@ -63,6 +103,39 @@ export const jobSchema = {
     meta: { type: "object", additionalProperties: true },
     schedule_id: { type: ["string", "null"], description: "The schedule that made the job, or null" },
     fire_at: { ...ISO_TIME, description: "The fire time the job stands for (a trigger: when it was triggered), or null" },
+    depends_on: {
+      type: "array",
+      items: { type: "string" },
+      description: `The jobs this one waits for, in the order given (the first ${DEPENDS_ON_SHOWN}; depends_on_count tells how many)`,
+    },
+    depends_on_count: { type: "integer", description: "How many jobs this one waits for" },
+    on_dependency_failure: { type: "string", enum: [...DEPENDENCY_FAILURE_POLICIES], description: "What a FAILED or CANCELED dependency does to this job" },
+    dependencies: {
+      type: ["object", "null"],
+      additionalProperties: false,
+      required: ["total", "waiting", "completed", "failed", "canceled"],
+      description: "How its dependencies have ended so far (waiting: not final yet), or null when it has none",
+      properties: {
+        total: { type: "integer" },
+        waiting: { type: "integer" },
+        completed: { type: "integer" },
+        failed: { type: "integer" },
+        canceled: { type: "integer" },
+      },
+    },
+    dependents: { type: "integer", description: "How many jobs depend on this one" },
+    parent_id: { type: ["string", "null"], description: "The job this one was created for (a flow's parent, a batch's callback, a fan-out), or null" },
+    flow_id: { type: ["string", "null"], description: "The root of the flow or the batch this job belongs to, or null" },
+    limit_keys: {
+      type: "array",
+      items: { type: "object", required: ["name", "key"], additionalProperties: false, properties: { name: { type: "string" }, key: { type: "string" } } },
+      description: "The limits the job is under (docs/limits.md); it waits in the lane of the first. Empty for most jobs",
+    },
+    postponements: { type: "integer", description: "Times its task put it off with RetryAfter (those attempts were not counted)" },
+    held_by: {
+      type: ["string", "null"],
+      description: 'GET /jobs/{id} only: why a QUEUED job under limits is not running, e.g. "limited by per-project, key 42: 2 of 2 running"; null when no limit holds it back',
+    },
   },
 } as const;
 
@@ -89,6 +162,8 @@ export const enqueueBody = {
       additionalProperties: true,
       properties: { project_id: { type: "string", maxLength: KEY_LENGTH }, user_id: { type: "string", maxLength: KEY_LENGTH } },
     },
+    ...dependencyFields,
+    ...limitKeysField,
   },
 } as const;
 
@@ -106,7 +181,7 @@ export const jobIdParams = {
   required: ["id"],
   additionalProperties: false,
   // No control characters: no job id has them (the Redis store refuses NUL in ids).
-  properties: { id: { type: "string", minLength: 1, maxLength: KEY_LENGTH, pattern: "^[^\\u0000-\\u001F\\u007F]+$" } },
+  properties: { id: JOB_ID },
 } as const;
 
 /** Path parameter `:name` of a queue. */

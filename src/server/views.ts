@@ -3,6 +3,7 @@
 // --json prints jobs through the same views, so both show a job alike.
 import type { JobEvent } from "../core/events.js";
 import type { Job, JobMeta, JobPage, Json, QueueStats, WorkerInfo } from "../core/job.js";
+import { DEPENDS_ON_SHOWN } from "./schemas.js";
 
 // The latest time a Date holds: a stored time past it, or before its negative (written before
 // times were bounded), shows as that bound instead of failing the whole answer.
@@ -62,7 +63,21 @@ export function jobView(job: Job): Record<string, unknown> {
     meta: metaView(job.meta),
     schedule_id: job.scheduleId,
     fire_at: isoOrNull(job.fireAt),
+    depends_on: job.dependsOn.length > DEPENDS_ON_SHOWN ? job.dependsOn.slice(0, DEPENDS_ON_SHOWN) : job.dependsOn,
+    depends_on_count: job.dependsOn.length,
+    on_dependency_failure: job.onDependencyFailure,
+    dependencies: job.dependencies === null ? null : { ...job.dependencies },
+    dependents: job.dependents,
+    parent_id: job.parentId,
+    flow_id: job.flowId,
+    limit_keys: job.limitKeys.map(({ name, key }) => ({ name, key })),
+    postponements: job.postponements,
   };
+}
+
+/** A job as GET /jobs/{id} shows it: with `held_by`, why a QUEUED job under limits is not running (null when nothing holds it). */
+export function jobDetailView(job: Job, heldBy: string | null): Record<string, unknown> {
+  return { ...jobView(job), held_by: heldBy };
 }
 
 /** A page of jobs as the API shows it (GET /jobs, GET /monitoring/queue/failed). */

@@ -168,6 +168,39 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
     await page.locator('main section[data-loaded=true] tr[data-schedule="morning-digest"]').waitFor();
   });
 
+  it("shows a batch's progress and its tree on the callback's page, live, with links between its jobs", async () => {
+    const { status, body } = await stack.api<{ batch: { batch_id: string }; jobs: Array<{ job_id: string }> }>("POST", "/batches", {
+      jobs: [{ task: "echo", payload: { value: 1 } }, { task: "gated", payload: { key: "batch" } }, { task: "echo", payload: { value: 3 } }],
+      callback: { task: "echo", payload: { value: "all done" } },
+    });
+    expect(status).toBe(201);
+    const id = body.batch.batch_id;
+    const gated = body.jobs[1]?.job_id ?? "";
+    await show(page, `#/job/${id}`);
+    await page.locator("[data-testid=job-status] .status-deferred").waitFor();
+    await page.locator("[data-testid=dependency-summary]", { hasText: "2 of 3 final" }).waitFor();
+    expect(await page.locator("[data-testid=dependency-progress] [data-count=waiting]").textContent()).toBe("1 waiting");
+    expect(await page.locator("[data-testid=dependency-progress] .dep-bar .dep-completed").count()).toBe(1);
+    const tree = page.locator("[data-testid=flow-tree]");
+    await tree.locator(`li[data-job="${gated}"][data-status=PROCESSING]`).waitFor();
+    expect(await tree.locator("li[data-job]").count()).toBe(4);
+    expect(await tree.locator(`li[data-job="${id}"] > ul > li`).count()).toBe(3);
+    expect(await page.locator("[data-testid=depends-on] a").count()).toBe(3);
+    await page.screenshot({ path: `${SHOTS}/batch.png`, fullPage: true });
+
+    await waitFor(() => openGate("batch"), { what: "the gated member to start" });
+    await page.locator("[data-testid=dependency-summary]", { hasText: "3 of 3 final" }).waitFor();
+    await page.locator("[data-testid=job-status] .status-completed").waitFor();
+    await tree.locator(`li[data-job="${id}"][data-status=COMPLETED]`).waitFor();
+
+    await tree.locator(`li[data-job="${gated}"] a`).first().click();
+    await page.locator("main section[data-loaded=true] [data-testid=parent] a", { hasText: id }).waitFor();
+    expect(await page.locator("[data-testid=flow] a").textContent()).toBe(id);
+    expect(await page.locator("[data-testid=dependency-progress]").count()).toBe(0);
+    await show(page, "#/jobs?status=DEFERRED");
+    expect(await page.locator('select[name=status] option[value="DEFERRED"]').getAttribute("selected")).not.toBeNull();
+  });
+
   it("takes a screenshot of every view", async () => {
     await stack.startWorker("worker-2", ["reports"], 1);
     for (let i = 0; i < 6; i++) await stack.enqueue("echo", { value: i }, { queue: i % 2 === 0 ? "high" : "default", meta: { project_id: `proj-${i % 3}`, user_id: "u-17" } });

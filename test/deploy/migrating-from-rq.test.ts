@@ -1,6 +1,7 @@
 // MIGRATING_FROM_RQ.md: the RQ variable names it maps are the aliases the CLI really accepts,
-// the `caudex worker` flags it names exist, and the statuses are Caudex's own.
+// the `caudex worker` and `caudex enqueue` flags it names exist, and the statuses are Caudex's own.
 import { describe, expect, it } from "vitest";
+import { DEPENDENCY_FAILURE_POLICIES } from "../../src/core/job.js";
 import { JOB_STATUSES } from "../../src/core/job-states.js";
 import { SETTINGS } from "../../src/cli/settings.js";
 import { cleanEnv, CAUDEX_BIN, readRepoFile, requireBuild, run } from "./deploy-files.js";
@@ -42,6 +43,18 @@ describe("MIGRATING_FROM_RQ.md", () => {
     const flags = rows(section("`rq worker` flags")).flatMap((cells) => [...(cells[1] ?? "").matchAll(/(--[a-z-]+)/g)].map((m) => m[1] as string));
     expect(flags.length).toBeGreaterThan(5);
     for (const flag of new Set(flags)) expect(help.stdout, flag).toContain(`${flag} `);
+  });
+
+  it("maps RQ's depends_on to caudex enqueue flags and dependency policies that exist", async () => {
+    requireBuild();
+    const dependencies = section("Dependencies");
+    const enqueue = await run(process.execPath, [CAUDEX_BIN, "enqueue", "--help"], { env: cleanEnv() });
+    const flags = new Set([...dependencies.matchAll(/(--[a-z][a-z-]*)/g)].map((m) => m[1] as string));
+    expect([...flags]).toEqual(expect.arrayContaining(["--depends-on", "--on-dependency-failure"]));
+    for (const flag of flags) expect(enqueue.stdout, flag).toContain(`${flag} `);
+    const policies = [...dependencies.matchAll(/onDependencyFailure: "([a-z]+)"/g)].map((m) => m[1] as string);
+    expect(policies.length).toBeGreaterThan(0);
+    for (const policy of policies) expect(DEPENDENCY_FAILURE_POLICIES).toContain(policy);
   });
 
   it("maps RQ statuses to Caudex statuses only", () => {

@@ -5,10 +5,11 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Client } from "../../core/client.js";
 import type { EnqueueOptions } from "../../core/enqueue-options.js";
-import type { Job, Json } from "../../core/job.js";
+import { DEPENDENCY_FAILURE_POLICIES, type DependencyFailurePolicy, type Job, type Json } from "../../core/job.js";
 import { isFinal } from "../../core/job-states.js";
 import { jobView } from "../../server/views.js";
-import { CliError, ExitCode, UsageError, flag, intOption, stringOption, type Command, type CommandContext } from "../command.js";
+import { limitKeyProblems } from "../../core/limits.js";
+import { CliError, ExitCode, UsageError, flag, intOption, stringOption, stringsOption, type Command, type CommandContext } from "../command.js";
 import { withClient } from "../compose.js";
 import { parseDurationMs } from "../duration.js";
 import { progressPercent, renderJob } from "../job-view.js";
@@ -32,7 +33,41 @@ function enqueueOptions(ctx: CommandContext): EnqueueOptions {
   if (delay !== undefined) options.delayMs = parseDurationMs(delay, "--delay", "enqueue");
   if (key !== undefined) options.idempotencyKey = key;
   if (attempts !== undefined) options.maxAttempts = attempts;
+  const dependsOn = dependsOnOption(ctx);
+  if (dependsOn !== undefined) options.dependsOn = dependsOn;
+  const limitKeys = limitKeysOption(ctx);
+  if (limitKeys !== undefined) options.limitKeys = limitKeys;
+  const policy = stringOption(ctx, "on-dependency-failure");
+  if (policy !== undefined) {
+    if (!(DEPENDENCY_FAILURE_POLICIES as readonly string[]).includes(policy))
+      throw new UsageError(`--on-dependency-failure must be one of ${DEPENDENCY_FAILURE_POLICIES.join(", ")} (got "${policy}")`, "enqueue");
+    if (dependsOn === undefined) throw new UsageError("--on-dependency-failure needs --depends-on", "enqueue");
+    options.onDependencyFailure = policy as DependencyFailurePolicy;
+  }
   return options;
+}
+
+/** The job ids of --depends-on (comma-separated), or undefined without the option. */
+function dependsOnOption(ctx: CommandContext): string[] | undefined {
+  const text = stringOption(ctx, "depends-on");
+  if (text === undefined) return undefined;
+  const ids = text.split(",").map((id) => id.trim());
+  if (ids.some((id) => id === "")) throw new UsageError(`--depends-on takes job ids separated by commas (got "${text}")`, "enqueue");
+  return ids;
+}
+
+/** The limit keys of --limit-key NAME=KEY (repeatable), or undefined without the option. */
+function limitKeysOption(ctx: CommandContext): Record<string, string> | undefined {
+  const given = stringsOption(ctx, "limit-key");
+  if (given.length === 0) return undefined;
+  const pairs = given.map((text) => {
+    const at = text.indexOf("=");
+    if (at <= 0 || at === text.length - 1) throw new UsageError(`--limit-key takes NAME=KEY, e.g. per-project=42 (got "${text}")`, "enqueue");
+    return { name: text.slice(0, at), key: text.slice(at + 1) };
+  });
+  const problems = limitKeyProblems(pairs);
+  if (problems.length > 0) throw new UsageError(`--limit-key: ${problems.join("; ")}`, "enqueue");
+  return Object.fromEntries(pairs.map(({ name, key }) => [name, key]));
 }
 
 function parseJson(text: string, what: string): Json {
@@ -142,11 +177,13 @@ async function enqueueFromFile(ctx: CommandContext, client: Client, task: string
 export const enqueueCommand: Command = {
   name: "enqueue",
   summary: "Enqueue a job (or one per line of a JSON Lines file)",
-  usage: "enqueue TASK [--payload JSON] [--queue QUEUE] [--timeout 10m] [--delay 30s] [--wait] [--from FILE]",
+  usage: "enqueue TASK [--payload JSON] [--queue QUEUE] [--timeout 10m] [--delay 30s] [--depends-on ID,…] [--limit-key NAME=KEY] [--wait] [--from FILE]",
   details: [
     "Examples:",
     `  caudex enqueue generate_wiki --payload '{"projectId":"42"}' --wait`,
     "  caudex enqueue send_email --from emails.jsonl   (one JSON payload per line)",
+    "  caudex enqueue publish --depends-on job_01J…,job_01K… --on-dependency-failure run",
+    "  caudex enqueue generate_wiki --limit-key per-project=42   (docs/limits.md)",
     "With --wait the exit code is 0 when the job COMPLETED and 1 when it FAILED or was CANCELED.",
   ].join("\n"),
   options: {
@@ -156,6 +193,9 @@ export const enqueueCommand: Command = {
     delay: { type: "string", help: "DURATION  run no earlier than this from now" },
     "max-attempts": { type: "string", help: "N  attempts before the job fails for good" },
     "idempotency-key": { type: "string", help: "KEY  a second enqueue with this key returns the first job" },
+    "depends-on": { type: "string", help: "ID,…  wait (DEFERRED) until these jobs are final; each must exist" },
+    "limit-key": { type: "string", multiple: true, help: "NAME=KEY  put the job under a per-key limit, e.g. per-project=42 (repeatable, at most 4)" },
+    "on-dependency-failure": { type: "string", help: `POLICY  when a dependency fails or is canceled: ${DEPENDENCY_FAILURE_POLICIES.join(", ")} (default fail)` },
     wait: { type: "boolean", help: "wait for the job to finish, showing its progress" },
     from: { type: "string", help: "FILE  enqueue one job per line (each line a JSON payload)" },
   },

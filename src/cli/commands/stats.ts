@@ -10,11 +10,12 @@ import { renderTable } from "../table.js";
 function renderStats(stats: readonly QueueStats[], workerCounts: ReadonlyMap<string, number>, alerts: readonly QueueAlert[]): string {
   if (stats.length === 0) return "No jobs yet. Enqueue one with `caudex enqueue TASK --payload JSON`.";
   const table = renderTable(
-    ["QUEUE", "QUEUED", "SCHEDULED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED", "OLDEST WAITING", "WORKERS", "PAUSED"],
+    ["QUEUE", "QUEUED", "SCHEDULED", "DEFERRED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED", "OLDEST WAITING", "WORKERS", "PAUSED"],
     stats.map((s) => [
       s.queue,
       String(s.counts.QUEUED),
       String(s.counts.SCHEDULED),
+      String(s.counts.DEFERRED),
       String(s.counts.PROCESSING),
       String(s.counts.COMPLETED),
       String(s.counts.FAILED),

@@ -9,7 +9,7 @@ import { dataTable, viewLink } from "../table.js";
 
 const PAGE_SIZE = 50;
 const FILTERS = ["status", "queue", "task", "project_id", "user_id", "schedule_id"] as const;
-const STATUSES = ["", "PENDING", "SCHEDULED", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED"];
+const STATUSES = ["", "PENDING", "DEFERRED", "SCHEDULED", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED"];
 
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 

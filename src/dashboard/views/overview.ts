@@ -9,7 +9,7 @@ import { h, replace } from "../dom.js";
 import { count, duration, percent } from "../format.js";
 import { dataTable, viewLink } from "../table.js";
 
-const STATUSES = ["PENDING", "SCHEDULED", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED"];
+const STATUSES = ["PENDING", "DEFERRED", "SCHEDULED", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELED"];
 
 interface OverviewData {
   health: HealthView;
@@ -32,7 +32,7 @@ function totals(data: OverviewData, hour: Series): HTMLElement {
     { class: "cards" },
     card("Health", data.health.status, reasons.length === 0 ? "all checks pass" : reasons.join("; "), `health-${data.health.status}`),
     card("Workers", String(data.workers.length), `${data.workers.filter((w) => w.state === "busy").length} busy`),
-    card("Waiting", count(sum("QUEUED")), `${count(sum("SCHEDULED"))} scheduled`),
+    card("Waiting", count(sum("QUEUED")), `${count(sum("SCHEDULED"))} scheduled · ${count(sum("DEFERRED"))} deferred`),
     card("Processing", count(sum("PROCESSING")), `${data.stats.length} queues`),
     card("Completed, last hour", count(completed), `${count(failed)} failed · ${percent(failed, completed + failed)} failure rate`),
     card("Failed", count(sum("FAILED")), "kept for inspection", sum("FAILED") > 0 ? "warn" : ""),

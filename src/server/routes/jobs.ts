@@ -3,7 +3,6 @@
 // error handler.
 import type { FastifyInstance } from "fastify";
 import type { Client } from "../../core/client.js";
-import type { EnqueueOptions } from "../../core/enqueue-options.js";
 import type { JobFilter } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
 import {
@@ -16,24 +15,13 @@ import {
   jobRef,
   listQuery,
 } from "../schemas.js";
-import { eventView, jobPageView, jobView, metaFromBody } from "../views.js";
+import { enqueueOptions, type EnqueueBody } from "../enqueue-body.js";
+import { withTraceHeaders } from "../../core/tracing.js";
+import { eventView, jobDetailView, jobPageView, jobView } from "../views.js";
 
 /** What the job routes need. */
 export interface JobRoutesDeps {
   client: Client;
-}
-
-/** Body of POST /jobs after validation. */
-interface EnqueueBody {
-  task: string;
-  payload: unknown;
-  queue?: string;
-  timeout?: number;
-  max_attempts?: number;
-  delay?: number;
-  run_at?: string;
-  idempotency_key?: string;
-  meta?: Record<string, unknown>;
 }
 
 interface IdParams {
@@ -50,19 +38,6 @@ export interface ListQuery {
   schedule_id?: string;
   limit?: string;
   cursor?: string;
-}
-
-/** Turns the API's enqueue fields (seconds, ISO times, snake_case) into client options. */
-function enqueueOptions(body: EnqueueBody): EnqueueOptions {
-  const options: EnqueueOptions = {};
-  if (body.queue !== undefined) options.queue = body.queue;
-  if (body.timeout !== undefined) options.timeoutMs = Math.max(1, Math.round(body.timeout * 1000));
-  if (body.max_attempts !== undefined) options.maxAttempts = body.max_attempts;
-  if (body.delay !== undefined) options.delayMs = Math.round(body.delay * 1000);
-  if (body.run_at !== undefined) options.runAt = Date.parse(body.run_at);
-  if (body.idempotency_key !== undefined) options.idempotencyKey = body.idempotency_key;
-  if (body.meta !== undefined) options.meta = metaFromBody(body.meta);
-  return options;
 }
 
 /** Page size and cursor of a listing query. */
@@ -107,7 +82,8 @@ function registerEnqueueRoute(app: FastifyInstance, { client }: JobRoutesDeps): 
     async (request, reply) => {
       const body = request.body;
       // The client checks the task and payload (when it knows the tasks) before anything is stored.
-      const { job, created } = await client.enqueueWithResult(body.task, body.payload, enqueueOptions(body));
+      // A W3C `traceparent` (and `tracestate`) header is recorded in the job's meta (docs/observability.md).
+      const { job, created } = await client.enqueueWithResult(body.task, body.payload, withTraceHeaders(enqueueOptions(body), request.headers));
       if (!created) return reply.code(200).send(jobView(job));
       return reply.code(201).send({ job_id: job.id, status: job.status });
     },
@@ -133,8 +109,12 @@ function registerReadRoutes(app: FastifyInstance, client: Client): void {
 
   app.get<{ Params: IdParams }>(
     "/jobs/:id",
-    { schema: { tags, summary: "Get a job", params: jobIdParams, response: { 200: jobRef, "4xx": errorRef } } },
-    async (request) => jobView(await client.requireJob(request.params.id)),
+    { schema: { tags, summary: "Get a job (with held_by: why a QUEUED job under limits is not running)", params: jobIdParams, response: { 200: jobRef, "4xx": errorRef } } },
+    async (request) => {
+      const job = await client.requireJob(request.params.id);
+      // One read per limit of a QUEUED job under limits, so only here and not in listings.
+      return jobDetailView(job, await client.limits.holdOf(job));
+    },
   );
 
   app.get<{ Params: IdParams }>(

@@ -72,6 +72,40 @@ describe("GET /metrics", () => {
     }
   });
 
+  it("sums limits per name, never per key: running, waiting and keys at their limit", async () => {
+    await server.client.limits.set("per-project", null, { concurrency: 1 });
+    for (const key of ["a", "a", "a", "b"]) await server.client.enqueue("echo", null, { limitKeys: { "per-project": key } });
+    await server.store.claim({ queues: ["default"], worker: "w", incarnation: "i", limit: 10, leaseMs: 30_000 });
+    const text = await scrape();
+    expect(text).toContain('caudex_limit_keys{limit="per-project"} 2\n');
+    expect(text).toContain('caudex_limit_running{limit="per-project"} 2\n');
+    expect(text).toContain('caudex_limit_waiting{limit="per-project"} 2\n');
+    expect(text).toContain('caudex_limit_keys_at_limit{limit="per-project"} 2\n');
+    expect(text).toContain("caudex_limit_keys_truncated 0\n");
+    expect(text).not.toMatch(/^caudex_limit_\w+\{[^}]*key=/m);
+    if (promtoolAvailable()) expect(spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" }).status).toBe(0);
+  });
+
+  it("reports the process metrics of Node.js dashboards beside the job metrics", async () => {
+    const text = await scrape();
+    for (const name of [
+      "process_cpu_user_seconds_total",
+      "process_cpu_seconds_total",
+      "process_start_time_seconds",
+      "process_resident_memory_bytes",
+      "process_open_fds",
+      "nodejs_eventloop_lag_p99_seconds",
+      "nodejs_heap_size_used_bytes",
+      "nodejs_active_resources",
+      "nodejs_gc_duration_seconds",
+    ]) {
+      expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, "m"));
+    }
+    expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_heap_space_size_used_bytes\{space="old"\} \d+/m);
+    expect(text).toContain(`nodejs_version_info{version="${process.version}"`);
+  });
+
   it("passes promtool check metrics", async () => {
     await runJobs();
     const text = await scrape();

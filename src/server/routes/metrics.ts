@@ -1,6 +1,6 @@
 // GET /metrics in the Prometheus text format. Counters and histograms count the store's job
 // events (from every worker, via client.on) seen by this server process since the first scrape;
-// gauges (jobs by status, live workers, schedules) are read from the store at scrape time.
+// gauges (jobs by status, live workers, schedules, limits per name) are read from the store at scrape time.
 // The event subscription exists only while someone scrapes: on Redis, an open subscription makes
 // every claim and settlement also write its event to the shared stream (about 10 us more Redis
 // time per job), which a deployment without Prometheus should not pay.
@@ -10,7 +10,9 @@ import { systemClock, type Clock } from "../../core/clock.js";
 import type { JobEvent } from "../../core/events.js";
 import { JOB_STATUSES } from "../../core/job-states.js";
 import { SCHEDULE_BOUNDS } from "../../core/job-rules.js";
+import { limitGauges } from "../limit-metrics.js";
 import { Counter, GaugeSnapshot, Histogram, renderMetrics } from "../metrics.js";
+import { ProcessMetrics } from "../process-metrics.js";
 import { errorRef } from "../schemas.js";
 
 // From 5 ms to 1 h: short tasks and the long "generate the wiki" kind both get useful buckets.
@@ -66,9 +68,22 @@ async function scheduleGauges(client: Client): Promise<GaugeSnapshot[]> {
   ];
 }
 
+// Whether the store takes writes, and how full it is where it can tell (Redis with maxmemory):
+// the alert rules CaudexStoreRefusesWrites and CaudexRedisMemoryHigh read these.
+async function storeGauges(client: Client): Promise<GaugeSnapshot[]> {
+  const health = await client.storeHealth();
+  return [
+    new GaugeSnapshot("caudex_store_writes_refused", "1 while the store refuses writes (Redis at maxmemory, a full disk): no job is enqueued, claimed or completed.", [
+      { labels: {}, value: health.writesRefused === undefined ? 0 : 1 },
+    ]),
+    // No sample where the store has no limit it can read (SQLite, Redis without maxmemory).
+    new GaugeSnapshot("caudex_store_fullness_ratio", "How full the store is against its limit (Redis: used_memory / maxmemory).", health.fullness === undefined ? [] : [{ labels: {}, value: health.fullness }]),
+  ];
+}
+
 /** Reads the gauges from the store. */
 async function gauges(client: Client, workerTtlMs: number): Promise<GaugeSnapshot[]> {
-  const [stats, workers, schedules] = await Promise.all([client.stats(), client.workers(workerTtlMs), scheduleGauges(client)]);
+  const [stats, workers, schedules, store, limits] = await Promise.all([client.stats(), client.workers(workerTtlMs), scheduleGauges(client), storeGauges(client), limitGauges(client)]);
   const jobs = stats.flatMap((q) => JOB_STATUSES.map((status) => ({ labels: { queue: q.queue, status }, value: q.counts[status] })));
   const oldest = stats.map((q) => ({ labels: { queue: q.queue }, value: (q.oldestWaitingMs ?? 0) / 1000 }));
   const paused = stats.map((q) => ({ labels: { queue: q.queue }, value: q.paused ? 1 : 0 }));
@@ -80,6 +95,8 @@ async function gauges(client: Client, workerTtlMs: number): Promise<GaugeSnapsho
     new GaugeSnapshot("caudex_workers_live", "Workers with a recent heartbeat.", [{ labels: {}, value: workers.length }]),
     new GaugeSnapshot("caudex_workers_busy", "Live workers running at least one job.", [{ labels: {}, value: busy }]),
     ...schedules,
+    ...store,
+    ...limits,
   ];
 }
 
@@ -151,7 +168,11 @@ export class ScrapedMetrics {
 /** Registers GET /metrics; job events are counted while scrapes keep coming (see ScrapedMetrics). */
 export function registerMetricsRoutes(app: FastifyInstance, deps: { client: Client; workerTtlMs: number; idleMs: number; clock: Clock }): ScrapedMetrics {
   const scraped = new ScrapedMetrics(deps.client, deps.idleMs, deps.clock);
-  app.addHook("onClose", async () => scraped.close());
+  const processMetrics = new ProcessMetrics();
+  app.addHook("onClose", async () => {
+    processMetrics.close();
+    await scraped.close();
+  });
   app.get(
     "/metrics",
     {
@@ -164,7 +185,7 @@ export function registerMetricsRoutes(app: FastifyInstance, deps: { client: Clie
     },
     async (_request, reply) => {
       await scraped.scraped();
-      const text = renderMetrics([...scraped.metrics.families(), ...(await gauges(deps.client, deps.workerTtlMs))]);
+      const text = renderMetrics([...scraped.metrics.families(), ...(await gauges(deps.client, deps.workerTtlMs)), ...processMetrics.families()]);
       return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
     },
   );

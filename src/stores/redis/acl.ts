@@ -9,7 +9,7 @@ export const REDIS_COMMANDS = [
   "evalsha", "eval",
   // job hashes, lists, sets, sorted sets (reads and script writes)
   "hget", "hmget", "hgetall", "hset", "hdel", "hincrby", "hlen", "hkeys", "exists", "del", "set",
-  "lpush", "rpush", "lpop", "lset", "lpos", "lindex", "llen", "lrange", "ltrim",
+  "lpush", "rpush", "lpop", "lset", "lpos", "lrem", "lindex", "llen", "lrange", "ltrim",
   "sadd", "srem", "smembers", "sismember", "sunion",
   "zadd", "zrem", "zscore", "zcard", "zrange", "zrangebyscore", "zrangebylex", "zrevrangebylex",
   // events and wake-ups

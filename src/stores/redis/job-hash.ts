@@ -1,7 +1,8 @@
 // The job hash of the Redis store: how a NewJob becomes script arguments and how a hash (as
 // HGETALL returns it) becomes a Job. Field names stay inside this store.
+import type { LimitKey } from "../../core/limits.js";
 import type { JobEvent } from "../../core/events.js";
-import type { ClaimedJob, Job, JobMeta, Json, NewJob, WorkerInfo } from "../../core/job.js";
+import type { DependencyCounts, DependencyFailurePolicy, Job, JobError, JobMeta, Json, NewJob, WorkerInfo } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
 import { newJobRecord } from "../../core/job-record.js";
 import { JOB_DEFAULTS } from "../../core/job-rules.js";
@@ -11,7 +12,7 @@ import type { EnqueueResult } from "../../core/store.js";
 // [maxAttempts, timeoutMs, backoff.baseMs, backoff.maxMs, backoff.factor, backoff.jitter, retryOnTimeout].
 // Short on purpose: hash values over 64 bytes make Redis switch the whole hash from its compact
 // listpack encoding to a hashtable, which roughly triples the memory of a waiting job.
-type JobOpts = [number, number, number, number, number, number, 0 | 1];
+export type JobOpts = [number, number, number, number, number, number, 0 | 1];
 
 let lastOpts: JobOpts | null = null;
 let lastOptsText = "";
@@ -39,6 +40,27 @@ interface EnqueueExtra {
   /** The schedule that made the job, and its fire time. */
   s?: string;
   f?: number;
+  /** The jobs it depends on (deduplicated), its policy when not `fail`, its owner and its flow. */
+  n?: string[];
+  y?: Exclude<DependencyFailurePolicy, "fail">;
+  o?: string;
+  g?: string;
+  /** Its limit keys (decision 0023), as the `lk` field holds them (see encodeLimitKeys). */
+  l?: string;
+}
+
+/** A job's limit keys as its hash field `lk` holds them: `name|key` pairs joined by NUL, its lane's pair first (names hold no `|`, keys no NUL). */
+export function encodeLimitKeys(keys: readonly LimitKey[]): string {
+  return keys.map((k) => `${k.name}|${k.key}`).join("\0");
+}
+
+/** The limit keys of a job from its `lk` field (none when absent). */
+export function decodeLimitKeys(text: string | null | undefined): LimitKey[] {
+  if (text === undefined || text === null || text === "") return [];
+  return text.split("\0").map((pair) => {
+    const bar = pair.indexOf("|");
+    return { name: pair.slice(0, bar), key: pair.slice(bar + 1) };
+  });
 }
 
 // Lone UTF-16 surrogates (Redis's JSON decoder refuses their escapes); they become U+FFFD, as
@@ -61,6 +83,11 @@ export function enqueueArgs(job: NewJob, out: string[]): void {
     extra.s = job.schedule.scheduleId;
     extra.f = job.schedule.fireAt;
   }
+  if (job.dependsOn !== undefined && job.dependsOn.length > 0) extra.n = uniqueDependencies(job);
+  if (job.onDependencyFailure !== undefined && job.onDependencyFailure !== "fail") extra.y = job.onDependencyFailure;
+  if (job.parentId != null) extra.o = job.parentId;
+  if (job.flowId != null) extra.g = job.flowId;
+  if (job.limitKeys !== undefined && job.limitKeys.length > 0) extra.l = encodeLimitKeys(job.limitKeys);
   // Usually empty: then the argument is too.
   let any = false;
   for (const _ in extra) {
@@ -76,14 +103,25 @@ const D = JOB_DEFAULTS;
 const DEFAULT_OPTS: JobOpts = [D.maxAttempts, D.timeoutMs, D.backoff.baseMs, D.backoff.maxMs, D.backoff.factor, D.backoff.jitter, D.retryOnTimeout ? 1 : 0];
 export const PACKED_DEFAULTS = { opts: JSON.stringify(DEFAULT_OPTS), rttl: String(D.resultTtlSeconds), fttl: String(D.failureTtlSeconds) } as const;
 
+/** A job's dependencies without repeats, in the order first named (as stores keep them). */
+export function uniqueDependencies(job: NewJob): string[] {
+  return job.dependsOn === undefined ? [] : [...new Set(job.dependsOn)];
+}
+
+/** Whether the job depends on, belongs to or is owned by other jobs (decision 0018). */
+export function isLinked(job: NewJob): boolean {
+  return (job.dependsOn !== undefined && job.dependsOn.length > 0) || job.parentId != null || job.flowId != null;
+}
+
 /**
  * Whether enqueue-plain.lua can store the job: an id the client made, straight to QUEUED, and
  * nothing that needs an index or a hash of its own (idempotency key, project, user, delay, the
- * schedule that made it).
+ * schedule that made it, dependencies, an owner or a flow, limits: such a job waits in a lane).
  */
 export function isPlain(job: NewJob): boolean {
   return (
-    job.freshId === true && !job.idempotencyKey && !job.hold && job.delayMs === null && job.runAt === null && !job.meta.projectId && !job.meta.userId && job.schedule === undefined
+    job.freshId === true && !job.idempotencyKey && !job.hold && job.delayMs === null && job.runAt === null && !job.meta.projectId && !job.meta.userId && job.schedule === undefined &&
+    !isLinked(job) && (job.limitKeys === undefined || job.limitKeys.length === 0)
   );
 }
 
@@ -112,8 +150,17 @@ function json<T>(value: string | undefined): T | null {
   return value === undefined ? null : (JSON.parse(value) as T);
 }
 
+/** How a job's dependencies have ended, from its counters ('dt' total, 'dw' open, 'dfl' failed, 'dcx' canceled). */
+export function dependencyCounts(total: number, waiting: number, failed: number, canceled: number): DependencyCounts {
+  return { total, waiting, completed: total - waiting - failed - canceled, failed, canceled };
+}
+
+/** The dependency fields of a job record that has none (a packed job, say). */
+export const NO_LINKS = { dependsOn: [], onDependencyFailure: "fail", dependencies: null, dependents: 0, parentId: null, flowId: null } as const;
+
 /** A job record from its id and hash fields. */
 export function decodeJob(id: string, f: Map<string, string>): Job {
+  const total = num(f.get("dt"));
   const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = JSON.parse(f.get("opts") ?? "[]") as JobOpts;
   return {
     id,
@@ -144,113 +191,66 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
     failureTtlSeconds: num(f.get("fttl")) ?? 0,
     scheduleId: f.get("sid") ?? null,
     fireAt: num(f.get("fire")),
+    dependsOn: json<string[]>(f.get("deps")) ?? [],
+    onDependencyFailure: (f.get("dpol") ?? "fail") as DependencyFailurePolicy,
+    dependencies: total === null ? null : dependencyCounts(total, num(f.get("dw")) ?? 0, num(f.get("dfl")) ?? 0, num(f.get("dcx")) ?? 0),
+    dependents: num(f.get("dn")) ?? 0,
+    parentId: f.get("parent") ?? null,
+    flowId: f.get("flow") ?? null,
+    limitKeys: decodeLimitKeys(f.get("lk")),
+    postponements: num(f.get("ppn")) ?? 0,
   };
 }
 
-/**
- * A claimed job as the claim script sends it: one JSON array per job, so the worker parses one
- * string instead of a flat hash, and stored JSON values (payload, options, meta) come parsed.
- * What every job of a claim shares (ClaimShared) comes once per reply, not in each record.
- */
-type ClaimRecord = [
-  id: string, task: string, queue: string, payload: Json, opts: JobOpts, meta: JobMeta | null, idem: string | null,
-  attempt: number, created: number, enqueued: number | null, runAt: number | null,
-  progress: Json, error: Job["error"], stalls: number, rttl: number, fttl: number, retries: number,
-  // Only for a job a schedule made.
-  scheduleId?: string, fireAt?: number | null,
-];
+const STATUS_LETTERS: Record<string, JobStatus> = { Q: "QUEUED", S: "SCHEDULED", P: "PENDING", D: "DEFERRED", F: "FAILED", C: "CANCELED" };
 
-/** The parts of a claim common to all its jobs. */
-export interface ClaimShared {
-  started: number;
-  leaseExpiresAt: number;
-  worker: string;
-  /** The claim's lease token, which every job of the claim carries. */
-  token: string;
+/** The error of a job that a dependency's failure or cancelation failed (as the scripts word it). */
+export function dependencyError(dependencyId: string, canceled: boolean): JobError {
+  return { code: "DEPENDENCY_FAILED", message: `Dependency ${dependencyId} ${canceled ? "was canceled" : "failed"}` };
 }
-
-/**
- * The claimed jobs, with their leases, from the claim script's records: per job a packed list
- * entry (after '\x01' and the name of the queue it came from) or a JSON ClaimRecord; see claim.lua.
- */
-export function decodeClaimed(records: readonly string[], shared: ClaimShared): ClaimedJob[] {
-  const jobs: ClaimedJob[] = [];
-  let queue = "";
-  for (const text of records) {
-    const kind = text.charCodeAt(0);
-    if (kind === 1) queue = text.slice(1);
-    else jobs.push(kind === 0 ? packedJob(text, queue, shared) : claimedJob(JSON.parse(text) as ClaimRecord, shared));
-  }
-  return jobs;
-}
-
-// The usual options of a packed entry (an empty opts field), parsed once.
-let defaultOpts: JobOpts | null = null;
-
-/**
- * A claimed job from its packed entry ('\0' id '\0' task '\0' created '\0' opts '\0' rttl '\0'
- * fttl '\0' payload, with '\0\0' extra JSON in front when the job has meta, project or user): its
- * first attempt; empty opts, rttl and fttl stand for PACKED_DEFAULTS. (Built directly, without a
- * ClaimRecord: this is the drain's hot path.)
- */
-function packedJob(entry: string, queue: string, shared: ClaimShared): ClaimedJob {
-  const parts = entry.split("\0");
-  // parts[0] is ''; with an extra, parts[1] is '' too and parts[2] the extra. The payload is
-  // JSON text, which never holds a NUL, so it is the last part whole.
-  const at = parts[1] === "" ? 3 : 1;
-  const meta = at === 3 ? (JSON.parse(parts[2] as string) as { m?: string }).m : undefined;
-  const optsText = parts[at + 3] as string;
-  const opts = optsText === "" ? (defaultOpts ??= JSON.parse(PACKED_DEFAULTS.opts) as JobOpts) : (JSON.parse(optsText) as JobOpts);
-  const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
-  const created = Number(parts[at + 2]);
-  const rttl = parts[at + 4] as string;
-  const fttl = parts[at + 5] as string;
-  return {
-    id: parts[at] as string, task: parts[at + 1] as string, payload: JSON.parse(parts[at + 6] as string) as Json, queue, status: "PROCESSING",
-    attempt: 1, maxAttempts, timeoutMs, backoff: { baseMs, maxMs, factor, jitter }, retryOnTimeout: retryOnTimeout === 1,
-    createdAt: created, enqueuedAt: created, startedAt: shared.started, completedAt: null, runAt: null,
-    progress: null, result: null, error: null, worker: shared.worker, meta: meta === undefined ? {} : (JSON.parse(meta) as JobMeta),
-    idempotencyKey: null, stalls: 0, retries: 0, scheduleId: null, fireAt: null,
-    resultTtlSeconds: Number(rttl === "" ? PACKED_DEFAULTS.rttl : rttl), failureTtlSeconds: Number(fttl === "" ? PACKED_DEFAULTS.fttl : fttl),
-    leaseToken: shared.token, leaseExpiresAt: shared.leaseExpiresAt,
-  };
-}
-
-function claimedJob(record: ClaimRecord, shared: ClaimShared): ClaimedJob {
-  const [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress, error, stalls, rttl, fttl, retries, scheduleId, fireAt] = record;
-  const [maxAttempts, timeoutMs, baseMs, maxMs, factor, jitter, retryOnTimeout] = opts;
-  return {
-    id, task, payload, queue, status: "PROCESSING", attempt, maxAttempts, timeoutMs,
-    backoff: { baseMs, maxMs, factor, jitter },
-    retryOnTimeout: retryOnTimeout === 1,
-    createdAt: created, enqueuedAt: enqueued, startedAt: shared.started, completedAt: null, runAt,
-    progress, result: null, error, worker: shared.worker, meta: meta ?? {}, idempotencyKey: idem, stalls,
-    retries, resultTtlSeconds: rttl, failureTtlSeconds: fttl, scheduleId: scheduleId ?? null, fireAt: fireAt ?? null,
-    leaseToken: shared.token, leaseExpiresAt: shared.leaseExpiresAt,
-  };
-}
-
-const STATUS_LETTERS: Record<string, JobStatus> = { Q: "QUEUED", S: "SCHEDULED", P: "PENDING" };
 
 /**
  * One job's part of the enqueue script's reply: a status letter and run time ('Q', 'S1732…')
- * for a new job, or {0, existingId, existingHash} for a job its idempotency key found. A new
- * job's record is built from the input instead of read back.
+ * for a new job, then for a job with dependencies '/' and its open, failed and canceled counts
+ * (and the 1-based index of the first failed or canceled one and 1 if it was canceled), or
+ * {0, existingId, existingHash} for a job its idempotency key found. A new job's record is
+ * built from the input instead of read back.
  */
 export function decodeEnqueued(job: NewJob, entry: unknown, now: number): EnqueueResult {
   if (typeof entry === "string") {
     const status = STATUS_LETTERS[entry.charAt(0)] ?? "QUEUED";
-    return { job: newJobRecord(job, status, now, entry.length > 1 ? Number(entry.slice(1)) : null), created: true };
+    const slash = entry.indexOf("/");
+    const head = slash < 0 ? entry : entry.slice(0, slash);
+    const record = newJobRecord(job, status, now, head.length > 1 ? Number(head.slice(1)) : null);
+    if (slash < 0) return { job: record, created: true };
+    const [waiting = 0, failed = 0, canceled = 0, bad, badCanceled] = entry.slice(slash + 1).split(",").map(Number);
+    const dependsOn = uniqueDependencies(job);
+    record.dependsOn = dependsOn;
+    record.dependencies = dependencyCounts(dependsOn.length, waiting, failed, canceled);
+    if (status === "FAILED" || status === "CANCELED") record.completedAt = now;
+    if (status === "FAILED" && bad !== undefined) record.error = dependencyError(dependsOn[bad - 1] ?? "", badCanceled === 1);
+    return { job: record, created: true };
   }
   const [, id, hash] = entry as [0, string, unknown];
   return { job: decodeJob(id, hashFields(hash)), created: false };
 }
 
+// The status a job's first event shows, by its type ('init' in the hash).
+const FIRST_STATUS: Partial<Record<JobEvent["type"], JobStatus>> = {
+  "job:created": "PENDING", "job:scheduled": "SCHEDULED", "job:deferred": "DEFERRED", "job:failed": "FAILED", "job:canceled": "CANCELED",
+};
+
 /** A job's first event, rebuilt from its hash (scripts do not store it, to keep waiting jobs small). */
 export function firstEvent(id: string, f: Map<string, string>): JobEvent {
   const type = (f.get("init") ?? "job:enqueued") as JobEvent["type"];
-  const status: JobStatus = type === "job:created" ? "PENDING" : type === "job:scheduled" ? "SCHEDULED" : "QUEUED";
-  return { type, jobId: id, queue: f.get("queue") ?? "", task: f.get("task") ?? "", status, at: num(f.get("created")) ?? 0, attempt: 0, worker: null };
+  const status = FIRST_STATUS[type] ?? "QUEUED";
+  const event: JobEvent = { type, jobId: id, queue: f.get("queue") ?? "", task: f.get("task") ?? "", status, at: num(f.get("created")) ?? 0, attempt: 0, worker: null };
+  // (A job that a dependency failed at enqueue: its error is the one it still has, unless retried since.)
+  if (type === "job:failed" && (num(f.get("retries")) ?? 0) === 0) {
+    const error = json<JobError>(f.get("error"));
+    if (error !== null) event.error = error;
+  }
+  return event;
 }
 
 /**

@@ -5,13 +5,16 @@
 // once its lease may have expired: each claim reply bounds how far Redis's clock is ahead of our
 // monotonic one (its TIME at the claim, less when we sent it), and a hand-off whose lease ends
 // within leaseStartMarginMs of that bound is handed back (release is fenced) instead.
+// A claim that a rate limit refused (decision 0023) answers when the rate has a token again:
+// the next claim goes out then, and waits end then, though nothing is announced (tokens come back
+// with time, not with a write). A concurrency's slot freed announces the queue instead.
 import { TokenSequence } from "../../core/ids.js";
 import type { ClaimedJob } from "../../core/job.js";
 import { leaseStartMarginMs } from "../../core/lease-keeper.js";
 import type { Logger } from "../../core/logger.js";
 import type { ClaimRequest, Lease } from "../../core/store.js";
 import { CompletionBatch } from "./completion-batch.js";
-import { decodeClaimed } from "./job-hash.js";
+import { decodeClaimed } from "./claim-records.js";
 import type { RedisKeys } from "./keys.js";
 import { scripts, type ScriptReply, type ScriptRunner } from "./scripts.js";
 import { StandHandOffs } from "./stand-hand-offs.js";
@@ -43,6 +46,8 @@ export class RedisClaimer {
   private lastRealClaim = 0;
   /** Redis's TIME minus performance.now() is at most this (from the latest claim reply); null before one. */
   private storeAheadMs: number | null = null;
+  /** Date.now() when a rate that refused the latest claim has a token again; null when none refused. */
+  private tokenDueAt: number | null = null;
 
   constructor(private readonly deps: ClaimerDeps) {
     this.standing = new StandHandOffs(deps.signal, deps.keys.handChannelPrefix());
@@ -63,7 +68,8 @@ export class RedisClaimer {
     signal.markClaim();
     // A claim for no job withdraws the worker's standing claim (a worker that stops): never skipped.
     const withdraw = limit === 0 && this.standing.mayStand(incarnation);
-    if (!withdraw && quiet && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS && !this.standing.due(incarnation, Date.now())) return [];
+    const tokenDue = this.tokenDueAt !== null && Date.now() >= this.tokenDueAt;
+    if (!withdraw && quiet && !tokenDue && Date.now() - this.lastRealClaim < QUIET_CLAIM_MS && !this.standing.due(incarnation, Date.now())) return [];
     this.lastRealClaim = Date.now();
     // Completions waiting for their own call ride along with the claim (settled first).
     const carried = completions.take();
@@ -84,7 +90,8 @@ export class RedisClaimer {
       CompletionBatch.settle(carried, { error });
       throw error;
     }
-    const [statuses, started, leaseExpiresAt, records, handedText] = reply.data as [unknown[], string, string, string[], string];
+    const [statuses, started, leaseExpiresAt, records, handedText, tokenWaitMs] = reply.data as [unknown[], string, string, string[], string, string];
+    this.tokenDueAt = tokenWaitMs === "" ? null : Date.now() + Number(tokenWaitMs);
     CompletionBatch.settle(carried, { statuses });
     // TIME was read after the claim was sent, so Redis's clock is ahead of ours by at most this.
     this.storeAheadMs = Number(started) - sentAt;
@@ -94,6 +101,11 @@ export class RedisClaimer {
     // slot. A claim of no job withdrew for good (the worker stops): the worker is forgotten.
     const extra = [...late, ...(withdraw ? this.standing.forget(incarnation) : this.standing.collect(incarnation))];
     return extra.length === 0 ? jobs : [...jobs, ...(await this.fit(extra, limit - jobs.length, request.leaseMs))];
+  }
+
+  /** A wait of at most `timeoutMs` that ends when a rate refused by the latest claim has a token again. */
+  waitMs(timeoutMs: number): number {
+    return this.tokenDueAt === null ? timeoutMs : Math.max(0, Math.min(timeoutMs, this.tokenDueAt - Date.now()));
   }
 
   /**

@@ -1,8 +1,9 @@
 // The enqueue paths of the Redis store (decision 0008): one plain job through enqueue-one.lua,
 // batches of plain jobs through enqueue-plain.lua, anything else through enqueue.lua, each
 // falling back to the next when it answers GENERAL (having stored nothing).
-import { InvalidOptionsError } from "../../core/errors.js";
+import { DependencyNotFoundError, InvalidOptionsError } from "../../core/errors.js";
 import type { NewJob } from "../../core/job.js";
+import { limitKeyProblems } from "../../core/limits.js";
 import { newJobRecord } from "../../core/job-record.js";
 import type { EnqueueResult } from "../../core/store.js";
 import { decodeEnqueued, enqueueArgs, isPlain, plainEnqueueArgs } from "./job-hash.js";
@@ -51,10 +52,16 @@ export class RedisEnqueuer {
     const rest: string[] = [];
     for (const job of jobs) enqueueArgs(job, rest);
     const reply = await this.run(scripts.enqueue, { keys: { idempotency: this.keys.idempotency() }, argv: { count: jobs.length }, rest });
-    if (reply.status === ScriptStatus.Duplicate) throw new InvalidOptionsError(`A job with id ${String(reply.data[0])} already exists`);
-    const now = Number(reply.data[0]);
+    const now = Number(checkEnqueued(reply).data[0]);
     return jobs.map((job, i) => decodeEnqueued(job, reply.data[i + 1], now));
   }
+}
+
+/** The enqueue script's reply, or the error of a duplicate id or a missing dependency (nothing stored). */
+export function checkEnqueued(reply: ScriptReply): ScriptReply {
+  if (reply.status === ScriptStatus.Duplicate) throw new InvalidOptionsError(`A job with id ${String(reply.data[0])} already exists`);
+  if (reply.status === ScriptStatus.DependencyNotFound) throw new DependencyNotFoundError(String(reply.data[0]), String(reply.data[1]));
+  return reply;
 }
 
 /**
@@ -69,4 +76,10 @@ export function checkStorable(job: NewJob): void {
   const first = job.queue.charAt(0);
   if (first === "" || first === "#" || first === "^" || first === "~")
     throw new InvalidOptionsError(`Invalid queue name ${JSON.stringify(job.queue)}: it must be non-empty and must not start with #, ^ or ~`);
+  if (job.hold && (job.dependsOn?.length ?? 0) > 0) throw new InvalidOptionsError(`Job ${job.id} cannot be held (PENDING) and depend on other jobs`);
+  // Limit keys are stored as 'name|key' pairs joined by NUL (job-hash.ts): names hold no '|', keys no NUL.
+  if (job.limitKeys !== undefined && job.limitKeys.length > 0) {
+    const problems = limitKeyProblems(job.limitKeys);
+    if (problems.length > 0) throw new InvalidOptionsError(`Invalid limit keys of job ${job.id}: ${problems.join("; ")}`);
+  }
 }

@@ -2,23 +2,28 @@
 // transition is one Lua script (scripts.ts) run on the server's clock; this class encodes
 // arguments, decodes replies, and maps script statuses to the error catalogue.
 import type { Clock } from "../../core/clock.js";
-import { InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError } from "../../core/errors.js";
+import { HasDependentsError, InvalidTransitionError, JobNotFoundError, LeaseLostError, StoreUnavailableError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
-import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import type { ClaimedJob, DependencyOutcome, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
 import { encodeProgress } from "../../core/json.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
-import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, StandingClaims, Store, StoreHealth } from "../../core/store.js";
+import type { LimitPage, LimitSetting, LimitUsage } from "../../core/limits.js";
+import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, StandingClaims, Store, StoreHealth, UpsertLimitRequest } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
+import { WriteRefusals } from "../../core/write-refusals.js";
 import { CompletionBatch } from "./completion-batch.js";
 import { EventFeed } from "./event-feed.js";
-import { decodeJob, hashFields } from "./job-hash.js";
+import { decodeJob, enqueueArgs, hashFields } from "./job-hash.js";
 import { RedisClaimer } from "./redis-claims.js";
-import { RedisEnqueuer } from "./redis-enqueue.js";
+import { RedisLimits } from "./redis-limits.js";
+import { checkEnqueued, checkStorable, RedisEnqueuer } from "./redis-enqueue.js";
 import { RedisReader, SCAN_BUDGET } from "./redis-reads.js";
 import { RedisSchedules } from "./redis-schedules.js";
+import { RedisSessions } from "./redis-sessions.js";
 import { RedisKeys } from "./keys.js";
 import { MAINTENANCE_WINDOW_MS, MaintenanceWindow } from "./maintenance-window.js";
-import { connectChecked, inspectServer, openConnection, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
+import { memoryHealth, readMemory } from "./redis-memory.js";
+import { connectChecked, inspectServer, openConnection, refusesWrites, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
 import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply, type ScriptRunner } from "./scripts.js";
 import { RedisWorkers } from "./redis-workers.js";
 import { StandHandOffs } from "./stand-hand-offs.js";
@@ -46,6 +51,15 @@ export class RedisStore implements Store {
   private readonly claimer: RedisClaimer;
   private readonly reader: RedisReader;
   private readonly schedules: RedisSchedules;
+  private readonly sessions: RedisSessions;
+  private readonly limits: RedisLimits;
+  // The last write Redis refused (OOM at maxmemory, MISCONF), for health.
+  private readonly refusals = new WriteRefusals();
+  /** toStoreError, noting writes the server refuses on the way. */
+  private readonly mapError = (error: unknown): unknown => {
+    if (refusesWrites(error)) this.refusals.note(String((error as Error).message));
+    return toStoreError(error);
+  };
 
   private constructor(
     private readonly redis: RedisConnection,
@@ -62,8 +76,10 @@ export class RedisStore implements Store {
     this.workers = new RedisWorkers({ redis, keys, run, call: (fn) => this.call(fn), now: () => this.now() });
     this.completions = new CompletionBatch((rest) => run(scripts.complete, { keys: { leases: keys.leases() }, argv: {}, rest }));
     this.enqueuer = new RedisEnqueuer(keys, run);
+    this.limits = new RedisLimits(keys, run);
     this.reader = new RedisReader(keys, run);
     this.schedules = new RedisSchedules({ redis, keys, run, call: (fn) => this.call(fn), inWindow: async () => this.window === null || this.window.enter() });
+    this.sessions = new RedisSessions({ redis, keys, call: (fn) => this.call(fn), now: () => this.now(), testNow: clock === undefined ? null : () => clock.now() });
     this.claimer = new RedisClaimer({ keys, signal: this.signal, completions: this.completions, run, release: (lease) => this.release(lease), log });
     redis.on("error", (error: unknown) => log.debug("redis connection error", { error: String(error) }));
   }
@@ -127,7 +143,7 @@ export class RedisStore implements Store {
   /** Standing claims (decision 0009): an idle worker's next job starts as it is enqueued. */
   readonly standingClaims: StandingClaims = {
     claim: (request) => this.claimer.claim({ ...request, stand: true }),
-    waitForWork: (queues, timeoutMs, signal, incarnation) => this.signal.wait([...queues, StandHandOffs.wakeKey(incarnation)], timeoutMs, signal),
+    waitForWork: (queues, timeoutMs, signal, incarnation) => this.signal.wait([...queues, StandHandOffs.wakeKey(incarnation)], this.claimer.waitMs(timeoutMs), signal),
     withdraw: (worker, incarnation) => this.claimer.withdraw(worker, incarnation),
   };
 
@@ -145,7 +161,8 @@ export class RedisStore implements Store {
   async fail(request: FailRequest): Promise<Job> {
     const { jobId, token } = request;
     const retryDelayMs = request.retryDelayMs === null ? "" : request.retryDelayMs;
-    const reply = await this.run(scripts.fail, { keys: { job: this.keys.job(jobId) }, argv: { jobId, token, error: JSON.stringify(request.error), retryDelayMs } });
+    const postpone = request.postpone === true && request.retryDelayMs !== null ? "1" : "";
+    const reply = await this.run(scripts.fail, { keys: { job: this.keys.job(jobId) }, argv: { jobId, token, error: JSON.stringify(request.error), retryDelayMs, postpone } });
     if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(jobId);
     return decodeJob(jobId, hashFields(reply.data[0]));
   }
@@ -206,7 +223,30 @@ export class RedisStore implements Store {
 
   async remove(jobId: string): Promise<void> {
     const reply = await this.run(scripts.remove, { keys: { job: this.keys.job(jobId) }, argv: { jobId } });
+    if (reply.status === ScriptStatus.HasDependents) throw new HasDependentsError(jobId, String(reply.data[0]));
     this.checkFound(jobId, "remove", reply);
+  }
+
+  async addChildren(lease: Lease, jobs: readonly NewJob[]): Promise<Job[]> {
+    for (const job of jobs) checkStorable(job);
+    const rest: string[] = [];
+    // (The script gives each child its owner and flow.)
+    for (const job of jobs) enqueueArgs({ ...job, parentId: null, flowId: null }, rest);
+    const reply = await this.run(scripts.addChildren, {
+      keys: { job: this.keys.job(lease.jobId), idempotency: this.keys.idempotency() },
+      argv: { jobId: lease.jobId, token: lease.token, count: jobs.length },
+      rest,
+    });
+    if (reply.status === ScriptStatus.LeaseLost) throw new LeaseLostError(lease.jobId);
+    return (checkEnqueued(reply).data as Array<[string, unknown]>).map(([id, flat]) => decodeJob(id, hashFields(flat)));
+  }
+
+  dependencyOutcomes(jobId: string): Promise<DependencyOutcome[]> {
+    return this.reader.dependencyOutcomes(jobId);
+  }
+
+  getJobs(jobIds: readonly string[]): Promise<Job[]> {
+    return this.reader.getJobs(jobIds);
   }
 
   getJob(jobId: string): Promise<Job | null> {
@@ -242,6 +282,12 @@ export class RedisStore implements Store {
   readonly fireSchedule: Store["fireSchedule"] = (request) => this.schedules.fire(request);
   readonly triggerSchedule: Store["triggerSchedule"] = (scheduleId, job) => this.schedules.trigger(scheduleId, job);
 
+  // Limits (redis-limits.ts; admission and slots are the claim's and the transitions' scripts).
+  readonly upsertLimit = (request: UpsertLimitRequest): Promise<LimitSetting> => this.limits.upsert(request);
+  readonly removeLimit = (name: string, key: string | null): Promise<void> => this.limits.remove(name, key);
+  readonly getLimit = (name: string, key: string): Promise<LimitUsage> => this.limits.get(name, key);
+  readonly listLimits = (limit: number, cursor: string | null): Promise<LimitPage> => this.limits.list(limit, cursor);
+
   async pauseQueue(queue: string): Promise<void> {
     await this.call(() => this.redis.sadd(this.keys.paused(), queue));
   }
@@ -274,7 +320,7 @@ export class RedisStore implements Store {
   }
 
   async waitForWork(queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
-    await this.signal.wait(queues, timeoutMs, signal);
+    await this.signal.wait(queues, this.claimer.waitMs(timeoutMs), signal);
   }
 
   async watch(listener: (event: JobEvent) => void, options: EventWatchOptions = {}): Promise<() => Promise<void>> {
@@ -285,10 +331,22 @@ export class RedisStore implements Store {
     const details: Record<string, Json> = { namespace: this.keys.namespace, ...this.report.details };
     try {
       await this.call(() => this.redis.ping());
-      return { ok: true, warnings: [...this.report.warnings], details };
+      const memory = memoryHealth(await readMemory(this.redis), this.refusals.recent());
+      // Memory freed: forget the refusal, so health is ok again at once.
+      if (memory.writesRefused === undefined) this.refusals.clear();
+      const { warnings, ...rest } = memory;
+      return { ok: true, warnings: [...this.report.warnings, ...warnings], details, ...rest };
     } catch (error) {
       return { ok: false, warnings: [...this.report.warnings], details: { ...details, error: String(error) } };
     }
+  }
+
+  revokeSession(sessionId: string, expiresAt: number): Promise<void> {
+    return this.sessions.revoke(sessionId, expiresAt);
+  }
+
+  isSessionRevoked(sessionId: string): Promise<boolean> {
+    return this.sessions.isRevoked(sessionId);
   }
 
   async close(): Promise<void> {
@@ -303,9 +361,9 @@ export class RedisStore implements Store {
     if (this.closed) return Promise.reject(new StoreUnavailableError("The Redis store is closed"));
     const now = this.clock === undefined ? "" : String(this.clock.now());
     try {
-      return script.run(this.redis, { prefix: this.keys.prefix, now }, input, toStoreError);
+      return script.run(this.redis, { prefix: this.keys.prefix, now }, input, this.mapError);
     } catch (error) {
-      return Promise.reject(toStoreError(error));
+      return Promise.reject(this.mapError(error));
     }
   }
 
@@ -314,10 +372,10 @@ export class RedisStore implements Store {
     if (this.closed) return Promise.reject(new StoreUnavailableError("The Redis store is closed"));
     try {
       return fn().catch((error: unknown) => {
-        throw toStoreError(error);
+        throw this.mapError(error);
       });
     } catch (error) {
-      return Promise.reject(toStoreError(error));
+      return Promise.reject(this.mapError(error));
     }
   }
 

@@ -21,6 +21,10 @@ export const ScriptStatus = {
   Superseded: "SUPERSEDED",
   /** enqueue-plain stored nothing: the batch needs the general enqueue script. */
   General: "GENERAL",
+  /** An enqueue named a dependency that does not exist (job id, dependency id); nothing was stored. */
+  DependencyNotFound: "DEPENDENCY_NOT_FOUND",
+  /** A removal found an unfinished job that needs the job or belongs to its subtree (its id); nothing was deleted. */
+  HasDependents: "HAS_DEPENDENTS",
 } as const;
 
 /** One of the status words. */
@@ -133,7 +137,7 @@ export const scripts = {
   claim: new RedisScript("claim", ["paused"], ["worker", "incarnation", "limit", "leaseMs", "promoteLimit", "token", "unstand", "standMs", "completions"]),
   extendLeases: new RedisScript("extend-leases", ["leases"], ["leaseMs"]),
   complete: new RedisScript("complete", ["leases"], []),
-  fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs"]),
+  fail: new RedisScript("fail", job, ["jobId", "token", "error", "retryDelayMs", "postpone"]),
   progress: new RedisScript("progress", job, ["jobId", "token", "progress"]),
   release: new RedisScript("release", job, ["jobId", "token"]),
   promoteDue: new RedisScript("promote-due", ["scheduled", "leases", "expiry"], ["limit"]),
@@ -146,6 +150,8 @@ export const scripts = {
   remove: new RedisScript("remove", job, ["jobId"]),
   migrateQueuedIndex: new RedisScript("migrate-queued-index", ["oldIndex"], ["limit"]),
   get: new RedisScript("get", ["anchor"], ["jobId", "timelineLimit"]),
+  getJobs: new RedisScript("get-jobs", ["anchor"], []),
+  addChildren: new RedisScript("add-children", ["job", "idempotency"], ["jobId", "token", "count"]),
   list: new RedisScript("list", ["anchor"], ["limit", "cursor", "budget", "status", "queue", "task", "project", "user", "schedule"]),
   stats: new RedisScript("stats", ["queues", "counts", "paused"], []),
   finishesPerMinute: new RedisScript("finishes-per-minute", ["queues"], ["firstMinute"]),
@@ -159,4 +165,8 @@ export const scripts = {
   resumeSchedule: new RedisScript("resume-schedule", ["schedule", "due"], ["scheduleId", "at", "nextFireAt", "expectedTimingText"]),
   fireSchedule: new RedisScript("fire-schedule", ["schedule", "due", "idempotency"], ["scheduleId", "expectedNextFireAt", "expectedDefinitionText", "lastFireAt", "nextFireAt", "overlap", "count"]),
   triggerSchedule: new RedisScript("trigger-schedule", ["schedule", "idempotency"], ["scheduleId"]),
+  upsertLimit: new RedisScript("upsert-limit", ["limits"], ["name", "key", "source", "settings"]),
+  removeLimit: new RedisScript("remove-limit", ["limits"], ["name", "key"]),
+  getLimit: new RedisScript("get-limit", ["limits"], ["name", "key"]),
+  listLimits: new RedisScript("list-limits", ["index"], ["after", "limit", "budget"]),
 };

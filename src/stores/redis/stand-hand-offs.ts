@@ -5,7 +5,7 @@
 // once whether it comes by message or in the reply of the claim that withdraws the standing one
 // (the message may even arrive before the reply of the claim that stood).
 import type { ClaimedJob } from "../../core/job.js";
-import { decodeClaimed } from "./job-hash.js";
+import { decodeClaimed } from "./claim-records.js";
 import type { WorkSignal } from "./work-signal.js";
 
 /** How long a standing claim holds: a worker that stands again before then keeps it up. */

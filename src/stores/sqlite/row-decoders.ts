@@ -43,6 +43,20 @@ export interface JobRow {
   /** Added by migrations/004-schedules.sql, like `fire_at`. */
   schedule_id: string | null;
   fire_at: number | null;
+  /** Added by migrations/005-dependencies.sql, like the columns below. JSON array, or NULL for none. */
+  depends_on: string | null;
+  on_dependency_failure: string | null;
+  deps_total: number;
+  deps_waiting: number;
+  deps_failed: number;
+  deps_canceled: number;
+  dependents: number;
+  parent_id: string | null;
+  flow_id: string | null;
+  /** Added by migrations/008-limits.sql, like the columns below. JSON array, or NULL for none. */
+  limit_keys: string | null;
+  lane: string | null;
+  postponements: number;
 }
 
 function parse<T>(text: string | null): T | null {
@@ -79,6 +93,23 @@ export function rowToJob(row: JobRow): Job {
     failureTtlSeconds: row.failure_ttl_s,
     scheduleId: row.schedule_id,
     fireAt: row.fire_at,
+    dependsOn: row.depends_on === null ? [] : (JSON.parse(row.depends_on) as string[]),
+    onDependencyFailure: (row.on_dependency_failure ?? "fail") as Job["onDependencyFailure"],
+    dependencies:
+      row.deps_total === 0
+        ? null
+        : {
+            total: row.deps_total,
+            waiting: row.deps_waiting,
+            completed: row.deps_total - row.deps_waiting - row.deps_failed - row.deps_canceled,
+            failed: row.deps_failed,
+            canceled: row.deps_canceled,
+          },
+    dependents: row.dependents,
+    parentId: row.parent_id,
+    flowId: row.flow_id,
+    limitKeys: row.limit_keys === null ? [] : (JSON.parse(row.limit_keys) as Job["limitKeys"]),
+    postponements: row.postponements,
   };
 }
 

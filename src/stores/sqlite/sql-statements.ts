@@ -12,6 +12,17 @@ export const SQL = {
     VALUES (@id, @task, @queue, @status, @payload, @max_attempts, @timeout_ms, @backoff,
       @retry_on_timeout, @created_at, @enqueued_at, @run_at, @idempotency_key, @meta, @project_id, @user_id,
       @result_ttl_s, @failure_ttl_s, @position, @schedule_id, @fire_at)`,
+  // A job with dependencies, an owner, a flow (005-dependencies.sql) or limits (008-limits.sql); it may start FAILED or
+  // CANCELED when a dependency already did (then finished, with its retention running).
+  insertJobWithDependencies: `INSERT INTO jobs (id, task, queue, status, payload, max_attempts, timeout_ms, backoff,
+      retry_on_timeout, created_at, enqueued_at, run_at, idempotency_key, meta, project_id, user_id,
+      result_ttl_s, failure_ttl_s, position, schedule_id, fire_at, depends_on, on_dependency_failure,
+      deps_total, deps_waiting, deps_failed, deps_canceled, parent_id, flow_id, limit_keys, lane, error, completed_at, expires_at)
+    VALUES (@id, @task, @queue, @status, @payload, @max_attempts, @timeout_ms, @backoff,
+      @retry_on_timeout, @created_at, @enqueued_at, @run_at, @idempotency_key, @meta, @project_id, @user_id,
+      @result_ttl_s, @failure_ttl_s, @position, @schedule_id, @fire_at, @depends_on, @on_dependency_failure,
+      @deps_total, @deps_waiting, @deps_failed, @deps_canceled, @parent_id, @flow_id, @limit_keys, @lane, @error, @completed_at,
+      CASE WHEN @completed_at IS NULL THEN NULL ELSE @completed_at + @failure_ttl_s * 1000 END)`,
   jobById: "SELECT * FROM jobs WHERE id = ?",
   jobExists: "SELECT 1 FROM jobs WHERE id = ?",
   jobByKey: "SELECT * FROM jobs WHERE idempotency_key = ?",
@@ -36,6 +47,10 @@ export const SQL = {
     WHERE id = @id AND lease_token = @token AND status = 'PROCESSING' RETURNING *`,
   failRetryLater: `UPDATE jobs SET status = 'SCHEDULED', error = @error, run_at = @run_at, lease_token = NULL,
       lease_expires_at = NULL
+    WHERE id = @id AND lease_token = @token AND status = 'PROCESSING' RETURNING *`,
+  // RetryAfter: the attempt is handed back uncounted, and counted as a postponement.
+  failPostpone: `UPDATE jobs SET status = 'SCHEDULED', error = @error, run_at = @run_at, lease_token = NULL,
+      lease_expires_at = NULL, attempt = max(attempt - 1, 0), postponements = postponements + 1
     WHERE id = @id AND lease_token = @token AND status = 'PROCESSING' RETURNING *`,
   failRetryNow: `UPDATE jobs SET status = 'QUEUED', error = @error, enqueued_at = @now, position = @position,
       lease_token = NULL, lease_expires_at = NULL
@@ -62,21 +77,26 @@ export const SQL = {
   failedIdsOfQueue: "SELECT id FROM jobs WHERE status = 'FAILED' AND queue = ? ORDER BY id LIMIT ?",
   deleteJob: "DELETE FROM jobs WHERE id = ?",
   deleteEventsOfJob: "DELETE FROM events WHERE job_id = ?",
-  expiredJobs: "SELECT id FROM jobs WHERE expires_at <= ? LIMIT ?",
-  purgeable: "SELECT id FROM jobs WHERE status = @status AND completed_at < @before LIMIT @limit",
-  purgeableOfQueue: "SELECT id FROM jobs WHERE status = @status AND queue = @queue AND completed_at < @before LIMIT @limit",
-  pruneProgressEvents: "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE type IN ('job:progress', 'job:removed') AND at < ? LIMIT ?)",
+  // (flow_id and dependents: the dependency rules of retention, sqlite-dependencies.ts.)
+  expiredJobs: "SELECT id, flow_id, dependents FROM jobs WHERE expires_at <= ? LIMIT ?",
+  purgeable: "SELECT id, flow_id, dependents FROM jobs WHERE status = @status AND completed_at < @before LIMIT @limit",
+  purgeableOfQueue: "SELECT id, flow_id, dependents FROM jobs WHERE status = @status AND queue = @queue AND completed_at < @before LIMIT @limit",
+  // Every entry of events_prunable below the horizon is one to delete: the reads stop at the limit.
+  pruneProgressEvents: `DELETE FROM events WHERE seq IN (SELECT seq FROM events INDEXED BY events_prunable
+    WHERE type IN ('job:progress', 'job:removed') AND at < ? LIMIT ?)`,
   insertEvent: `INSERT INTO events (at, type, job_id, queue, task, status, attempt, worker, data)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   eventsAfter: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
   lastEventSeq: "SELECT coalesce(max(seq), 0) AS seq FROM events",
   eventsOfJob: `SELECT * FROM events WHERE job_id = ? ORDER BY seq LIMIT ${MAX_JOB_EVENTS}`,
-  countsByQueue: "SELECT queue, status, count(*) AS n FROM jobs GROUP BY queue, status",
-  oldestWaiting: "SELECT queue, min(enqueued_at) AS t FROM jobs WHERE status = 'QUEUED' GROUP BY queue",
-  finishedSince: `SELECT queue, status, count(*) AS n FROM jobs
-    WHERE status IN ('COMPLETED', 'FAILED') AND completed_at >= ? GROUP BY queue, status`,
-  finishesPerMinute: `SELECT queue, status, completed_at / 60000 AS minute, count(*) AS n FROM jobs
-    WHERE status IN ('COMPLETED', 'FAILED') AND completed_at >= ? GROUP BY queue, status, minute`,
+  // Stats read the counters of 006-status-counts.sql, never the jobs: O(queues), whatever the backlog.
+  countsByQueue: "SELECT queue, status, n FROM queue_status_counts WHERE n > 0",
+  // The head of each queue that has waiting jobs (jobs_ready), as Redis reads the head of its list.
+  oldestWaiting: `SELECT c.queue, (SELECT enqueued_at FROM jobs WHERE status = 'QUEUED' AND queue = c.queue ORDER BY position LIMIT 1) AS t
+    FROM queue_status_counts c WHERE c.status = 'QUEUED' AND c.n > 0`,
+  // Finishes from job_finishes (10-second buckets, first bucket as the parameter).
+  finishedSince: "SELECT queue, status, sum(n) AS n FROM job_finishes WHERE bucket >= ? GROUP BY queue, status",
+  finishesPerMinute: "SELECT queue, status, bucket / 6 AS minute, sum(n) AS n FROM job_finishes WHERE bucket >= ? GROUP BY queue, status, minute",
   pausedQueues: "SELECT name FROM queues WHERE paused = 1",
   setPaused: "INSERT INTO queues (name, paused) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused",
   workerByName: "SELECT * FROM workers WHERE name = ?",
@@ -115,6 +135,19 @@ export const SQL = {
     (SELECT count(*) FROM schedules WHERE paused = 0 AND next_fire_at <= @due_before) AS overdue`,
   schedulesFirstPage: "SELECT * FROM schedules ORDER BY id LIMIT ?",
   schedulesAfter: "SELECT * FROM schedules WHERE id > ? ORDER BY id LIMIT ?",
+  // Maintenance leases (006-status-counts.sql): a read first, so that the processes that do not
+  // hold a step's lease skip it without taking the write lock; then a conditional take that
+  // succeeds (one row changed) only for the holder or once the lease has expired.
+  maintenanceLease: "SELECT holder, expires_at FROM maintenance_leases WHERE name = ?",
+  takeMaintenanceLease: `INSERT INTO maintenance_leases (name, holder, expires_at) VALUES (@name, @holder, @expires_at)
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE maintenance_leases.holder = excluded.holder OR maintenance_leases.expires_at <= @now`,
+  releaseMaintenanceLeases: "UPDATE maintenance_leases SET expires_at = 0 WHERE holder = ?",
+  // Old finish buckets, at most @limit buckets' worth per call (a range of the primary key).
+  pruneFinishCounts: `DELETE FROM job_finishes
+    WHERE bucket < min(@before_bucket, coalesce((SELECT min(bucket) FROM job_finishes), 0) + @limit)`,
+  // Counters at 0 (a queue no job is in any more); the table has a row per queue and status seen.
+  pruneEmptyCounts: "DELETE FROM queue_status_counts WHERE n = 0",
 } as const;
 
 /** Names of the prepared statements. */

@@ -26,13 +26,19 @@ export function claimJobs(st: Statements, steps: TransitionSteps, request: Claim
   for (const queue of request.queues) {
     if (claimed.length >= request.limit) break;
     if (paused.has(queue)) continue;
-    const ids = st.headOfQueue.pluck().all(queue, request.limit - claimed.length) as string[];
-    for (const id of ids) {
+    const lease = (id: string): ClaimedJob => {
       const token = newToken();
       const row = st.claimOne.get({ id, now, worker: request.worker, incarnation: request.incarnation, token, expires: now + request.leaseMs }) as JobRow;
       steps.event("job:started", row, now, { durationMs: now - (row.enqueued_at ?? now) });
-      claimed.push(rowToClaimed(row));
+      return rowToClaimed(row);
+    };
+    // A queue with lanes of limited jobs is served round-robin (decision 0023); others as ever.
+    if (steps.limits.hasLanes(queue)) {
+      claimed.push(...steps.limits.claimQueue(queue, request.limit - claimed.length, now, lease));
+      continue;
     }
+    const ids = st.headOfQueue.pluck().all(queue, request.limit - claimed.length) as string[];
+    for (const id of ids) claimed.push(lease(id));
   }
   return claimed;
 }

@@ -8,6 +8,7 @@ import { newJobRecord } from "../../core/job-record.js";
 import type { JobStatus } from "../../core/job-states.js";
 import type { EnqueueResult } from "../../core/store.js";
 import { rowToJob, type JobRow } from "./row-decoders.js";
+import { laneOf } from "./sqlite-limits.js";
 import type { Statements } from "./sql-statements.js";
 import type { TransitionSteps } from "./transition-steps.js";
 
@@ -36,8 +37,9 @@ function insertJob(st: Statements, steps: TransitionSteps, job: NewJob, now: num
     const existing = st.jobByKey.get(job.idempotencyKey) as JobRow | undefined;
     if (existing !== undefined) return { job: rowToJob(existing), created: false };
   }
+  const plan = steps.deps.plan(job);
   const runAt = job.runAt ?? (job.delayMs !== null && job.delayMs > 0 ? now + job.delayMs : null);
-  const status: JobStatus = job.hold ? "PENDING" : runAt !== null && runAt > now ? "SCHEDULED" : "QUEUED";
+  const status: JobStatus = plan?.status ?? (job.hold ? "PENDING" : runAt !== null && runAt > now ? "SCHEDULED" : "QUEUED");
   let position: number | null = null;
   if (status === "QUEUED") {
     position = (tails.get(job.queue) ?? steps.tailPosition(job.queue) - 1) + 1;
@@ -66,14 +68,47 @@ function insertJob(st: Statements, steps: TransitionSteps, job: NewJob, now: num
     schedule_id: job.schedule?.scheduleId ?? null,
     fire_at: job.schedule?.fireAt ?? null,
   };
+  const limited = job.limitKeys !== undefined && job.limitKeys.length > 0;
+  const linked = plan !== null || job.parentId != null || job.flowId != null || limited;
   try {
-    st.insertJob.run(row);
+    if (!linked) st.insertJob.run(row);
+    else {
+      const ended = status === "FAILED" || status === "CANCELED";
+      st.insertJobWithDependencies.run({
+        ...row,
+        depends_on: plan === null ? null : JSON.stringify(plan.ids),
+        on_dependency_failure: job.onDependencyFailure ?? null,
+        deps_total: plan?.ids.length ?? 0,
+        deps_waiting: plan?.waiting ?? 0,
+        deps_failed: plan?.failed ?? 0,
+        deps_canceled: plan?.canceled ?? 0,
+        parent_id: job.parentId ?? null,
+        flow_id: job.flowId ?? null,
+        limit_keys: limited ? JSON.stringify(job.limitKeys) : null,
+        lane: laneOf(job.limitKeys),
+        error: plan?.error === null || plan === null ? null : JSON.stringify(plan.error),
+        completed_at: ended ? now : null,
+      });
+    }
   } catch (error) {
     // A caller's id that a job already has (the transaction then stores none of the batch).
     if ((error as { code?: unknown }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw new InvalidOptionsError(`A job with id ${job.id} already exists`);
     throw error;
   }
-  const type: JobEventType = status === "PENDING" ? "job:created" : status === "SCHEDULED" ? "job:scheduled" : "job:enqueued";
-  st.insertEvent.run(now, type, job.id, job.queue, job.task, status, 0, null, null);
-  return { job: newJobRecord(job, status, now, runAt), created: true };
+  const type: JobEventType = EVENT_OF_NEW[status] ?? "job:enqueued";
+  const data = plan?.error == null ? null : JSON.stringify({ error: plan.error });
+  st.insertEvent.run(now, type, job.id, job.queue, job.task, status, 0, null, data);
+  if (plan !== null) steps.deps.link(job.id, plan);
+  if (!linked) return { job: newJobRecord(job, status, now, runAt), created: true };
+  return { job: rowToJob(steps.require(job.id)), created: true };
 }
+
+// The event a new job's timeline starts with, by the status it is stored in.
+const EVENT_OF_NEW: Partial<Record<JobStatus, JobEventType>> & Record<"QUEUED", JobEventType> = {
+  PENDING: "job:created",
+  DEFERRED: "job:deferred",
+  SCHEDULED: "job:scheduled",
+  QUEUED: "job:enqueued",
+  FAILED: "job:failed",
+  CANCELED: "job:canceled",
+};

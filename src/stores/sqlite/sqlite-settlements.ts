@@ -15,6 +15,7 @@ export function completeJob(st: Statements, steps: TransitionSteps, lease: Lease
   const row = st.complete.get({ id: lease.jobId, token: lease.token, now, result: encodeResult(result) }) as JobRow | undefined;
   if (row === undefined) throw new LeaseLostError(lease.jobId);
   steps.event("job:completed", row, now, { durationMs: now - (row.started_at ?? now) });
+  steps.ended(row, now);
 }
 
 /** Fails a running job for good (retryDelayMs null), or queues it again now or later. */
@@ -23,13 +24,16 @@ export function failJob(st: Statements, steps: TransitionSteps, request: FailReq
   let row: JobRow | undefined;
   if (request.retryDelayMs === null) {
     row = st.failFinal.get(params) as JobRow | undefined;
-    if (row !== undefined) steps.event("job:failed", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
+    if (row !== undefined) {
+      steps.event("job:failed", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
+      steps.ended(row, now);
+    }
   } else {
     const current = st.jobById.get(request.jobId) as JobRow | undefined;
     row =
       request.retryDelayMs <= 0
         ? (st.failRetryNow.get({ ...params, position: steps.tailPosition(current?.queue ?? "") }) as JobRow | undefined)
-        : (st.failRetryLater.get({ ...params, run_at: now + request.retryDelayMs }) as JobRow | undefined);
+        : (st[request.postpone === true ? "failPostpone" : "failRetryLater"].get({ ...params, run_at: now + request.retryDelayMs }) as JobRow | undefined);
     if (row !== undefined) steps.event("job:retrying", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
   }
   if (row === undefined) throw new LeaseLostError(request.jobId);

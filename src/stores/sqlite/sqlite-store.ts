@@ -3,25 +3,30 @@
 // this class opens the database and the transactions, and the sqlite-*.ts modules take the steps.
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { systemClock, type Clock } from "../../core/clock.js";
 import { DEFAULT_CONFIG } from "../../core/config.js";
 import { StoreUnavailableError } from "../../core/errors.js";
+import { WriteRefusals } from "../../core/write-refusals.js";
 import type { JobEvent } from "../../core/events.js";
-import type { ClaimedJob, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import type { ClaimedJob, DependencyOutcome, Job, JobFilter, JobPage, Json, MinuteFinishes, NewJob, QueueStats, WorkerInfo } from "../../core/job.js";
+import type { LimitPage, LimitSetting, LimitUsage } from "../../core/limits.js";
 import type { Schedule } from "../../core/schedule.js";
+import type { UpsertLimitRequest } from "../../core/store.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
 import type { DueSchedules, FireScheduleRequest, ScheduleCounts, FireScheduleResult, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
 import { migrate } from "./migrate.js";
+import { loadSqliteDriver } from "./sqlite-driver.js";
 import { GroupCommit } from "./group-commit.js";
 import { cancelJob, removeJob, retryAllFailed, retryJob, setQueuePaused } from "./sqlite-admin.js";
 import { claimJobs, extendLeases, mayHaveWork } from "./sqlite-claims.js";
 import { enqueueJobs, enqueuePendingJob } from "./sqlite-enqueue.js";
 import { hasDueJobs, pruneExpired, purgeFinished, recoverExpired } from "./sqlite-maintenance.js";
+import { MaintenanceLeases } from "./maintenance-leases.js";
 import { SqliteNotifier } from "./sqlite-notifier.js";
 import { finishesPerMinute, getJob, jobEvents, listJobs, queueStats, sqliteHealth } from "./sqlite-reads.js";
 import * as schedules from "./sqlite-schedules.js";
+import { SqliteSessions } from "./sqlite-sessions.js";
 import { completeJob, failJob, progressJob, releaseJob } from "./sqlite-settlements.js";
 import { heartbeatWorker, liveWorkers, registerWorker, unregisterWorker, watchEvents } from "./sqlite-workers.js";
 import { prepareStatements, type Statements } from "./sql-statements.js";
@@ -59,13 +64,18 @@ export class SqliteStore implements Store {
   private readonly notifier: SqliteNotifier;
   private readonly group: GroupCommit;
   private readonly steps: TransitionSteps;
+  private readonly sessions: SqliteSessions;
+  // The last write refused for a full disk or a read-only file, for health.
+  private readonly refusals: WriteRefusals;
+  private readonly leases: MaintenanceLeases;
   private closed = false;
 
   constructor(options: SqliteStoreOptions = {}) {
     this.path = options.path ?? DEFAULT_CONFIG.sqlitePath;
     this.clock = options.clock ?? systemClock;
+    this.refusals = new WriteRefusals(() => this.clock.now());
     // Loaded here, not at import: the driver is only needed when this store is used.
-    const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+    const Database = loadSqliteDriver();
     try {
       const mustExist = options.mustExist === true && this.path !== ":memory:";
       if (mustExist && !existsSync(this.path)) throw new Error("the file does not exist");
@@ -82,7 +92,9 @@ export class SqliteStore implements Store {
       throw new StoreUnavailableError(`Cannot open SQLite database ${this.path}: ${error instanceof Error ? error.message : String(error)}`, error);
     }
     this.st = prepareStatements(this.db);
-    this.steps = new TransitionSteps(this.st);
+    this.steps = new TransitionSteps(this.st, this.db);
+    this.sessions = new SqliteSessions(this.db);
+    this.leases = new MaintenanceLeases(this.st);
     this.notifier = new SqliteNotifier(() => this.st.dataVersion.pluck().get() as number, options.pollIntervalMs ?? 50, this.path === ":memory:" ? null : this.path);
     this.group = new GroupCommit(this.db, () => this.notifier.changed(), (error) => this.translateError(error));
   }
@@ -138,9 +150,11 @@ export class SqliteStore implements Store {
     return this.write(() => recoverExpired(this.st, this.steps, limit, stallLimit, now), rowsChanged);
   }
 
+  /** One process of those sharing the file prunes at a time (MaintenanceLeases); the others return 0 after one read. */
   async prune(limit: number): Promise<number> {
     const now = this.clock.now();
-    return this.write(() => pruneExpired(this.st, this.steps, limit, now), false);
+    if (this.leases.heldByOther("prune", now)) return 0;
+    return this.write(() => (this.leases.take("prune", now) ? pruneExpired(this.st, this.steps, limit, now) : 0), false);
   }
 
   async purge(request: PurgeRequest): Promise<number> {
@@ -161,6 +175,38 @@ export class SqliteStore implements Store {
 
   async remove(jobId: string): Promise<void> {
     this.write(() => removeJob(this.steps, jobId, this.clock.now()));
+  }
+
+  async addChildren(lease: Lease, jobs: readonly NewJob[]): Promise<Job[]> {
+    return this.write(() => {
+      const now = this.clock.now();
+      return this.steps.deps.addChildren(lease, jobs, now, (children) => enqueueJobs(this.st, this.steps, children, now).map((r) => r.job));
+    });
+  }
+
+  async dependencyOutcomes(jobId: string): Promise<DependencyOutcome[]> {
+    return this.steps.deps.outcomes(jobId);
+  }
+
+  async getJobs(jobIds: readonly string[]): Promise<Job[]> {
+    return this.steps.deps.byIds(jobIds);
+  }
+
+  async upsertLimit(request: UpsertLimitRequest): Promise<LimitSetting> {
+    // A limit raised or removed may let waiting jobs start: waiters look again.
+    return this.write(() => this.steps.limits.upsert(request, this.clock.now()));
+  }
+
+  async removeLimit(name: string, key: string | null): Promise<void> {
+    this.write(() => this.steps.limits.remove(name, key));
+  }
+
+  async getLimit(name: string, key: string): Promise<LimitUsage> {
+    return this.steps.limits.usage(name, key, this.clock.now());
+  }
+
+  async listLimits(limit: number, cursor: string | null): Promise<LimitPage> {
+    return this.steps.limits.list(limit, cursor, this.clock.now());
   }
 
   async listJobs(filter: JobFilter, limit: number, cursor: string | null): Promise<JobPage> {
@@ -259,14 +305,30 @@ export class SqliteStore implements Store {
   }
 
   async health(): Promise<StoreHealth> {
-    return sqliteHealth(this.db, this.path);
+    const health = sqliteHealth(this.db, this.path);
+    const refused = this.refusals.recent();
+    return refused === null ? health : { ...health, writesRefused: refused };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.notifier.close();
+    try {
+      this.leases.release();
+    } catch {
+      // A file that turned read-only or locked: the lease then expires by itself.
+    }
     this.db.close();
+  }
+
+  async revokeSession(sessionId: string, expiresAt: number): Promise<void> {
+    this.write(() => this.sessions.revoke(sessionId, expiresAt, this.clock.now()), false);
+  }
+
+  async isSessionRevoked(sessionId: string): Promise<boolean> {
+    if (this.closed) throw new StoreUnavailableError("The SQLite store is closed");
+    return this.sessions.isRevoked(sessionId, this.clock.now());
   }
 
   /** Runs `fn` in one IMMEDIATE transaction; wakes waiters and watchers when it committed. */
@@ -297,10 +359,17 @@ export class SqliteStore implements Store {
     if (!(error instanceof Error) || !("code" in error)) return error;
     const code = String((error as { code: unknown }).code);
     if (code.startsWith("SQLITE_BUSY")) return new StoreUnavailableError(`SQLite database ${this.path} is locked by another process`, error);
-    if (code === "SQLITE_FULL") return new StoreUnavailableError(`The store is out of space: SQLite database ${this.path} cannot grow (disk full): ${error.message}`, error);
-    if (code.startsWith("SQLITE_READONLY")) return new StoreUnavailableError(`SQLite database ${this.path} is read-only (check the file, its directory and the disk): ${error.message}`, error);
-    if (code.startsWith("SQLITE_IOERR")) return new StoreUnavailableError(`SQLite cannot write ${this.path} (I/O error: is the disk full or failing?): ${error.message}`, error);
-    return error;
+    const refusal =
+      code === "SQLITE_FULL"
+        ? `The store is out of space: SQLite database ${this.path} cannot grow (disk full): ${error.message}`
+        : code.startsWith("SQLITE_READONLY")
+          ? `SQLite database ${this.path} is read-only (check the file, its directory and the disk): ${error.message}`
+          : code.startsWith("SQLITE_IOERR")
+            ? `SQLite cannot write ${this.path} (I/O error: is the disk full or failing?): ${error.message}`
+            : null;
+    if (refusal === null) return error;
+    this.refusals.note(refusal);
+    return new StoreUnavailableError(refusal, error);
   }
 }
 

@@ -6,12 +6,55 @@ import type { JobEvent, JobEventType } from "../../core/events.js";
 import type { JobError } from "../../core/job.js";
 import type { JobStatus } from "../../core/job-states.js";
 import type { RecoverResult } from "../../core/store.js";
+import type BetterSqlite3 from "better-sqlite3";
 import type { JobRow } from "./row-decoders.js";
+import { DependencySteps } from "./sqlite-dependencies.js";
+import { LimitSteps } from "./sqlite-limits.js";
 import type { Statements } from "./sql-statements.js";
 
 /** The shared steps, on one connection's prepared statements. */
 export class TransitionSteps {
-  constructor(private readonly st: Statements) {}
+  /** The dependency steps (sqlite-dependencies.ts): every final transition calls `ended`. */
+  readonly deps: DependencySteps;
+  /** The limit steps (sqlite-limits.ts): admission and the round-robin claim. */
+  readonly limits: LimitSteps;
+
+  constructor(
+    private readonly st: Statements,
+    db: BetterSqlite3.Database,
+  ) {
+    this.deps = new DependencySteps(db, this);
+    this.limits = new LimitSteps(db);
+  }
+
+  /** After a job became final: settles its dependents, when it has any (read from its row: no statement otherwise). */
+  ended(row: JobRow, now: number): void {
+    if (row.dependents > 0) this.deps.settle(row, now);
+  }
+
+  /** Cancels a job by id (no status check) and logs it; the caller settles its dependents. */
+  cancelRow(id: string, now: number): JobRow {
+    const row = this.st.cancel.get({ id, now }) as JobRow;
+    this.event("job:canceled", row, now);
+    return row;
+  }
+
+  /** Moves a job to SCHEDULED (its run_at already set). */
+  toScheduled(id: string, now: number): JobRow {
+    return this.st.toScheduled.get({ id, now }) as JobRow;
+  }
+
+  /** Queues a job at its queue's tail and logs it. */
+  queueAtTail(row: JobRow, now: number): JobRow {
+    const updated = this.st.toQueued.get({ id: row.id, now, position: this.tailPosition(row.queue) }) as JobRow;
+    this.event("job:enqueued", updated, now);
+    return updated;
+  }
+
+  /** The job's row, or undefined. */
+  find(jobId: string): JobRow | undefined {
+    return this.st.jobById.get(jobId) as JobRow | undefined;
+  }
 
   /** Queues up to `limit` SCHEDULED jobs that are due, at their queues' tails; returns how many. */
   promoteDue(now: number, limit: number): number {
@@ -35,6 +78,7 @@ export class TransitionSteps {
         const error: JobError = { code: "STALLED", message: `Stalled ${row.stalls + 1} times (${why}); stall limit is ${stallLimit}` };
         const updated = this.st.stallFail.get({ id: row.id, now, error: JSON.stringify(error) }) as JobRow;
         this.event("job:failed", updated, now, { error });
+        this.ended(updated, now);
         failed += 1;
       } else {
         const updated = this.st.stallRequeue.get({ id: row.id, now, position: this.tailPosition(row.queue) }) as JobRow;
@@ -52,8 +96,9 @@ export class TransitionSteps {
     return updated;
   }
 
-  /** Deletes a job and its events. */
+  /** Deletes a job, its events and its dependency edges. */
   delete(id: string): void {
+    this.deps.forget(id);
     this.st.deleteJob.run(id);
     this.st.deleteEventsOfJob.run(id);
   }

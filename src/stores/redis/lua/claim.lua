@@ -1,6 +1,8 @@
 -- claim: promotes due SCHEDULED jobs, then takes up to `limit` QUEUED jobs from the queues in
 -- strict priority order (skipping paused ones), FIFO within a queue, and leases them. Index and
--- counter writes go out once per call (flush_counts), not once per job.
+-- counter writes go out once per call (flush_counts), not once per job. A queue with lanes of
+-- jobs under limits (decision 0023; ZCARD of its ring, the one read a queue without them costs)
+-- is served lane by lane, round-robin, each job admitted by its limits (includes/admission.lua).
 -- KEYS[1] paused-queues set
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
 -- ARGV[7] promote limit, ARGV[8] lease token, ARGV[9] unstand ('' when the worker never stood,
@@ -15,22 +17,26 @@
 -- job takes one of the claim's slots.
 -- Completions a worker has ready when it claims ride along: they are settled first, exactly as
 -- complete does (includes/completions.lua), and their writes are done before the claim starts.
--- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records, handed};
--- handed is '' or, for a job handed under the withdrawn standing claim and still running under
+-- Returns {'OK', {per completion: 'OK' | 'LEASE_LOST'}, started, leaseExpiry, records, handed,
+-- tokenWaitMs}; tokenWaitMs is '' or the ms until a rate refused here has a token again; handed is '' or, for a job handed under the withdrawn standing claim and still running under
 -- its token, 'started|leaseExpiry|token|queue|entry' as in the hand-off message. What all
 -- jobs of the claim share (start time, lease expiry, worker, lease token) is sent once. records
 -- holds one text per job, in claim order, and the names of the queues that packed jobs came from:
 --   a packed job's list entry as it is (it starts with NUL; the worker splits it), the first
 --     from each queue after '\1' .. queue (the entry does not name its queue);
---   for a job that has a hash, one JSON array (field order: ClaimRecord in job-hash.ts):
+--   for a job that has a hash, one JSON array (field order: ClaimRecord in claim-records.ts):
 --     [id, task, queue, payload, opts, meta, idem, attempt, created, enqueued, runAt, progress,
 --      error, stalls, rttl, fttl, retries], stored JSON values in it as they are, and for a job
---      a schedule made, its schedule id and fire time after them.
+--      a schedule made, its schedule id and fire time after them; for a job with dependencies,
+--      dependents, an owner or a flow, (after the schedule's two, null if none) deps, dpol, dt,
+--      dw, dfl, dcx, dn, parent, flow; for a job under limits or postponed (after those, null or
+--      defaults if none), its 'lk' text and its postponements.
 -- Every job of a claim gets the claim's lease token: a token fences one attempt of one job, and
 -- tokens are unique per claim, so jobs need no number of their own.
 -- @include job
 -- @include completions
 -- @include stand
+-- @include admission
 local worker, inc = ARGV[3], ARGV[4]
 local remaining = tonumber(ARGV[5])
 local expires = NOW + tonumber(ARGV[6])
@@ -110,13 +116,20 @@ local function take(entry, queue, queue_json)
     records[#records + 1] = entry
     return
   end
+  -- A job with dependencies, dependents, an owner or a flow (decision 0018) adds them, and a job
+  -- under limits or postponed (decision 0023) its limit keys and postponements after them.
+  local limits = (h.lk or h.ppn) and (',' .. (h.lk and cjson.encode(h.lk) or 'null') .. ',' .. (h.ppn or '0'))
+  local links = (h.deps or h.dn or h.parent or h.flow) and (',' .. (h.deps or 'null') .. ',' ..
+    (h.dpol and cjson.encode(h.dpol) or 'null') .. ',' .. (h.dt or 'null') .. ',' .. (h.dw or '0') .. ',' .. (h.dfl or '0') ..
+    ',' .. (h.dcx or '0') .. ',' .. (h.dn or '0') .. ',' .. (h.parent and cjson.encode(h.parent) or 'null') .. ',' ..
+    (h.flow and cjson.encode(h.flow) or 'null')) or (limits and ',null,null,null,0,0,0,0,null,null')
   -- One concatenation (a single Lua CONCAT) instead of a table and table.concat.
   records[#records + 1] = '[' .. cjson.encode(id) .. ',' .. cjson.encode(h.task) .. ',' .. queue_json .. ',' ..
     (h.payload or 'null') .. ',' .. (h.opts or '[]') .. ',' .. (h.meta or 'null') .. ',' ..
     (h.idem and cjson.encode(h.idem) or 'null') .. ',' .. attempt .. ',' .. (h.created or '0') .. ',' ..
     (h.enqueued or 'null') .. ',' .. (h.runAt or 'null') .. ',' .. (h.progress or 'null') .. ',' .. (h.error or 'null') .. ',' ..
     (h.stalls or '0') .. ',' .. (h.rttl or '0') .. ',' .. (h.fttl or '0') .. ',' .. (h.retries or '0') ..
-    (h.sid and ',' .. cjson.encode(h.sid) .. ',' .. (h.fire or 'null') or '') .. ']'
+    (h.sid and ',' .. cjson.encode(h.sid) .. ',' .. (h.fire or 'null') or (links and ',null,null' or '')) .. (links or '') .. (limits or '') .. ']'
 end
 for qi = 12 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
@@ -126,8 +139,13 @@ for qi = 12 + 3 * carried, #ARGV do
     local qkey = P .. 'queue:' .. queue
     local queue_json = cjson.encode(queue)
     local taken, gaps = 0, 0
+    local laned = redis.call('ZCARD', P .. 'lanes:' .. queue) > 0
+    if laned then
+      taken = serve_lanes(queue, remaining, function(entry) take(entry, queue, queue_json) end)
+      remaining = remaining - taken
+    end
     -- Gaps (entries of removed jobs) are popped and skipped: pop again until enough jobs.
-    while remaining > 0 do
+    while remaining > 0 and not laned do
       local entries = redis.call('LPOP', qkey, remaining)
       if not entries then break end
       for _, entry in ipairs(entries) do
@@ -145,7 +163,7 @@ for qi = 12 + 3 * carried, #ARGV do
     if taken > 0 then count_later(queue .. '|PROCESSING', taken) end
     if gaps > 0 then count_later(queue .. '|gaps', -gaps) end
     -- The list's new head may be a gap: pop it (and the gaps behind it).
-    if remaining == 0 then trim_gaps(queue) end
+    if remaining == 0 and not laned then trim_gaps(queue) end
   end
 end
 if #unqueued > 0 then
@@ -179,4 +197,4 @@ if #unqueued == 0 and remaining > 0 and stand_ms > 0 and #open > 0
 elseif stand then
   drop_stand(inc, stand)
 end
-return {'OK', settled, NOW_S, expires_s, records, handed}
+return {'OK', settled, NOW_S, expires_s, records, handed, token_wait_ms and string.format('%d', token_wait_ms) or ''}

@@ -4,7 +4,7 @@
 -- Returns {'OK', hash} | {'NOT_FOUND'} | {'INVALID', status}.
 -- @include job
 local id = ARGV[3]
-local job = load(id, 'status', 'queue', 'task', 'runAt')
+local job = load(id, 'status', 'queue', 'task', 'runAt', 'lk')
 if not job.status then return {'NOT_FOUND'} end
 if job.status ~= 'PENDING' then return {'INVALID', job.status} end
 if job.runAt and tonumber(job.runAt) > NOW then

@@ -1,19 +1,28 @@
--- fail: settles a failed attempt under its lease: FAILED for good, QUEUED at once, or SCHEDULED.
+-- fail: settles a failed attempt under its lease: FAILED for good (its dependents settled in
+-- the same call, includes/dependencies.lua), QUEUED at once, or SCHEDULED; a postponed attempt
+-- (the task's RetryAfter) is not counted and counts a postponement instead ('ppn'). Every
+-- outcome ends the lease and frees its limits' slots (clear_lease, finish).
 -- KEYS[1] the job hash
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] job id, ARGV[4] token, ARGV[5] error JSON,
--- ARGV[6] retry delay in ms ('' = no retry)
+-- ARGV[6] retry delay in ms ('' = no retry), ARGV[7] '1' to postpone (a retry delay is then given)
 -- Returns {'OK', hash} | {'LEASE_LOST'}.
--- @include job
+-- @include dependencies
 local id, err = ARGV[3], ARGV[5]
-local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'fttl', 'enqueued', 'sf')
+local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'fttl', 'enqueued', 'sf', 'dn', 'lk')
 if job.status ~= 'PROCESSING' or job.token ~= ARGV[4] then return {'LEASE_LOST'} end
 local extra = '"error":' .. err .. ',"durationMs":' .. (NOW - tonumber(job.started))
 if ARGV[6] == '' then
   finish(id, job, 'FAILED', job.fttl, {'error', err})
   emit(id, job, 'job:failed', 'FAILED', extra)
+  if job.dn then settle_dependents(id, 'FAILED') end
 else
   local delay = tonumber(ARGV[6])
-  clear_lease(id)
+  clear_lease(id, job)
+  if ARGV[7] == '1' then
+    job.attempt = math.max((tonumber(job.attempt) or 0) - 1, 0)
+    redis.call('HSET', KEYS[1], 'attempt', job.attempt)
+    redis.call('HINCRBY', KEYS[1], 'ppn', 1)
+  end
   if delay <= 0 then
     redis.call('HSET', KEYS[1], 'status', 'QUEUED', 'error', err, 'enqueued', NOW)
     to_queue(id, job, 'PROCESSING', false)

@@ -1,9 +1,11 @@
 -- prune: deletes up to `limit` finished jobs past their retention, forgets silent workers, and
--- drops standing claims whose worker is gone (includes/stand.lua).
+-- drops standing claims whose worker is gone (includes/stand.lua). A job that an unfinished job
+-- needs is looked at again a minute later; a flow's members wait for their root (they leave
+-- `expiry`), and a root goes with its whole flow once every member is final (includes/flows.lua).
 -- KEYS[1] expiry zset, KEYS[2] workers hash, KEYS[3] worker heartbeats zset
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] limit, ARGV[4] forget workers silent for this many ms
 -- Returns {'OK', deleted}.
--- @include job
+-- @include flows
 -- @include stand
 local limit = tonumber(ARGV[3])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'WITHSCORES', 'LIMIT', 0, limit)
@@ -18,16 +20,26 @@ for i = 1, #due, 2 do
     local ids = redis.call('LPOP', list, budget) or {}
     budget = budget - #ids
     for _, id in ipairs(ids) do
-      local job = load(id, 'status', 'completed', 'rttl')
+      local job = load(id, 'status', 'completed', 'rttl', 'flow', 'dn')
       if job.status == 'COMPLETED' and tonumber(job.completed) + tonumber(job.rttl) * 1000 == at then
-        delete_job(id)
-        deleted = deleted + 1
+        local hold = retention_hold(id, job)
+        if hold == 'needed' then
+          redis.call('ZADD', KEYS[1], NOW + KEEP_NEEDED_MS, id)
+        elseif not hold then
+          deleted = deleted + delete_with_flow(id)
+        end
       end
     end
     if redis.call('EXISTS', list) == 0 then redis.call('ZREM', KEYS[1], member) end
   else
     budget = budget - 1
-    if delete_job(member) then deleted = deleted + 1 else redis.call('ZREM', KEYS[1], member) end
+    local hold = retention_hold(member)
+    if hold == 'needed' then
+      redis.call('ZADD', KEYS[1], NOW + KEEP_NEEDED_MS, member)
+    else
+      local gone = not hold and delete_with_flow(member) or 0
+      if gone > 0 then deleted = deleted + gone else redis.call('ZREM', KEYS[1], member) end
+    end
   end
 end
 local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', NOW - tonumber(ARGV[4]), 'LIMIT', 0, limit)

@@ -3,7 +3,7 @@
 -- KEYS[1] leases zset
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] limit, ARGV[4] stall limit
 -- Returns {'OK', requeued, failed}.
--- @include job
+-- @include dependencies
 local requeued, failed = 0, 0
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[3]))) do
   local outcome = stall(id, tonumber(ARGV[4]), 'its lease expired')

@@ -6,7 +6,7 @@
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] name, ARGV[4] incarnation, ARGV[5] worker JSON,
 -- ARGV[6] stall limit (a job past it fails with STALLED instead of going back to its queue)
 -- Returns {'OK', requeued}.
--- @include job
+-- @include dependencies
 -- @include stand
 local name, inc = ARGV[3], ARGV[4]
 redis.call('HSET', KEYS[1], name, ARGV[5])

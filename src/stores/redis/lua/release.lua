@@ -4,11 +4,11 @@
 -- Returns {'OK'} | {'LEASE_LOST'}.
 -- @include job
 local id = ARGV[3]
-local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'enqueued', 'sf')
+local job = load(id, 'status', 'token', 'queue', 'task', 'attempt', 'worker', 'started', 'enqueued', 'sf', 'lk')
 if job.status ~= 'PROCESSING' or job.token ~= ARGV[4] then return {'LEASE_LOST'} end
 local start = pending_start(job)
 if start then redis.call('RPUSH', P .. 'events:' .. id, start) end
-clear_lease(id)
+clear_lease(id, job)
 job.attempt = math.max((tonumber(job.attempt) or 0) - 1, 0)
 redis.call('HSET', KEYS[1], 'status', 'QUEUED', 'attempt', job.attempt, 'enqueued', NOW)
 to_queue(id, job, 'PROCESSING', true)

@@ -37,3 +37,10 @@ local function lt(a, b)
   return string.byte(a, common + 1) < string.byte(b, common + 1)
 end
 local function gt(a, b) return lt(b, a) end
+
+-- Variadic commands go out in slices: Lua's unpack takes at most a few thousand values (an
+-- even slice keeps field/value pairs together).
+local UNPACK_SLICE = 2000
+local function call_sliced(cmd, key, args)
+  for i = 1, #args, UNPACK_SLICE do redis.call(cmd, key, unpack(args, i, math.min(i + UNPACK_SLICE - 1, #args))) end
+end

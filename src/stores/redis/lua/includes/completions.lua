@@ -2,6 +2,10 @@
 -- claim carries). Each job is settled only under its current lease token; a stale token changes
 -- nothing for that job and does not affect the others. Index, counter and expiry writes go out
 -- once per call: `finish_completions` (then flush_counts) must run before the script returns.
+-- A job others depend on ('dn', read with the fields every completion reads) settles its
+-- dependents at once (includes/dependencies.lua), and a job under limits ('lk', read the same
+-- way) frees its slots (includes/lanes.lua); other jobs pay nothing for either.
+-- @include dependencies
 local completed_per_queue = {}
 -- Completions that share a retention end share one `expiry` member: a list of their ids
 -- (groups by rttl text, each {at = its end, ids...}).
@@ -17,7 +21,7 @@ local function complete_range(from, to, out)
     local key = P .. 'job:' .. id
     -- The fields every completion needs; an event (someone watches, or the attempt already has
     -- a timeline) reads the rest below.
-    local v = redis.call('HMGET', key, 'status', 'token', 'queue', 'rttl', 'sf')
+    local v = redis.call('HMGET', key, 'status', 'token', 'queue', 'rttl', 'sf', 'dn', 'lk')
     if v[1] ~= 'PROCESSING' or v[2] ~= token then
       out[#out + 1] = 'LEASE_LOST'
     else
@@ -49,14 +53,17 @@ local function complete_range(from, to, out)
         job.status, job.queue, job.sf = 'PROCESSING', queue, v[5]
         emit(id, job, 'job:completed', 'COMPLETED', '"durationMs":' .. (NOW - tonumber(job.started)), not job.sf)
       end
+      if v[7] then free_later(v[7]) end
+      if v[6] then settle_dependents(id, 'COMPLETED') end
       out[#out + 1] = 'OK'
     end
   end
 end
 
--- Writes the expiry entries and finish counts of the completions (then flush_counts, which the
--- caller may share with its own batched writes).
+-- Writes the expiry entries, freed slots and finish counts of the completions (then
+-- flush_counts, which the caller may share with its own batched writes).
 local function finish_completions()
+  flush_freed()
   local expiry = P .. 'expiry'
   for _, group in ipairs(expiry_order) do
     if #group == 1 then

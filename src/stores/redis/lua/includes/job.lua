@@ -1,6 +1,7 @@
 -- Job transitions shared by the scripts: status-index and counter upkeep, events, wake-ups,
--- queue pushes, finishes, stalls, promotions and retries.
+-- queue pushes, finishes, promotions and retries (stalls: includes/dependencies.lua).
 -- @include queued
+-- @include lanes
 -- QUEUED is counted by LLEN of the queue lists (less their gaps); other statuses by a counter
 -- per queue. PROCESSING has no status index: its jobs are the members of `leases` (listings
 -- read that); QUEUED has its own (the QUEUED index above).
@@ -84,8 +85,15 @@ local function wake(queue, length, pushed)
   if length == pushed then redis.call('PUBLISH', P .. 'wake', queue) end
 end
 
--- Puts a job at the tail (or head) of its queue as QUEUED.
+-- Puts a job at the tail (or head) of its queue as QUEUED: the one way back to QUEUED of a job
+-- that waited before (promotions, retries, releases, stalls, dependencies). `job` holds the
+-- job's 'lk' when it has one (callers load it): a job under limits goes to its lane.
 local function to_queue(id, job, from, head)
+  if job.lk then
+    lane_push(job.queue, lane_of(job.lk), {id}, head)
+    set_status(id, job.queue, from, 'QUEUED')
+    return
+  end
   local qkey = P .. 'queue:' .. job.queue
   local length
   if head then
@@ -132,6 +140,7 @@ end
 -- keep their position numbers (a gap at the head is popped at once, see trim_gaps). A packed
 -- job that lives on (`keep`: it is cancelled, not deleted) gets its hash first.
 local function unqueue(id, job, keep)
+  if job.lk then return lane_remove(id, job.queue, job.lk) end
   local qkey = P .. 'queue:' .. job.queue
   local at = job.packed and job.packed.at or redis.call('LPOS', qkey, id)
   if at then
@@ -142,11 +151,28 @@ local function unqueue(id, job, keep)
   if keep and job.packed then redis.call('HSET', job_key(id), unpack(packed_flat(job.packed))) end
 end
 
+-- Forgets a deleted job's dependency edges (decision 0018): each job it depended on counts one
+-- dependent less, its own dependents index goes, and it leaves its owner's and its flow's sets.
+local function forget_links(id, job)
+  if job.deps then
+    for _, dep in ipairs(cjson.decode(job.deps)) do
+      if redis.call('HDEL', P .. 'dependents:' .. dep, id) == 1 and redis.call('EXISTS', job_key(dep)) == 1 then
+        redis.call('HINCRBY', job_key(dep), 'dn', -1)
+      end
+    end
+  end
+  if job.dn then redis.call('DEL', P .. 'dependents:' .. id) end
+  if job.parent then redis.call('SREM', P .. 'children:' .. job.parent, id) end
+  if job.flow and job.flow ~= id then redis.call('SREM', P .. 'flow:' .. job.flow, id) end
+  redis.call('DEL', P .. 'children:' .. id, P .. 'flow:' .. id)
+end
+
 -- Deletes a job with its timeline and every index entry (a schedule's job leaves that
 -- schedule's index, so the index is bounded by retention like the jobs).
 local function delete_job(id)
-  local job = load(id, 'queue', 'status', 'project', 'user', 'idem', 'sid')
+  local job = load(id, 'queue', 'status', 'project', 'user', 'idem', 'sid', 'deps', 'dn', 'parent', 'flow', 'lk')
   if not job.status then return false end
+  if job.deps or job.dn or job.parent or job.flow then forget_links(id, job) end
   if job.status == 'QUEUED' then unqueue(id, job, false) end
   set_status(id, job.queue, job.status, nil)
   redis.call('ZREM', P .. 'scheduled', id)
@@ -160,10 +186,12 @@ local function delete_job(id)
   return true
 end
 
--- Drops the lease of a running job (its token stops being valid at once).
-local function clear_lease(id, keep_fields)
+-- Drops the lease of a running job (its token stops being valid at once) and frees its limits'
+-- slots (`job` holds its 'lk', if it has one): with complete_range, every lease ends here.
+local function clear_lease(id, job, keep_fields)
   if not keep_fields then redis.call('HDEL', job_key(id), 'token', 'inc') end
   redis.call('ZREM', P .. 'leases', id)
+  if job.lk then free_slots(job.lk) end
 end
 
 -- Adds `n` to `field` of a hash of time buckets; when that starts a new bucket and the hash
@@ -192,33 +220,10 @@ local function finish(id, job, status, ttl_seconds, fields)
   local key = job_key(id)
   -- A final job's token field stays (one command less per job): the status check fences it.
   redis.call('HSET', key, 'status', status, 'completed', NOW, unpack(fields))
-  if job.status == 'PROCESSING' then clear_lease(id, true) end
+  if job.status == 'PROCESSING' then clear_lease(id, job, true) end
   set_status(id, job.queue, job.status, status)
   redis.call('ZADD', P .. 'expiry', NOW + tonumber(ttl_seconds) * 1000, id)
   if status == 'COMPLETED' then count_finish(job.queue, 'done') elseif status == 'FAILED' then count_finish(job.queue, 'fail') end
-end
-
--- A job whose lease expired (or whose worker restarted): back to the tail, or FAILED past the limit.
-local function stall(id, limit, why)
-  local job = load(id, 'status', 'queue', 'task', 'attempt', 'worker', 'stalls', 'fttl', 'started', 'enqueued', 'sf')
-  if job.status ~= 'PROCESSING' then
-    redis.call('ZREM', P .. 'leases', id)
-    return nil
-  end
-  local stalls = (tonumber(job.stalls) or 0) + 1
-  redis.call('HSET', job_key(id), 'stalls', stalls)
-  if limit >= 0 and stalls > limit then
-    local err = '{"code":"STALLED","message":' ..
-      cjson.encode('Stalled ' .. stalls .. ' times (' .. why .. '); stall limit is ' .. limit) .. '}'
-    finish(id, job, 'FAILED', job.fttl, {'error', err})
-    emit(id, job, 'job:failed', 'FAILED', '"error":' .. err)
-    return 'failed'
-  end
-  clear_lease(id)
-  redis.call('HSET', job_key(id), 'status', 'QUEUED', 'enqueued', NOW)
-  to_queue(id, job, 'PROCESSING', false)
-  emit(id, job, 'job:stalled', 'QUEUED')
-  return 'requeued'
 end
 
 -- Moves up to `limit` due SCHEDULED jobs to the tail of their queues.
@@ -226,7 +231,7 @@ local function promote_due(limit)
   local ids = redis.call('ZRANGEBYSCORE', P .. 'scheduled', '-inf', NOW, 'LIMIT', 0, limit)
   for _, id in ipairs(ids) do
     redis.call('ZREM', P .. 'scheduled', id)
-    local job = load(id, 'queue', 'task', 'attempt', 'worker')
+    local job = load(id, 'queue', 'task', 'attempt', 'worker', 'lk')
     redis.call('HSET', job_key(id), 'status', 'QUEUED', 'enqueued', NOW)
     redis.call('HDEL', job_key(id), 'runAt')
     to_queue(id, job, 'SCHEDULED', false)
@@ -236,7 +241,7 @@ local function promote_due(limit)
 end
 
 -- Puts a FAILED or CANCELED job back to QUEUED with a fresh attempt count, and counts the
--- retry in `retries` (a field only retried jobs have: absent reads as 0).
+-- retry in `retries` (a field only retried jobs have: absent reads as 0). `job` holds 'lk'.
 local function retry_job(id, job)
   local key = job_key(id)
   redis.call('ZREM', P .. 'expiry', id)
