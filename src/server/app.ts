@@ -3,6 +3,7 @@
 // (the CLI), so tests drive the same app through inject() or a port of their choosing.
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
+import { documentRoute } from "./openapi-conventions.js";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Client } from "../core/client.js";
 import { systemClock, type Clock } from "../core/clock.js";
@@ -109,6 +110,8 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
       security: [{ bearer: [] }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
+    // Every operation gets an operationId, its error answers and real descriptions (openapi-conventions.ts).
+    transform: documentRoute,
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { persistAuthorization: true } });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

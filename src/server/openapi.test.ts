@@ -37,6 +37,30 @@ describe("GET /openapi.json", () => {
     );
   });
 
+  it("gives every operation a unique operationId, a description for each answer, and the error answers it can give", async () => {
+    type Operation = { operationId?: string; security?: unknown[]; responses: Record<string, { description?: string; content?: unknown }> };
+    const document = (await server.app.inject({ url: "/openapi.json", headers: FULL })).json<{ paths: Record<string, Record<string, Operation>> }>();
+    const ids = new Set<string>();
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        expect(operation.operationId, name).toMatch(/^[a-z]+[A-Za-z]*$/);
+        expect(ids.has(operation.operationId as string), `${name}: operationId is unique`).toBe(false);
+        ids.add(operation.operationId as string);
+        for (const [code, answer] of Object.entries(operation.responses)) expect(answer.description, `${name} ${code}`).not.toBe("Default Response");
+        expect(Object.keys(operation.responses), name).toContain("503");
+        // (No token needed: an empty list, or an empty requirement among the alternatives.)
+        const isPublic = Array.isArray(operation.security) && (operation.security.length === 0 || operation.security.some((r) => Object.keys(r as object).length === 0));
+        if (!isPublic) for (const code of ["401", "403", "429"]) expect(Object.keys(operation.responses), `${name} answers ${code}`).toContain(code);
+      }
+    }
+    const enqueue = document.paths["/jobs"]?.post;
+    for (const code of ["400", "409", "413", "415"]) expect(Object.keys(enqueue?.responses ?? {}), `POST /jobs answers ${code}`).toContain(code);
+    expect(enqueue?.operationId).toBe("postJobs");
+    expect(document.paths["/jobs/{id}/tree"]?.get?.operationId).toBe("getJobsByIdTree");
+    expect(Object.keys(document.paths["/jobs/{id}"]?.get?.responses ?? {})).toContain("404");
+  });
+
   it("serves the browsable docs at /docs", async () => {
     const res = await server.app.inject({ url: "/docs", headers: FULL });
     expect(res.statusCode).toBe(200);

@@ -170,9 +170,10 @@ export const enqueueBody = {
 /** Answer of POST /jobs when a job was created. */
 export const enqueueCreated = {
   type: "object",
-  required: ["job_id", "status"],
+  description: "The job (as GET /jobs/{id} shows it), with `created`: true when this call stored it, false when its idempotency key named an earlier job (then nothing was stored)",
   additionalProperties: false,
-  properties: { job_id: { type: "string" }, status: { type: "string", enum: [...JOB_STATUSES] } },
+  required: [...jobSchema.required, "created"],
+  properties: { ...jobSchema.properties, created: { type: "boolean", description: "Whether this call stored the job (false: its idempotency key named an earlier one)" } },
 } as const;
 
 /** Path parameter `:id` of a job. */

@@ -21,11 +21,16 @@ describe("job routes", () => {
   const get = (url: string) => server.app.inject({ method: "GET", url, headers: FULL });
   const jobCount = async () => (await server.client.listJobs({}, { limit: 500 })).jobs.length;
 
-  it("enqueues a job and answers 201 with its id and status", async () => {
+  it("enqueues a job and answers 201 with the job, created: true, and its Location", async () => {
     const res = await post("/jobs", { task: "echo", payload: { value: 1 }, meta: { project_id: "p1", user_id: "u1", extra: true } });
     expect(res.statusCode).toBe(201);
     const body = res.json<{ job_id: string; status: string }>();
-    expect(body).toEqual({ job_id: expect.stringMatching(/^job_/) as string, status: "QUEUED" });
+    expect(body).toMatchObject({ job_id: expect.stringMatching(/^job_/) as string, status: "QUEUED", task: "echo", payload: { value: 1 }, created: true });
+    expect(res.headers.location).toBe(`/jobs/${body.job_id}`);
+    const { created, ...view } = body as unknown as { created: boolean };
+    expect(created).toBe(true);
+    // As GET /jobs/{id} shows it (which adds held_by, the one field computed on read).
+    expect({ ...view, held_by: null }).toEqual((await get(`/jobs/${body.job_id}`)).json());
     const job = await server.client.requireJob(body.job_id);
     expect(job.meta).toEqual({ projectId: "p1", userId: "u1", extra: true });
   });
@@ -36,6 +41,10 @@ describe("job routes", () => {
     expect(first.statusCode).toBe(201);
     expect(second.statusCode).toBe(200);
     expect(second.json<{ job_id: string }>().job_id).toBe(first.json<{ job_id: string }>().job_id);
+    // The same shape as a creation, with the flag saying nothing was stored.
+    expect(second.json()).toMatchObject({ created: false, payload: {}, idempotency_key: "wiki-42" });
+    expect(Object.keys(second.json<object>()).sort()).toEqual(Object.keys(first.json<object>()).sort());
+    expect(second.headers.location).toBe(first.headers.location);
     expect(await jobCount()).toBe(1);
   });
 

@@ -74,9 +74,9 @@ function registerEnqueueRoute(app: FastifyInstance, { client }: JobRoutesDeps): 
     {
       schema: {
         tags,
-        summary: "Enqueue a job",
+        summary: "Enqueue a job: 201 and the job when stored, 200 and the earlier job when its idempotency key was seen (Location: the job's URL either way)",
         body: enqueueBody,
-        response: { 201: enqueueCreated, 200: jobRef, "4xx": errorRef },
+        response: { 201: enqueueCreated, 200: enqueueCreated, "4xx": errorRef },
       },
     },
     async (request, reply) => {
@@ -84,8 +84,8 @@ function registerEnqueueRoute(app: FastifyInstance, { client }: JobRoutesDeps): 
       // The client checks the task and payload (when it knows the tasks) before anything is stored.
       // A W3C `traceparent` (and `tracestate`) header is recorded in the job's meta (docs/observability.md).
       const { job, created } = await client.enqueueWithResult(body.task, body.payload, withTraceHeaders(enqueueOptions(body), request.headers));
-      if (!created) return reply.code(200).send(jobView(job));
-      return reply.code(201).send({ job_id: job.id, status: job.status });
+      // One shape either way: the job, and whether this call stored it.
+      return reply.code(created ? 201 : 200).header("location", `/jobs/${encodeURIComponent(job.id)}`).send({ ...jobView(job), created });
     },
   );
 }
