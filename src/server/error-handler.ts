@@ -61,6 +61,21 @@ function codeOfFrameworkError(error: FastifyError): ErrorCode | null {
   return null;
 }
 
+/**
+ * A schema validation failure as a sentence naming the field and the rule it broke. Ajv says
+ * "body must NOT have additional properties" without the property; this names it.
+ */
+export function validationMessage(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (first === undefined) return error.message;
+  const where = `${error.validationContext ?? "request"}${first.instancePath ?? ""}`;
+  const params = (first.params ?? {}) as Record<string, unknown>;
+  if (first.keyword === "additionalProperties" && typeof params.additionalProperty === "string")
+    return `${where}/${params.additionalProperty} is not a known field (rule: additionalProperties)`;
+  if (first.keyword === "required" && typeof params.missingProperty === "string") return `${where}/${params.missingProperty} is required (rule: required)`;
+  return `${where} ${first.message ?? "is not valid"} (rule: ${first.keyword})`;
+}
+
 /** Fastify's `frameworkErrors` option: errors raised before routing, such as a malformed URL. */
 export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
   void sendError(reply, codeOfFrameworkError(error) ?? "BAD_REQUEST", error.message);
@@ -77,7 +92,7 @@ export function installErrorHandler(app: FastifyInstance, log: Logger): void {
       return sendError(reply, error.code, error.message);
     }
     const code = codeOfFrameworkError(error);
-    if (code !== null) return sendError(reply, code, error.message);
+    if (code !== null) return sendError(reply, code, error.validation !== undefined ? validationMessage(error) : error.message);
     log.error("unexpected error", { url: request.url, error: String(error), stack: error.stack });
     return sendError(reply, "INTERNAL", "An unexpected error occurred; the server log has the details");
   });

@@ -48,6 +48,21 @@ describe("job routes", () => {
     expect(await jobCount()).toBe(1);
   });
 
+  it("names the field and the rule it broke in a 400, and stores nothing", async () => {
+    const cases: Array<[object, string]> = [
+      [{ task: "echo", payload: 1, max_attempts: "x" }, "body/max_attempts must be integer (rule: type)"],
+      [{ task: "echo", payload: 1, bogus: 1 }, "body/bogus is not a known field (rule: additionalProperties)"],
+      [{ payload: 1 }, "body/task is required (rule: required)"],
+      [{ task: "echo", payload: 1, depends_on: [1] }, "body/depends_on/0 must be string (rule: type)"],
+    ];
+    for (const [body, message] of cases) {
+      const res = await post("/jobs", body);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ error: { code: "BAD_REQUEST", message } });
+    }
+    expect(await jobCount()).toBe(0);
+  });
+
   it("converts timeout and delay from seconds and run_at from ISO time", async () => {
     const delayed = await post("/jobs", { task: "echo", payload: null, timeout: 2.5, delay: 60, max_attempts: 7, queue: "high" });
     expect(delayed.json()).toMatchObject({ status: "SCHEDULED" });
