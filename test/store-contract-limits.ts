@@ -20,7 +20,7 @@ const tenant = (key: string, extra: LimitKey[] = []): LimitKey[] => [{ name: "pe
 
 /** Declares the limit cases with the suite's own `test`, so skip lists and assertion checks apply. */
 export function limitContractCases(test: Case, ctx: LimitCaseContext): void {
-  const store = (): Required<Store> => ctx.store() as Required<Store>;
+  const store = (): Store => ctx.store();
   const claim = (overrides: Partial<ClaimRequest> = {}): Promise<ClaimedJob[]> =>
     store().claim({ queues: ["default"], worker: "w1", incarnation: "i1", limit: 10, leaseMs: 30_000, ...overrides });
   const limited = (key: string, overrides: Partial<NewJob> = {}): NewJob => newJob({ limitKeys: tenant(key), ...overrides });
@@ -100,7 +100,7 @@ export function limitContractCases(test: Case, ctx: LimitCaseContext): void {
     // A worker that restarts under its name releases its dead incarnation's jobs, and their slots.
     await store().enqueue([limited("restart"), limited("restart")]);
     await claim({ incarnation: "old" });
-    await store().registerWorker({ name: "w1", incarnation: "new", host: "h", pid: 1, queues: ["default"], concurrency: 1, state: "idle", startedAt: 0, heartbeatAt: 0, currentJobs: [], processed: 0, failed: 0 }, 5);
+    await store().registerWorker({ name: "w1", incarnation: "new", host: "h", pid: 1, queues: ["default"], tasks: [], concurrency: 1, state: "idle", startedAt: 0, heartbeatAt: 0, currentJobs: [], processed: 0, failed: 0 }, 5);
     expect((await store().getLimit("per-project", "restart"))?.running).toBe(0);
   });
 
@@ -159,5 +159,9 @@ export function limitContractCases(test: Case, ctx: LimitCaseContext): void {
     ctx.clock().advance(5000);
     const [again] = await claim();
     expect(again).toMatchObject({ id: input.id, attempt: 1, postponements: 1 });
+    // Put off with no delay: still uncounted, still a postponement, and due at once.
+    const now = await store().fail({ jobId: input.id, token: (again as ClaimedJob).leaseToken, error: { code: "TASK_ERROR", message: "429" }, retryDelayMs: 0, postpone: true });
+    expect(now).toMatchObject({ attempt: 0, postponements: 2 });
+    expect(await claim()).toMatchObject([{ id: input.id, attempt: 1, postponements: 2 }]);
   });
 }

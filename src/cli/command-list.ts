@@ -16,6 +16,7 @@ import { schedulesCommand } from "./commands/schedules.js";
 import { serveCommand } from "./commands/serve.js";
 import { statsCommand } from "./commands/stats.js";
 import { treeCommand } from "./commands/tree.js";
+import { whyCommand } from "./commands/why.js";
 import { workerCommand } from "./commands/worker.js";
 import { workersCommand } from "./commands/workers.js";
 
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   workerCommand,
   enqueueCommand,
   jobCommand,
+  whyCommand,
   jobsCommand,
   treeCommand,
   batchCommand,

@@ -59,7 +59,8 @@ export class Limits {
 
   /** Why a QUEUED job under limits is not running, e.g. "limited by per-project, key 42: 2 of 2 running"; null when none holds it. */
   async holdOf(job: Job): Promise<string | null> {
-    if (job.status !== "QUEUED" || job.limitKeys.length === 0) return null;
+    // A store that keeps no limits holds nothing back (and GET /jobs/{id} must not fail on it).
+    if (job.status !== "QUEUED" || job.limitKeys.length === 0 || this.store.getLimit === undefined) return null;
     for (const { name, key } of job.limitKeys) {
       const usage = await this.limits().getLimit(name, key);
       if (!usage.atLimit) continue;

@@ -40,6 +40,8 @@ export interface RemoteWorkerInfo {
   host: string;
   pid: number;
   queues: string[];
+  /** The tasks it runs, for the registry (explanations, enqueue warnings); absent: it does not say, any task. */
+  tasks?: string[];
   concurrency: number;
   startedAt?: number;
   state?: WorkerInfo["state"];
@@ -317,6 +319,7 @@ export class RemoteWorkers {
       host: info.host,
       pid: info.pid,
       queues: [...info.queues],
+      tasks: [...(info.tasks ?? [])],
       concurrency: info.concurrency,
       state: info.state ?? state,
       startedAt: info.startedAt ?? now,

@@ -16,6 +16,7 @@ import { answerFrameworkError, installErrorHandler } from "./error-handler.js";
 import { installJsonParser } from "./json-body.js";
 import { registerDashboardRoutes } from "./routes/dashboard.js";
 import { registerEventRoutes } from "./routes/events.js";
+import { registerExplainRoutes } from "./routes/explain.js";
 import { registerFlowRoutes } from "./routes/flows.js";
 import { registerJobRoutes } from "./routes/jobs.js";
 import { registerLimitRoutes } from "./routes/limits.js";
@@ -174,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(flowJobSchema);
   await registerOpenApi(app);
   registerJobRoutes(app, { client: deps.client });
+  registerExplainRoutes(app, deps.client);
   registerFlowRoutes(app, deps.client);
   registerQueueRoutes(app, deps.client);
   registerScheduleRoutes(app, deps.client);

@@ -47,6 +47,7 @@ describe("auth table", () => {
     { method: "GET", url: "/jobs", ok: 200 },
     { method: "GET", url: `/jobs/${jobId}`, ok: 200 },
     { method: "GET", url: `/jobs/${jobId}/events`, ok: 200 },
+    { method: "GET", url: `/jobs/${jobId}/explain`, ok: 200 },
     { method: "POST", url: "/jobs", body: { task: "echo", payload: null }, ok: 201 },
     // The job is QUEUED: retry is refused (409) but only after auth let it through.
     { method: "POST", url: `/jobs/${jobId}/retry`, ok: 409 },

@@ -23,7 +23,7 @@ describe("GET /openapi.json", () => {
     const operations = Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((op) => `${op.toUpperCase()} ${path}`));
     expect(operations.sort()).toEqual(
       [
-        "GET /jobs", "POST /jobs", "GET /jobs/{id}", "DELETE /jobs/{id}", "GET /jobs/{id}/events", "POST /jobs/{id}/retry",
+        "GET /jobs", "POST /jobs", "GET /jobs/{id}", "DELETE /jobs/{id}", "GET /jobs/{id}/events", "GET /jobs/{id}/explain", "POST /jobs/{id}/retry",
         "POST /jobs/{id}/cancel", "GET /jobs/{id}/tree", "GET /jobs/{id}/dependencies", "POST /flows", "POST /batches",
         "GET /batches/{id}", "POST /queues/{name}/pause", "POST /queues/{name}/resume", "GET /monitoring/health",
         "GET /monitoring/queue/stats", "GET /monitoring/queue/workers", "GET /monitoring/queue/failed",

@@ -5,6 +5,7 @@ import { DEPENDENCY_FAILURE_POLICIES } from "../core/job.js";
 import { JOB_BOUNDS, QUEUE_NAME_PATTERN, TASK_NAME_PATTERN } from "../core/job-rules.js";
 import { JOB_STATUSES } from "../core/job-states.js";
 import { LIMIT_NAME_PATTERN } from "../core/limits.js";
+import { warningsSchema } from "./explain-schemas.js";
 
 // The job rules (core/job-rules.ts), in the units of the wire: seconds for times.
 const TASK_NAME = TASK_NAME_PATTERN;
@@ -173,7 +174,11 @@ export const enqueueCreated = {
   description: "The job (as GET /jobs/{id} shows it), with `created`: true when this call stored it, false when its idempotency key named an earlier job (then nothing was stored)",
   additionalProperties: false,
   required: [...jobSchema.required, "created"],
-  properties: { ...jobSchema.properties, created: { type: "boolean", description: "Whether this call stored the job (false: its idempotency key named an earlier one)" } },
+  properties: {
+    ...jobSchema.properties,
+    created: { type: "boolean", description: "Whether this call stored the job (false: its idempotency key named an earlier one)" },
+    warnings: warningsSchema,
+  },
 } as const;
 
 /** Path parameter `:id` of a job. */

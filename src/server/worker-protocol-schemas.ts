@@ -29,6 +29,12 @@ const leaseMs = {
   description: `Lease length in ms (default ${REMOTE_WORKER_BOUNDS.defaultLeaseMs}); heartbeat every third of it`,
 } as const;
 const leaseToken = { type: "string", minLength: 1, maxLength: JOB_BOUNDS.maxKeyLength, description: "The token the claim handed out with the job" } as const;
+const tasks = {
+  type: "array",
+  maxItems: 1000,
+  uniqueItems: true,
+  items: { type: "string", pattern: TASK_NAME_PATTERN },
+} as const;
 const jobId = { type: "string", minLength: 1, maxLength: JOB_BOUNDS.maxKeyLength, pattern: "^[^\\u0000-\\u001F\\u007F]+$" } as const;
 const TEXT_LIMIT = 64 * 1024;
 
@@ -37,6 +43,7 @@ const describedWorker = {
   worker: workerName,
   incarnation,
   queues,
+  tasks: { ...tasks, description: "Tasks this worker runs, shown in the registry (GET /jobs/{id}/explain, enqueue warnings); absent: any task" },
   concurrency: { type: "integer", minimum: 1, maximum: JOB_BOUNDS.maxConcurrency },
   host: { type: "string", minLength: 1, maxLength: 255 },
   pid: { type: "integer", minimum: 0, maximum: 2 ** 31 - 1 },
@@ -75,10 +82,7 @@ export const claimBody = {
     incarnation,
     queues,
     tasks: {
-      type: "array",
-      maxItems: 1000,
-      uniqueItems: true,
-      items: { type: "string", pattern: TASK_NAME_PATTERN },
+      ...tasks,
       description: "Tasks this worker runs: a claimed job of another task fails with UNKNOWN_TASK, as on a Node worker; absent: any task",
     },
     limit: { type: "integer", minimum: 1, maximum: REMOTE_WORKER_BOUNDS.maxLeases, description: "Most jobs to claim (default 1): the worker's free slots" },

@@ -168,6 +168,44 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
     await page.locator('main section[data-loaded=true] tr[data-schedule="morning-digest"]').waitFor();
   });
 
+  it("shows a key at its limit first, says on a held job's page why it waits, and lets an operator change and clear the key's limits", async () => {
+    expect((await stack.api("PUT", "/limits/per-project/p-7", { concurrency: 1 })).status).toBe(200);
+    const running = await stack.enqueue("gated", { key: "limited" }, { limit_keys: { "per-project": "p-7" } });
+    const held = await stack.enqueue("echo", { value: "held" }, { limit_keys: { "per-project": "p-7" } });
+    await stack.enqueue("echo", { value: "free" }, { limit_keys: { "per-project": "p-8" } });
+    await waitFor(async () => (await jobStatus(running)) === "PROCESSING", { what: "the first job of the key to start" });
+    await show(page, `#/job/${held}`);
+    await page.locator("[data-testid=held-by]", { hasText: "limited by per-project, key p-7: 1 of 1 running" }).waitFor();
+    expect(await page.locator("[data-testid=job-limits]").textContent()).toBe("per-project=p-7");
+    expect(await jobStatus(held)).toBe("QUEUED");
+
+    await show(page, "#/limits");
+    const row = page.locator('tr[data-limit="per-project"][data-key="p-7"]');
+    await page.locator('tr[data-limit="per-project"][data-key="p-7"][data-at-limit=true]').waitFor();
+    // Keys at their limit come first.
+    expect(await page.locator("table.data tbody tr").first().getAttribute("data-key")).toBe("p-7");
+    expect(await row.locator("td").nth(2).textContent()).toBe("1 / 1");
+    expect(await row.locator("td").nth(3).textContent()).toBe("1");
+    await page.screenshot({ path: `${SHOTS}/limits.png`, fullPage: true });
+
+    await row.locator("button[data-action=change]").click();
+    const form = page.locator("[data-testid=limit-form]");
+    await form.locator("input[name=concurrency]").fill("2");
+    await form.locator("input[name=burst]").fill("3");
+    await form.locator("[data-testid=limit-save]").click();
+    await form.locator("[data-testid=limit-form-problem]", { hasText: "A burst needs a rate." }).waitFor();
+    await form.locator("input[name=burst]").fill("");
+    await form.locator("[data-testid=limit-save]").click();
+    await waitFor(async () => (await jobStatus(held)) === "COMPLETED", { what: "the held job to run once the key allows two" });
+    expect((await stack.api("GET", "/limits/per-project/p-7")).body).toMatchObject({ concurrency: 2, running: 1 });
+    await page.locator('tr[data-limit="per-project"][data-key="p-7"][data-at-limit=false]').waitFor();
+
+    await row.locator("button[data-action=clear]").click();
+    await page.click("[data-testid=confirm-accept]");
+    await waitFor(async () => (await stack.api<{ concurrency: number | null }>("GET", "/limits/per-project/p-7")).body.concurrency === null, { what: "the override to be cleared" });
+    openGate("limited");
+  });
+
   it("shows a batch's progress and its tree on the callback's page, live, with links between its jobs", async () => {
     const { status, body } = await stack.api<{ batch: { batch_id: string }; jobs: Array<{ job_id: string }> }>("POST", "/batches", {
       jobs: [{ task: "echo", payload: { value: 1 } }, { task: "gated", payload: { key: "batch" } }, { task: "echo", payload: { value: 3 } }],
@@ -231,11 +269,11 @@ describe.skipIf(!runnable)("dashboard in a real browser", () => {
       const view = await reader.newPage();
       await signIn(view, READ_TOKEN);
       await view.locator(".badge.read-only").waitFor();
-      for (const hash of ["#/overview", "#/workers", "#/jobs", "#/failed", "#/schedules"]) {
+      for (const hash of ["#/overview", "#/workers", "#/jobs", "#/failed", "#/schedules", "#/limits"]) {
         await show(view, hash);
         await view.locator("main tr, main .empty").first().waitFor({ state: "attached" });
         expect(await view.locator("main button[data-action]").count(), hash).toBe(0);
-        expect(await view.locator("main button", { hasText: /Retry|Cancel|Delete|Pause|Resume|Trigger|Remove/ }).count(), hash).toBe(0);
+        expect(await view.locator("main button", { hasText: /Retry|Cancel|Delete|Pause|Resume|Trigger|Remove|Change|Clear/ }).count(), hash).toBe(0);
       }
       const status = await view.evaluate(async () => {
         const session = (await (await fetch("/dashboard/session")).json()) as { csrf_token: string };

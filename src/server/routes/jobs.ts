@@ -18,6 +18,7 @@ import {
 import { enqueueOptions, type EnqueueBody } from "../enqueue-body.js";
 import { withTraceHeaders } from "../../core/tracing.js";
 import { eventView, jobDetailView, jobPageView, jobView } from "../views.js";
+import { reasonView } from "../explain-views.js";
 
 /** What the job routes need. */
 export interface JobRoutesDeps {
@@ -85,7 +86,10 @@ function registerEnqueueRoute(app: FastifyInstance, { client }: JobRoutesDeps): 
       // A W3C `traceparent` (and `tracestate`) header is recorded in the job's meta (docs/observability.md).
       const { job, created } = await client.enqueueWithResult(body.task, body.payload, withTraceHeaders(enqueueOptions(body), request.headers));
       // One shape either way: the job, and whether this call stored it.
-      return reply.code(created ? 201 : 200).header("location", `/jobs/${encodeURIComponent(job.id)}`).send({ ...jobView(job), created });
+      // Stored all the same; the warnings say when no live worker would run it (docs/explain.md).
+      // The job is stored by now: a failed registry read must not turn its answer into an error.
+      const warnings = (await client.enqueueWarnings(job.task, { queue: job.queue }).catch(() => [])).map(reasonView);
+      return reply.code(created ? 201 : 200).header("location", `/jobs/${encodeURIComponent(job.id)}`).send({ ...jobView(job), created, warnings });
     },
   );
 }

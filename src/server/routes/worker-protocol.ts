@@ -38,6 +38,7 @@ interface DescribedWorker {
   worker: string;
   incarnation: string;
   queues: string[];
+  tasks?: string[];
   concurrency: number;
   host: string;
   pid: number;
@@ -79,6 +80,7 @@ declare module "fastify" {
 function workerInfo(body: DescribedWorker): RemoteWorkerInfo {
   const info: RemoteWorkerInfo = { name: body.worker, incarnation: body.incarnation, host: body.host, pid: body.pid, queues: body.queues, concurrency: body.concurrency };
   if (body.started_at !== undefined) info.startedAt = Date.parse(body.started_at);
+  if (body.tasks !== undefined) info.tasks = body.tasks;
   return info;
 }
 

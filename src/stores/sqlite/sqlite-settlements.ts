@@ -31,7 +31,8 @@ export function failJob(st: Statements, steps: TransitionSteps, request: FailReq
   } else {
     const current = st.jobById.get(request.jobId) as JobRow | undefined;
     row =
-      request.retryDelayMs <= 0
+      // (A postponement always goes through SCHEDULED, due at once for a delay of 0: it is counted as one.)
+      request.retryDelayMs <= 0 && request.postpone !== true
         ? (st.failRetryNow.get({ ...params, position: steps.tailPosition(current?.queue ?? "") }) as JobRow | undefined)
         : (st[request.postpone === true ? "failPostpone" : "failRetryLater"].get({ ...params, run_at: now + request.retryDelayMs }) as JobRow | undefined);
     if (row !== undefined) steps.event("job:retrying", row, now, { error: request.error, durationMs: now - (row.started_at ?? now) });
