@@ -69,7 +69,7 @@ export function validationMessage(error: FastifyError): string {
   const first = error.validation?.[0];
   if (first === undefined) return error.message;
   const where = `${error.validationContext ?? "request"}${first.instancePath ?? ""}`;
-  const params = (first.params ?? {}) as Record<string, unknown>;
+  const params = (first.params ?? {});
   if (first.keyword === "additionalProperties" && typeof params.additionalProperty === "string")
     return `${where}/${params.additionalProperty} is not a known field (rule: additionalProperties)`;
   if (first.keyword === "required" && typeof params.missingProperty === "string") return `${where}/${params.missingProperty} is required (rule: required)`;
