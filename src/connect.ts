@@ -1,6 +1,7 @@
-// Opens the store a deployment names: Redis when a URL is given, the SQLite file otherwise.
-// The Redis driver is imported lazily, so SQLite-only users never load it, and its types are
-// not named here, so the package's root types compile without ioredis (`caudex/redis` has them).
+// Opens the store a deployment names: PostgreSQL or Redis when a URL is given, the SQLite file
+// otherwise. The Redis and PostgreSQL drivers are imported lazily, so SQLite-only users never
+// load them, and their types are not named here, so the package's root types compile without
+// ioredis or pg (`caudex/redis` and `caudex/postgres` have them).
 import { Client, type ClientOptions } from "./core/client.js";
 import type { Logger } from "./core/logger.js";
 import type { Store } from "./core/store.js";
@@ -20,8 +21,29 @@ export interface RedisSettings {
   logger?: Logger;
 }
 
+/**
+ * PostgreSQL settings for `createStore`, typed without the driver (`PostgresStore.connect` from
+ * `caudex/postgres` takes these and a node-postgres pool of its own).
+ */
+export interface PostgresSettings {
+  /** Schema of the store's tables (default `caudex`). */
+  schema?: string;
+  /** Connections of the pool (default 10). */
+  poolSize?: number;
+  /** A direct connection for LISTEN when the URL goes through PgBouncer in transaction mode; `false`: poll only. */
+  listenUrl?: string | false;
+  /** Named prepared statements (default true); turn off behind a pooler that cannot keep them. */
+  preparedStatements?: boolean;
+  /** How often waiters poll while no notification comes (default 1000 ms). */
+  pollIntervalMs?: number;
+}
+
 /** Which store to open. */
 export interface ConnectOptions {
+  /** A postgres:// URL; when set, the PostgreSQL store is used (the `pg` package must be installed). */
+  postgresUrl?: string;
+  /** More PostgreSQL settings (schema, pool size, LISTEN connection). */
+  postgres?: PostgresSettings;
   /** A redis:// or rediss:// URL; when set, the Redis store is used. */
   redisUrl?: string;
   /** Namespace of the Redis keys (caudex:{namespace}:…). */
@@ -32,8 +54,12 @@ export interface ConnectOptions {
   sqlite?: SqliteStoreOptions;
 }
 
-/** Opens a store: Redis when `redisUrl` is set, SQLite otherwise. */
+/** Opens a store: PostgreSQL when `postgresUrl` is set, Redis when `redisUrl` is, SQLite otherwise. */
 export async function createStore(options: ConnectOptions = {}): Promise<Store> {
+  if (options.postgresUrl !== undefined && options.postgresUrl !== "") {
+    const { PostgresStore } = await import("./stores/postgres/postgres-store.js");
+    return PostgresStore.connect({ ...options.postgres, url: options.postgresUrl });
+  }
   const url = options.redisUrl ?? "";
   if (url !== "" || options.redis?.cluster !== undefined || options.redis?.redisOptions?.sentinels !== undefined) {
     const { RedisStore } = await import("./stores/redis/redis-store.js");

@@ -9,8 +9,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = join(ROOT, "src");
 
 /** Modules that assemble concrete stores into a library or a process (decision 0010). */
-// The package entries (caudex, caudex/redis) and the places that open a store.
-const COMPOSITION_ROOTS = ["src/connect.ts", "src/index.ts", "src/redis.ts", "src/cli/compose.ts"];
+// The package entries (caudex, caudex/redis, caudex/postgres) and the places that open a store.
+const COMPOSITION_ROOTS = ["src/connect.ts", "src/index.ts", "src/redis.ts", "src/postgres.ts", "src/cli/compose.ts"];
 
 interface Import {
   from: string;
@@ -76,7 +76,7 @@ describe("import rules", () => {
   });
 
   it("each driver loads only inside its store, and the HTTP stack only in the server (and, as types, the CLI)", () => {
-    const driverHome: Record<string, string> = { ioredis: "src/stores/redis/", "better-sqlite3": "src/stores/sqlite/" };
+    const driverHome: Record<string, string> = { ioredis: "src/stores/redis/", "better-sqlite3": "src/stores/sqlite/", pg: "src/stores/postgres/" };
     expect(violations((i) => i.target in driverHome && !i.from.startsWith(driverHome[i.target] ?? ""))).toEqual([]);
     expect(violations((i) => i.target.startsWith("fastify") || i.target.startsWith("@fastify/") ? !(i.from.startsWith("src/server/") || (i.from.startsWith("src/cli/") && i.typeOnly)) : false)).toEqual([]);
   });
