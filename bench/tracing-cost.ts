@@ -1,9 +1,11 @@
-// The cost of tracing: drain throughput of no-op jobs (in-process worker, in-memory SQLite) and
-// single-enqueue throughput, with `@opentelemetry/api` absent (its import fails), present without
-// an SDK, and present with an SDK (batch processor, an exporter that drops spans). Each figure is
-// a fresh process; variants alternate within each round. `--before <dir>` adds a checkout of the
-// repository from before tracing existed (its src/index.ts), run like "absent".
-// Run: node --import tsx bench/tracing-cost.ts [--jobs 20000] [--rounds 5] [--before DIR] [--only "before tracing,absent"]
+// The cost of tracing: drain throughput of no-op jobs (in-process worker, in-memory SQLite,
+// concurrency 32) and single awaited enqueues, with `@opentelemetry/api` absent (its import fails,
+// bench/without-opentelemetry.mjs), present without an SDK, and present with an SDK (batch
+// processor, an exporter that drops spans). `--before <dir>` adds a checkout from before tracing
+// existed, run in the same process as "absent" in alternating blocks, so the machine's load hits
+// both alike. CPU time per job (user + system) is reported beside wall time: it is the steadier
+// figure on a busy machine.
+// Run: node --import tsx bench/tracing-cost.ts [--jobs 20000] [--blocks 5] [--rounds 3] [--before DIR]
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,9 +13,9 @@ import { parseArgs } from "node:util";
 import { median } from "./stats.js";
 
 type Mode = "absent" | "api" | "sdk";
+type Lib = typeof import("../src/index.js");
 interface Figures {
   drainJobsPerSecond: number;
-  /** CPU time (user + system) of the process per drained job: steadier than wall time on a busy machine. */
   drainCpuMicrosPerJob: number;
   enqueueJobsPerSecond: number;
   enqueueCpuMicrosPerJob: number;
@@ -22,20 +24,20 @@ interface Figures {
 const { values } = parseArgs({
   options: {
     jobs: { type: "string", default: "20000" },
-    rounds: { type: "string", default: "5" },
+    blocks: { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
     before: { type: "string" },
     child: { type: "boolean", default: false },
     mode: { type: "string", default: "absent" },
     src: { type: "string" },
-    only: { type: "string" },
   },
 });
 const jobs = Number(values.jobs);
 const here = fileURLToPath(new URL(".", import.meta.url));
+const own = join(here, "../src/index.ts");
 
-async function child(mode: Mode, src: string): Promise<Figures> {
-  if (mode === "sdk") await registerSdk();
-  const lib = (await import(pathToFileURL(src).href)) as typeof import("../src/index.js");
+/** One block: `jobs / 4` single enqueues, then a drain of `jobs` jobs by a burst worker. */
+async function block(lib: Lib): Promise<Figures> {
   const noop = lib.defineTask("noop", () => null);
   const store = new lib.SqliteStore({ path: ":memory:" });
   const client = new lib.Client({ store });
@@ -72,34 +74,47 @@ async function registerSdk(): Promise<void> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 }
 
-function run(mode: Mode, src: string): Figures {
+/** In a child process: a warm-up block per tree, then `blocks` blocks each, alternating the trees. */
+async function child(mode: Mode, sources: string[]): Promise<Figures[][]> {
+  if (mode === "sdk") await registerSdk();
+  const libs: Lib[] = [];
+  for (const src of sources) libs.push((await import(pathToFileURL(src).href)) as Lib);
+  for (const lib of libs) await block(lib);
+  const results: Figures[][] = libs.map(() => []);
+  for (let i = 0; i < Number(values.blocks); i++) {
+    const order = i % 2 === 0 ? libs.map((_, k) => k) : libs.map((_, k) => libs.length - 1 - k);
+    for (const k of order) results[k]?.push(await block(libs[k] as Lib));
+  }
+  return results;
+}
+
+function spawn(mode: Mode, sources: string[]): Figures[][] {
   const hide = mode === "absent" ? ["--import", pathToFileURL(join(here, "without-opentelemetry.mjs")).href] : [];
-  const args = [...hide, "--import", "tsx", fileURLToPath(import.meta.url), "--child", "--mode", mode, "--src", src, "--jobs", String(jobs)];
-  return JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })) as Figures;
+  const args = [...hide, "--import", "tsx", fileURLToPath(import.meta.url), "--child", "--mode", mode, "--src", sources.join(","), "--jobs", String(jobs), "--blocks", String(values.blocks)];
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })) as Figures[][];
 }
 
 if (values.child) {
-  console.log(JSON.stringify(await child(values.mode as Mode, values.src ?? join(here, "../src/index.ts"))));
+  console.log(JSON.stringify(await child(values.mode as Mode, (values.src ?? own).split(","))));
 } else {
-  const own = join(here, "../src/index.ts");
-  const variants: Array<[string, Mode, string]> = [
-    ...(values.before === undefined ? [] : ([["before tracing", "absent", join(resolve(values.before), "src/index.ts")]] as Array<[string, Mode, string]>)),
-    ["absent", "absent", own],
-    ["api, no SDK", "api", own],
-    ["api + SDK", "sdk", own],
+  // Each process: [variant names, mode, trees]; trees of one process alternate block by block.
+  const processes: Array<[string[], Mode, string[]]> = [
+    values.before === undefined ? [["absent"], "absent", [own]] : [["before tracing", "absent"], "absent", [join(resolve(values.before), "src/index.ts"), own]],
+    [["api, no SDK"], "api", [own]],
+    [["api + SDK"], "sdk", [own]],
   ];
-  const wanted = values.only?.split(",");
-  if (wanted !== undefined) variants.splice(0, variants.length, ...variants.filter(([name]) => wanted.includes(name)));
   const results = new Map<string, Figures[]>();
   for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const [name, mode, src] of variants) {
-      const figures = run(mode, src);
-      results.set(name, [...(results.get(name) ?? []), figures]);
-      const f = (n: number): string => n.toFixed(1);
-      console.error(`round ${round} ${name}: drain ${Math.round(figures.drainJobsPerSecond)} jobs/s (${f(figures.drainCpuMicrosPerJob)} µs CPU/job), enqueue ${Math.round(figures.enqueueJobsPerSecond)} jobs/s (${f(figures.enqueueCpuMicrosPerJob)} µs CPU/job)`);
+    for (const [names, mode, sources] of processes) {
+      spawn(mode, sources).forEach((series, k) => {
+        const name = names[k] as string;
+        results.set(name, [...(results.get(name) ?? []), ...series]);
+        const m = (pick: (f: Figures) => number): string => median(series.map(pick)).toFixed(1);
+        console.error(`round ${round} ${name}: drain ${m((f) => f.drainJobsPerSecond)} jobs/s, ${m((f) => f.drainCpuMicrosPerJob)} µs CPU/job; enqueue ${m((f) => f.enqueueJobsPerSecond)} jobs/s, ${m((f) => f.enqueueCpuMicrosPerJob)} µs CPU/job`);
+      });
     }
   }
-  console.log(`\n${jobs} no-op jobs, in-memory SQLite, concurrency 32; medians of ${values.rounds} rounds`);
+  console.log(`\n${jobs} no-op jobs drained, ${Math.floor(jobs / 4)} single enqueues per block; medians of ${values.rounds} × ${values.blocks} blocks`);
   console.log("| variant | drain (jobs/s) | drain CPU (µs/job) | single enqueue (jobs/s) | enqueue CPU (µs/job) |\n|---|---|---|---|---|");
   for (const [name, series] of results) {
     const m = (pick: (f: Figures) => number): number => median(series.map(pick));

@@ -46,7 +46,9 @@ export type {
   QueueStats,
   WorkerInfo,
 } from "./core/job.js";
-export type { Store, StoreHealth } from "./core/store.js";
+export type { JobPlace, Store, StoreHealth } from "./core/store.js";
+export { EXPLAIN_CODES } from "./core/explain.js";
+export type { ExplainCode, ExplainReason, Explanation, WaitingDependency } from "./core/explain.js";
 export { JOB_EVENT_TYPES } from "./core/events.js";
 export type { JobEvent, JobEventType, WorkerEvents } from "./core/events.js";
 export * from "./core/errors.js";

@@ -2,6 +2,7 @@
 import type { Command } from "./command.js";
 import { batchCommand } from "./commands/batch.js";
 import { cancelCommand } from "./commands/cancel.js";
+import { completionCommand } from "./commands/completion.js";
 import { dashboardCommand } from "./commands/dashboard.js";
 import { devCommand } from "./commands/dev.js";
 import { enqueueCommand } from "./commands/enqueue.js";
@@ -10,7 +11,9 @@ import { healthCommand } from "./commands/health.js";
 import { jobCommand } from "./commands/job.js";
 import { jobsCommand } from "./commands/jobs.js";
 import { limitsCommand } from "./commands/limits.js";
+import { pauseCommand } from "./commands/pause.js";
 import { purgeCommand } from "./commands/purge.js";
+import { resumeCommand } from "./commands/resume.js";
 import { retryCommand } from "./commands/retry.js";
 import { schedulesCommand } from "./commands/schedules.js";
 import { serveCommand } from "./commands/serve.js";
@@ -37,8 +40,11 @@ export const COMMANDS: readonly Command[] = [
   failedCommand,
   retryCommand,
   cancelCommand,
+  pauseCommand,
+  resumeCommand,
   schedulesCommand,
   limitsCommand,
   purgeCommand,
   healthCommand,
+  completionCommand(() => COMMANDS),
 ];

@@ -29,6 +29,12 @@ export interface Command {
   positionals: readonly string[];
   /** Optional positional arguments after the required ones (`limits set NAME [KEY]`). */
   optionalPositionals?: readonly string[];
+  /**
+   * Any number of arguments after the others that give a list setting, as RQ takes queues
+   * (`worker high default` → `queues`); they win over the setting's variables, and giving both
+   * them and the setting's flag is a usage error.
+   */
+  listPositionals?: { name: string; setting: ConfigKey };
   /** Configuration settings the command uses; --help lists their flags and variables. */
   settings: readonly ConfigKey[];
   /**

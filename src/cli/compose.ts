@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { createStore } from "../connect.js";
 import { Client } from "../core/client.js";
-import { redactUrl, type CaudexConfig } from "../core/config.js";
+import { configuredStore, redactUrl, type CaudexConfig } from "../core/config.js";
 import type { TrustProxySetting } from "../core/trusted-proxies.js";
 import { CaudexError } from "../core/errors.js";
 import { consoleLogger, type Logger } from "../core/logger.js";
@@ -21,11 +21,13 @@ import type { FastifyInstance } from "fastify";
 // leaving a newcomer staring at a silent terminal while a driver retries.
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** Opens the configured store: SQLite, or Redis when a URL is configured. */
+/** Opens the configured store (`configuredStore`: Redis, else PostgreSQL, else the SQLite file). */
 export async function openStore(config: CaudexConfig, options: { sqliteOnly?: boolean; mustExist?: boolean } = {}): Promise<Store> {
-  const redisUrl = options.sqliteOnly === true ? null : config.redisUrl;
+  const choice = options.sqliteOnly === true ? ({ kind: "sqlite" } as const) : configuredStore(config);
+  const redisUrl = choice.kind === "redis" ? choice.url : null;
   const opening = createStore({
     ...(redisUrl === null ? {} : { redisUrl, namespace: config.namespace }),
+    ...(choice.kind === "postgres" ? { postgresUrl: choice.url } : {}),
     sqlite: { path: config.sqlitePath, mustExist: options.mustExist === true },
   });
   let timer: NodeJS.Timeout | undefined;
@@ -36,6 +38,7 @@ export async function openStore(config: CaudexConfig, options: { sqliteOnly?: bo
   try {
     return await Promise.race([opening, timeout]);
   } catch (error) {
+    if (choice.kind === "postgres") throw postgresStoreError(choice.url, error);
     throw storeError(config, redisUrl, error, options.mustExist === true);
   } finally {
     clearTimeout(timer);
@@ -76,6 +79,16 @@ export function storeError(config: CaudexConfig, redisUrl: string | null, error:
     hint: mustExist
       ? "This command reads or changes existing jobs and creates no database: check CAUDEX_DB (or --db), or start with `caudex dev` or `caudex enqueue`."
       : "Check that the directory is writable, or point CAUDEX_DB (or --db) at another file.",
+    cause: error,
+  });
+}
+
+/** The CLI error for a PostgreSQL store that could not be opened (the URL shown without its password). */
+export function postgresStoreError(url: string, error: unknown): CliError {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (error instanceof CaudexError && error.code === "DRIVER_UNAVAILABLE") return new CliError(reason, { hint: "Install the driver with `npm install pg`.", cause: error });
+  return new CliError(`Cannot open the PostgreSQL store at ${redactUrl(url)}: ${reason.replace(/^Cannot open the PostgreSQL store [^:]*:\s*/, "")}`, {
+    hint: "Is PostgreSQL running and reachable, and may this user create the schema? Fix CAUDEX_POSTGRES_URL / DATABASE_URL (or --postgres-url), or unset them to use the SQLite file.",
     cause: error,
   });
 }

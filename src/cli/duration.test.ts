@@ -11,9 +11,17 @@ describe("parseDurationMs", () => {
     expect(parseDurationMs("7d", "--x", "x")).toBe(7 * 86_400_000);
   });
 
-  it("rejects anything else with a usage error naming the option", () => {
+  it("rejects anything else with a usage error naming the option and the accepted forms", () => {
     expect(() => parseDurationMs("-1s", "--older-than", "purge")).toThrow(UsageError);
-    expect(() => parseDurationMs("soon", "--older-than", "purge")).toThrow(/--older-than/);
+    expect(() => parseDurationMs("soon", "--older-than", "purge")).toThrow('--older-than must be a duration such as 30s, 10m, 1h30m or 1d, or a number of seconds (got "soon")');
+  });
+
+  it("reads the compound forms of the one duration syntax", () => {
+    expect(parseDurationMs("1h30m", "--x", "x")).toBe(5_400_000);
+  });
+
+  it("refuses a duration under the minimum", () => {
+    expect(() => parseDurationMs("500ms", "--every", "schedules upsert", Infinity, 1000)).toThrow('--every must be at least 1s (got "500ms")');
   });
 
   it("refuses a duration past the maximum, and its hint names the command", () => {

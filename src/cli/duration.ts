@@ -1,19 +1,18 @@
-// Durations on the command line: "500ms", "30s", "10m", "2h", "7d"; a bare number is seconds,
-// the unit RQ users already type for timeouts and TTLs.
+// Durations on the command line, in the one syntax of src/core/duration.ts ("500ms", "30s",
+// "10m", "1h30m", "7d"; a bare number is seconds, the unit RQ users already type for timeouts
+// and TTLs), with usage errors that name the option.
+import { DURATION_FORMS, parseDuration } from "../core/duration.js";
 import { UsageError } from "./command.js";
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000, w: 604_800_000 };
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/;
 
 /**
  * Parses a duration into milliseconds; throws UsageError naming `what` (and the command, for
- * its help) when malformed or longer than `maxMs`.
+ * its help) when malformed, shorter than `minMs` or longer than `maxMs`.
  */
-export function parseDurationMs(text: string, what: string, command: string, maxMs = Infinity): number {
-  const match = DURATION.exec(text.trim());
-  if (match === null) throw new UsageError(`${what} must be a duration such as 30s, 10m, 2h or 7d (got "${text}")`, command);
-  const ms = Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? "s"] ?? 1000));
+export function parseDurationMs(text: string, what: string, command: string, maxMs = Infinity, minMs = 0): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new UsageError(`${what} must be ${DURATION_FORMS} (got "${text}")`, command);
   if (ms > maxMs) throw new UsageError(`${what} must be at most ${formatDuration(maxMs)} (got "${text}")`, command);
+  if (ms < minMs) throw new UsageError(`${what} must be at least ${formatDuration(minMs)} (got "${text}")`, command);
   return ms;
 }
 

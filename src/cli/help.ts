@@ -31,7 +31,7 @@ export function commandHelp(command: Command): string {
   const options = Object.entries(command.options).map(([name, spec]) => optionLine(name, spec));
   const settings = [...new Set([...command.settings, ...COMMON_SETTINGS])].map((key) => {
     const source = SETTINGS[key];
-    return optionLine(source.flag, { type: "string", help: `${source.help} [env: ${source.env.join(", ")}]` });
+    return optionLine(source.flag, { type: "string", ...(source.short === undefined ? {} : { short: source.short }), help: `${source.help} [env: ${source.env.join(", ")}]` });
   });
   const global = Object.entries(GLOBAL_OPTIONS).map(([name, spec]) => optionLine(name, spec));
   const subcommands = (command.subcommands ?? []).flatMap((c) => [`  caudex ${c.usage}`, `      ${c.summary}`]);

@@ -12,6 +12,7 @@ import { isExpected } from "./compose.js";
 import { GLOBAL_OPTIONS, commandHelp, generalHelp } from "./help.js";
 import { Output } from "./output.js";
 import { COMMON_SETTINGS, SETTINGS } from "./settings.js";
+import { commandSuggestion, didYouMean, unknownFlagMessage } from "./suggest.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,7 +38,10 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
     return ExitCode.ok;
   }
   const top = COMMANDS.find((c) => c.name === name);
-  if (top === undefined) throw new UsageError(`Unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(", ")}`);
+  if (top === undefined) {
+    const names = COMMANDS.map((c) => c.name);
+    throw new UsageError(`Unknown command "${name}".${commandSuggestion(name, names) || ` Commands: ${names.join(", ")}`}`);
+  }
   const { command, args } = resolveSubcommand(top, rest);
   const settingKeys = [...new Set([...command.settings, ...COMMON_SETTINGS])];
   const parsed = parseCommandArgs(command, settingKeys, args);
@@ -45,17 +49,26 @@ async function dispatch(argv: readonly string[], env: Env): Promise<number> {
     process.stdout.write(`${commandHelp(command)}\n`);
     return ExitCode.ok;
   }
-  const most = command.positionals.length + (command.optionalPositionals?.length ?? 0);
+  const most = command.listPositionals === undefined ? command.positionals.length + (command.optionalPositionals?.length ?? 0) : Infinity;
   if (parsed.positionals.length < command.positionals.length || parsed.positionals.length > most) {
     const verbs = command.subcommands?.map((c) => c.name.slice(command.name.length + 1)) ?? [];
     if (verbs.length > 0 && command.positionals.length === 0) {
-      throw new UsageError(`Unknown subcommand "${parsed.positionals[0] ?? ""}" of caudex ${command.name}. Subcommands: ${verbs.join(", ")}`, command.name);
+      const verb = parsed.positionals[0] ?? "";
+      throw new UsageError(`Unknown subcommand "${verb}" of caudex ${command.name}.${didYouMean(verb, verbs) || ` Subcommands: ${verbs.join(", ")}`}`, command.name);
     }
     const names = [...command.positionals, ...(command.optionalPositionals ?? []).map((p) => `[${p}]`)];
     const expected = names.length === 0 ? "no arguments" : names.join(" ");
     throw new UsageError(`caudex ${command.name} takes ${expected} (got ${parsed.positionals.length === 0 ? "none" : parsed.positionals.join(" ")})`, command.name);
   }
   const { raw, sources } = readSettings(parsed.values, env, settingKeys);
+  if (command.listPositionals !== undefined && parsed.positionals.length > command.positionals.length) {
+    // `caudex worker high default`: the arguments are the list, as a flag would give it.
+    const { name: listName, setting } = command.listPositionals;
+    const flagName = `--${SETTINGS[setting].flag}`;
+    if (sources[setting] === flagName) throw new UsageError(`give ${listName} arguments or ${flagName}, not both`, command.name);
+    raw[setting] = parsed.positionals.slice(command.positionals.length);
+    sources[setting] = `${listName} arguments`;
+  }
   const config = parseConfig(raw, sources);
   const explicit = new Set(Object.keys(raw) as ConfigKey[]);
   const out = new Output(parsed.values.json === true, process.stdout, process.stderr);
@@ -69,7 +82,12 @@ function parseCommandArgs(command: Command, settingKeys: readonly ConfigKey[], a
   for (const [name, spec] of Object.entries({ ...GLOBAL_OPTIONS, ...command.options })) {
     options[name] = { type: spec.type, ...(spec.short === undefined ? {} : { short: spec.short }), ...(spec.multiple === true ? { multiple: true } : {}) };
   }
-  for (const key of settingKeys) options[SETTINGS[key].flag] = { type: "string" };
+  for (const key of settingKeys) {
+    const short = SETTINGS[key].short;
+    options[SETTINGS[key].flag] = { type: "string", ...(short === undefined ? {} : { short }) };
+  }
+  const unknown = unknownFlagMessage(args, options);
+  if (unknown !== null) throw new UsageError(unknown, command.name);
   try {
     // Options declared `multiple` give arrays of strings; the others a string or a boolean.
     const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
@@ -93,7 +111,7 @@ function readSettings(values: Values, env: Env, settingKeys: readonly ConfigKey[
       sources[key] = `--${source.flag}`;
       continue;
     }
-    const name = source.env.find((variable) => env[variable] !== undefined);
+    const name = source.env.find((variable) => env[variable] !== undefined && (source.sharedEnv?.[variable]?.test(env[variable] as string) ?? true));
     if (name !== undefined) {
       raw[key] = env[name] as string;
       sources[key] = name;

@@ -13,9 +13,10 @@ import { LIVE_WORKER_WINDOW_MS } from "./worker-registry.js";
 import { RemoteWorkers } from "./remote-workers.js";
 import { Schedules } from "./schedules.js";
 import { Limits } from "./limit-control.js";
+import { Explainer, workerReasons, type ExplainReason, type Explanation } from "./explain.js";
 import { Flows, type BatchRequest, type BatchState, type FlowJob, type FlowResult, type JobTree } from "./flows.js";
 import { TaskRegistry, validatePayload, type TaskDefinition } from "./task.js";
-import { traceSend } from "./tracing.js";
+import { enqueueTraced } from "./tracing.js";
 import { asJobOf, type JobOf } from "./typed-job.js";
 
 /** Options of a client. */
@@ -42,6 +43,9 @@ export interface PurgeOptions {
   olderThanMs?: number;
 }
 
+// How old the registry read behind enqueue warnings may be.
+const WARNING_WORKERS_MAX_AGE_MS = 1000;
+
 // Batch size of the bounded loops (retry all, purge): each batch is one short store operation.
 const BATCH = 500;
 
@@ -58,6 +62,10 @@ export class Client {
   private readonly flows: Flows;
   /** Per-key limits: a key's running and waiting jobs, settings an operator changes at run time (decision 0023). */
   readonly limits: Limits;
+  private readonly explainer: Explainer;
+  // The live workers enqueue warnings were last computed from, and when (Date.now()): one
+  // registry read a second at most, however many jobs are enqueued.
+  private warningWorkers: { at: number; workers: Promise<WorkerInfo[]> } | null = null;
 
   constructor(options: ClientOptions) {
     this.store = options.store;
@@ -72,6 +80,7 @@ export class Client {
     this.schedules = new Schedules(this.store, { defaults: this.defaults, jsonLimits: this.jsonLimits, tasks: this.tasks });
     this.remoteWorkers = new RemoteWorkers(this.store);
     this.limits = new Limits(this.store);
+    this.explainer = new Explainer(this.store, this.limits);
     this.flows = new Flows(this.store, (task, payload, options) => this.prepare(task as TaskRef<unknown>, payload, options, false));
   }
 
@@ -137,7 +146,7 @@ export class Client {
       const bytes = prepared.reduce((sum, job) => sum + Buffer.byteLength(job.payloadText), 0);
       if (bytes > JOB_BOUNDS.maxEnqueueBatchBytes) throw new InvalidOptionsError(`enqueueMany takes at most ${JOB_BOUNDS.maxEnqueueBatchBytes} bytes of payloads per call (got ${bytes}); split the batch`);
     }
-    const results = await traceSend(prepared, () => this.store.enqueue(prepared));
+    const results = await enqueueTraced(this.store, prepared);
     return results.map((r) => r.job);
   }
 
@@ -247,6 +256,30 @@ export class Client {
     return this.store.finishesPerMinute(since);
   }
 
+  /** Why a job is not running or not finished: its reasons in order (docs/explain.md); JOB_NOT_FOUND for an unknown id. */
+  explain(jobId: string): Promise<Explanation> {
+    return this.explainer.explain(jobId);
+  }
+
+  /**
+   * Why a job of `task` would not start with the live workers there are (no worker listens on
+   * its queue, or none of those runs the task): the warnings of an enqueue. The queue resolves
+   * as enqueue resolves it. The registry is read at most once a second.
+   */
+  async enqueueWarnings(task: string, options: { queue?: string } = {}): Promise<ExplainReason[]> {
+    const queue = options.queue ?? this.tasks?.get(task)?.options.queue ?? this.defaults.queue;
+    const now = Date.now();
+    if (this.warningWorkers === null || now - this.warningWorkers.at >= WARNING_WORKERS_MAX_AGE_MS) {
+      const workers = this.store.listWorkers(LIVE_WORKER_WINDOW_MS);
+      this.warningWorkers = { at: now, workers };
+      // A failed read is not kept: the next call reads again.
+      workers.catch(() => {
+        if (this.warningWorkers?.workers === workers) this.warningWorkers = null;
+      });
+    }
+    return workerReasons(await this.warningWorkers.workers, queue, task);
+  }
+
   /** Live workers: those whose heartbeat is younger than `ttlMs`. */
   workers(ttlMs = LIVE_WORKER_WINDOW_MS): Promise<WorkerInfo[]> {
     return this.store.listWorkers(ttlMs);
@@ -301,11 +334,7 @@ export class Client {
   private storeOne<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions, hold: boolean): Promise<EnqueueResult[]> {
     try {
       const job = this.prepare(task, payload, options, hold);
-      const send = (ready: NewJob): Promise<EnqueueResult[]> => {
-        const jobs = [ready];
-        return traceSend(jobs, () => this.store.enqueue(jobs));
-      };
-      return job instanceof Promise ? job.then(send) : send(job);
+      return job instanceof Promise ? job.then((ready) => enqueueTraced(this.store, [ready])) : enqueueTraced(this.store, [job]);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -38,6 +38,15 @@ describe("parseConfig", () => {
     expect(config.token).toBeNull();
   });
 
+  it("reads the TTLs as durations or plain seconds, in whole seconds", () => {
+    expect(parseConfig({ resultTtlSeconds: "1d", failureTtlSeconds: "500" })).toMatchObject({ resultTtlSeconds: 86_400, failureTtlSeconds: 500 });
+    expect(parseConfig({ resultTtlSeconds: "1h30m", failureTtlSeconds: "0s" })).toMatchObject({ resultTtlSeconds: 5400, failureTtlSeconds: 0 });
+    const problems = problemsOf(() => parseConfig({ resultTtlSeconds: "1500ms", failureTtlSeconds: "3651d" }, { resultTtlSeconds: "--result-ttl" }));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain('--result-ttl must be a duration such as 30s');
+    expect(problems[1]).toContain("failureTtlSeconds must be a duration");
+  });
+
   it("treats an empty Redis URL as the SQLite store", () => {
     expect(parseConfig({ redisUrl: "" }).redisUrl).toBeNull();
   });
@@ -52,7 +61,7 @@ describe("parseConfig", () => {
     expect(problems).toHaveLength(5);
     expect(problems.join("\n")).toContain('CAUDEX_CONCURRENCY must be an integer from 1 to 1000 (got "ten")');
     expect(problems.join("\n")).toContain('--queues has invalid queue names "bad queue"');
-    expect(problems.join("\n")).toContain("RQ_RESULT_TTL must be an integer from 0");
+    expect(problems.join("\n")).toContain('RQ_RESULT_TTL must be a duration such as 30s, 10m, 1h30m or 1d, or a number of seconds, in whole seconds from 0 to 3650d (got "-5")');
     expect(problems.join("\n")).toContain("port must be an integer from 0 to 65535");
     expect(problems.join("\n")).toContain("redisUrl must be a redis:// or rediss:// URL");
   });

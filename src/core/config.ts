@@ -1,6 +1,7 @@
 // The deployment's configuration: every setting with its default, parsed and validated once.
 // Values arrive as raw strings (or numbers/booleans) from any source; reading the environment
 // or the command line is the caller's business (src/cli), never this module's.
+import { DURATION_FORMS, parseDuration } from "./duration.js";
 import { ConfigInvalidError } from "./errors.js";
 import { JOB_BOUNDS, JOB_DEFAULTS, isValidQueueName } from "./job-rules.js";
 import { parseTrustProxy, type TrustProxySetting } from "./trusted-proxies.js";
@@ -12,8 +13,10 @@ export const LOG_FORMATS = ["text", "json"] as const;
 
 /** The validated configuration of a Caudex process. */
 export interface CaudexConfig {
-  /** Redis URL; null means the SQLite store. */
+  /** Redis URL; null means another store. Set, it wins over a PostgreSQL URL (see `configuredStore`). */
   redisUrl: string | null;
+  /** PostgreSQL URL (postgres:// or postgresql://); used when no Redis URL is set. Null means none. */
+  postgresUrl: string | null;
   /** Namespace of the Redis keys. */
   namespace: string;
   /** SQLite database file, used when no Redis URL is set. */
@@ -57,6 +60,7 @@ export type RawConfigValue = string | number | boolean | readonly string[];
  */
 export const DEFAULT_CONFIG: Readonly<CaudexConfig> = Object.freeze({
   redisUrl: null,
+  postgresUrl: null,
   namespace: "default",
   sqlitePath: "./data/caudex.db",
   token: null,
@@ -89,6 +93,11 @@ const PARSERS: { [K in ConfigKey]: Parser<K> } = {
     if (text === "") return ok(null);
     return /^rediss?:\/\/.+/.test(text) ? ok(text) : problem("must be a redis:// or rediss:// URL");
   },
+  postgresUrl: (raw) => {
+    const text = String(raw).trim();
+    if (text === "") return ok(null);
+    return /^postgres(ql)?:\/\/.+/.test(text) ? ok(text) : problem("must be a postgres:// or postgresql:// URL");
+  },
   namespace: (raw) => (NAMESPACE.test(String(raw)) ? ok(String(raw)) : problem("must be 1 to 64 letters, digits, _ . -")),
   sqlitePath: (raw) => (String(raw).trim() === "" ? problem("must be a file path") : ok(String(raw))),
   token: (raw) => apiToken(raw),
@@ -109,8 +118,8 @@ const PARSERS: { [K in ConfigKey]: Parser<K> } = {
   queues: (raw) => queueList(raw),
   concurrency: (raw) => integer(raw, 1, JOB_BOUNDS.maxConcurrency),
   tasksModule: optional,
-  resultTtlSeconds: (raw) => integer(raw, 0, JOB_BOUNDS.maxTtlSeconds),
-  failureTtlSeconds: (raw) => integer(raw, 0, JOB_BOUNDS.maxTtlSeconds),
+  resultTtlSeconds: (raw) => ttlSeconds(raw),
+  failureTtlSeconds: (raw) => ttlSeconds(raw),
   logLevel: (raw) => oneOf(raw, LOG_LEVELS),
   logFormat: (raw) => oneOf(raw, LOG_FORMATS),
 };
@@ -139,6 +148,14 @@ function integer(raw: RawConfigValue, min: number, max: number): Parsed<number> 
   return ok(n);
 }
 
+/** A retention: any duration (`1d`, `12h`) or plain seconds as RQ took it, in whole seconds. */
+function ttlSeconds(raw: RawConfigValue): Parsed<number> {
+  const ms = parseDuration(String(raw));
+  const max = JOB_BOUNDS.maxTtlSeconds;
+  if (ms === null || ms % 1000 !== 0 || ms / 1000 > max) return problem(`must be ${DURATION_FORMS}, in whole seconds from 0 to ${max / 86_400}d`);
+  return ok(ms / 1000);
+}
+
 function oneOf<T extends string>(raw: RawConfigValue, allowed: readonly T[]): Parsed<T> {
   const text = String(raw).trim().toLowerCase();
   return (allowed as readonly string[]).includes(text) ? ok(text as T) : problem(`must be one of ${allowed.join(", ")}`);
@@ -149,6 +166,8 @@ export const MIN_TOKEN_LENGTH = 16;
 const TOKEN_ADVICE = "(generate one with `openssl rand -hex 32`)";
 // Secrets: a problem names their length, never their value, so it can be logged safely.
 const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set(["token", "readonlyToken", "workerToken"]);
+// URLs may carry a password: a problem shows them redacted.
+const URL_KEYS: ReadonlySet<ConfigKey> = new Set(["redisUrl", "postgresUrl"]);
 
 // A bearer token travels as one header word: with whitespace or control characters inside it
 // the server would start but no request could ever present it.
@@ -181,7 +200,7 @@ export function parseConfig(
     if (value === undefined) continue;
     const parsed = (PARSERS[key] as Parser<ConfigKey>)(value);
     if ("problem" in parsed) {
-      const got = SECRET_KEYS.has(key) ? `${String(value).length} character(s)` : `"${String(value)}"`;
+      const got = SECRET_KEYS.has(key) ? `${String(value).length} character(s)` : `"${URL_KEYS.has(key) ? redactUrl(String(value)) : String(value)}"`;
       problems.push(`${sources[key] ?? key} ${parsed.problem} (got ${got})`);
       continue;
     }
@@ -195,6 +214,20 @@ export function parseConfig(
   }
   if (problems.length > 0) throw new ConfigInvalidError(problems);
   return config;
+}
+
+/** The stores a deployment can name. */
+export type StoreChoice = { kind: "redis"; url: string } | { kind: "postgres"; url: string } | { kind: "sqlite"; path: string };
+
+/**
+ * Which store a configuration opens: Redis when a Redis URL is set, else PostgreSQL when a
+ * PostgreSQL URL is, else the SQLite file. Redis comes first because DATABASE_URL, one of the
+ * PostgreSQL URL's sources, often names an application's own database beside a Redis store.
+ */
+export function configuredStore(config: Pick<CaudexConfig, "redisUrl" | "postgresUrl" | "sqlitePath">): StoreChoice {
+  if (config.redisUrl !== null) return { kind: "redis", url: config.redisUrl };
+  if (config.postgresUrl !== null) return { kind: "postgres", url: config.postgresUrl };
+  return { kind: "sqlite", path: config.sqlitePath };
 }
 
 /** Hides the password of a URL (redis://user:secret@host → redis://user:***@host). */

@@ -8,7 +8,7 @@ import { isFinal } from "./job-states.js";
 import { JOB_BOUNDS } from "./job-rules.js";
 import type { Store } from "./store.js";
 import type { TaskDefinition } from "./task.js";
-import { traceSend } from "./tracing.js";
+import { enqueueTraced } from "./tracing.js";
 
 /** A job of a flow: its task, payload and options, and the children it waits for (run first). */
 export interface FlowJob {
@@ -64,7 +64,7 @@ export class Flows {
   /** Stores a whole tree in one atomic operation: all of it or nothing. */
   async enqueueFlow(root: FlowJob): Promise<FlowResult> {
     const jobs = await this.flatten(root);
-    const results = await traceSend(jobs, () => this.store.enqueue(jobs));
+    const results = await enqueueTraced(this.store, jobs);
     const stored = results.map((r) => r.job);
     return { root: stored[stored.length - 1] as Job, jobs: stored };
   }

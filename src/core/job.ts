@@ -177,6 +177,11 @@ export interface WorkerInfo {
   host: string;
   pid: number;
   queues: string[];
+  /**
+   * The task names the worker runs, as it registered them; empty when it did not say (a worker
+   * over HTTP, or an entry written by an earlier version): such a worker may run any task.
+   */
+  tasks: string[];
   concurrency: number;
   state: "starting" | "idle" | "busy" | "stopping";
   startedAt: number;

@@ -79,6 +79,6 @@ export class Limits {
     const store = this.store;
     if (store.upsertLimit === undefined || store.removeLimit === undefined || store.getLimit === undefined || store.listLimits === undefined)
       throw new InvalidOptionsError(`The ${store.kind} store does not keep limits`);
-    return store as LimitStore;
+    return store;
   }
 }

@@ -186,6 +186,24 @@ export interface SchedulePage {
 }
 
 /**
+ * Where a job stands, for explanations (`jobPlace`): its place among the waiting jobs of its
+ * queue when QUEUED, its lease when PROCESSING. Read without a write, from a bounded count.
+ */
+export interface JobPlace {
+  /**
+   * QUEUED: how many waiting jobs are ahead of it in its queue (under limits: in its lane, the
+   * jobs of its first limit key), counted up to the bound asked; null in any other status.
+   */
+  ahead: number | null;
+  /** True when the count stopped at the bound: at least `ahead` jobs wait ahead of it. */
+  aheadAtLeast: boolean;
+  /** PROCESSING: when its lease expires (store clock, ms since the epoch); else null. */
+  leaseExpiresAt: number | null;
+  /** PROCESSING: the worker incarnation that holds its lease; else null. */
+  leaseIncarnation: string | null;
+}
+
+/**
  * The storage contract every store implements; one atomic operation per method. A transition's
  * consequences for other records (queueing a dependent, freeing a limit's slot, advancing a
  * schedule) belong inside the store operation that causes them, never in a second call from the
@@ -273,13 +291,13 @@ export interface Store {
    * Stores a limit's settings (decision 0023): a name's default, or one key's override. A
    * `declared` upsert leaves an `operator` setting of the same (name, key) as it is.
    */
-  upsertLimit?(request: UpsertLimitRequest): Promise<LimitSetting>;
+  upsertLimit(request: UpsertLimitRequest): Promise<LimitSetting>;
   /** Deletes a limit's setting (an override: its key falls back to the name's default). Nothing when there is none. */
-  removeLimit?(name: string, key: string | null): Promise<void>;
+  removeLimit(name: string, key: string | null): Promise<void>;
   /** How one (name, key) stands now: effective settings, running, waiting, tokens. */
-  getLimit?(name: string, key: string): Promise<LimitUsage>;
+  getLimit(name: string, key: string): Promise<LimitUsage>;
   /** Every (name, key) with a running or waiting job or an override, in (name, key) order; `cursor` from the previous page. */
-  listLimits?(limit: number, cursor: string | null): Promise<LimitPage>;
+  listLimits(limit: number, cursor: string | null): Promise<LimitPage>;
 
   getJob(jobId: string): Promise<Job | null>;
   /** Lists jobs newest first; `cursor` comes from the previous page (a malformed or made-up one throws INVALID_CURSOR and lists nothing). */
@@ -363,4 +381,10 @@ export interface Store {
   revokeSession(sessionId: string, expiresAt: number): Promise<void>;
   /** True while a revocation recorded by `revokeSession` for this session has not expired. */
   isSessionRevoked(sessionId: string): Promise<boolean>;
+
+  /**
+   * Where a job stands (see JobPlace), or null when there is no such job. Bounded: at most
+   * `bound` waiting jobs (or list entries) are looked at, never the whole queue.
+   */
+  jobPlace(jobId: string, bound: number): Promise<JobPlace | null>;
 }

@@ -5,6 +5,7 @@
 import type * as Otel from "@opentelemetry/api";
 import type { EnqueueOptions } from "./enqueue-options.js";
 import type { ClaimedJob, JobMeta, NewJob } from "./job.js";
+import type { EnqueueResult, Store } from "./store.js";
 
 /** Longest `tracestate` a job keeps (the W3C header's own bound); a longer one is dropped. */
 export const MAX_TRACESTATE_LENGTH = 512;
@@ -97,6 +98,11 @@ export function withTraceHeaders(options: EnqueueOptions, headers: Record<string
   const tracestate = headers.tracestate;
   if (isValidTracestate(tracestate) && tracestate.length > 0) meta.tracestate = tracestate;
   return { ...options, meta };
+}
+
+/** `store.enqueue(jobs)` under a producer span (see traceSend); without OpenTelemetry, exactly that call. */
+export function enqueueTraced(store: Pick<Store, "enqueue">, jobs: NewJob[]): Promise<EnqueueResult[]> {
+  return tracing === null ? store.enqueue(jobs) : traceSend(jobs, () => store.enqueue(jobs));
 }
 
 /**

@@ -165,6 +165,7 @@ export class Worker {
       host: hostname(),
       pid: process.pid,
       queues: [...this.queues],
+      tasks: this.tasks.names(),
       concurrency: this.concurrency,
       state: this.state,
       startedAt: this.startedAt,

@@ -305,6 +305,7 @@ export const workersAnswer = {
           host: { type: "string" },
           pid: { type: "integer" },
           queues: { type: "array", items: { type: "string" } },
+          tasks: { type: "array", items: { type: "string" }, description: "The tasks it runs; empty when it does not say (then any task)" },
           concurrency: { type: "integer" },
           state: { type: "string" },
           current_job_ids: { type: "array", items: { type: "string" } },

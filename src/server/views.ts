@@ -111,6 +111,7 @@ export function workerView(worker: WorkerInfo): Record<string, unknown> {
     host: worker.host,
     pid: worker.pid,
     queues: worker.queues,
+    tasks: worker.tasks,
     concurrency: worker.concurrency,
     state: worker.state,
     current_job_ids: worker.currentJobs,

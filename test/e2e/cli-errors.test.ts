@@ -59,7 +59,7 @@ describe("caudex configuration errors", () => {
     expect(result.stderr).toContain("Invalid configuration");
     expect(result.stderr).toContain('CAUDEX_CONCURRENCY must be an integer from 1 to 1000 (got "ten")');
     expect(result.stderr).toContain('RQ_QUEUE_NAMES has invalid queue names "bad queue"');
-    expect(result.stderr).toContain("RQ_RESULT_TTL must be an integer from 0");
+    expect(result.stderr).toContain('RQ_RESULT_TTL must be a duration such as 30s, 10m, 1h30m or 1d, or a number of seconds');
     expect(result.stderr).not.toMatch(STACK_LINE);
   });
 

@@ -5,9 +5,7 @@ import { describe, expect, it } from "vitest";
 import { runFairness, runRate, type LimitSoakStore } from "../support/limit-soak.js";
 import { redisServerAvailable } from "../support/redis-server.js";
 
-// LIMITS-WIP: Redis joins once its store keeps limits.
-const stores: LimitSoakStore[] = ["sqlite"];
-void redisServerAvailable;
+const stores: LimitSoakStore[] = redisServerAvailable() ? ["sqlite", "redis"] : ["sqlite"];
 
 describe.each(stores)("limits under load and faults on %s", (kind) => {
   it("keeps every tenant at 2 running, finishes the small tenants while the big one waits, and leaks no slot when a worker dies", async () => {

@@ -412,6 +412,8 @@ class Worker:
             "worker": self.name,
             "incarnation": self._incarnation,
             "queues": self.queues,
+            # Published in the registry: explanations and enqueue warnings read it.
+            "tasks": self._tasks.names(),
             "concurrency": self.concurrency,
             "host": socket.gethostname()[:255] or "unknown",
             "pid": os.getpid(),

@@ -43,6 +43,7 @@ export const devCommand: Command = {
   async run(ctx) {
     const { config } = ctx;
     if (config.redisUrl !== null) ctx.out.note("caudex dev always uses the SQLite file; REDIS_URL is ignored (use serve and worker for Redis).");
+    else if (config.postgresUrl !== null) ctx.out.note("caudex dev always uses the SQLite file; the PostgreSQL URL is ignored (use serve and worker for PostgreSQL).");
     const grace = typeof ctx.values["grace-period"] === "string" ? parseDurationMs(ctx.values["grace-period"], "--grace-period", "dev", MAX_GRACE_PERIOD_MS) : DEFAULT_GRACE_PERIOD_MS;
     const shownPath = config.tasksModule ?? "the bundled example tasks";
     const module = config.tasksModule === null ? await importTasks(EXAMPLE_TASKS_URL, shownPath) : await loadTaskModule(config.tasksModule, process.cwd());

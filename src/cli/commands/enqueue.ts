@@ -173,11 +173,27 @@ async function enqueueFromFile(ctx: CommandContext, client: Client, task: string
   return ExitCode.ok;
 }
 
+/**
+ * Says on stderr when no live worker listens on the job's queue or runs its task; with --strict
+ * refuses instead, before anything is stored. Exit 1, not 2 (decision 0003): the command is
+ * right, and starting a worker makes the same command succeed.
+ */
+async function warnOfWorkers(ctx: CommandContext, client: Client, task: string, options: EnqueueOptions): Promise<void> {
+  const warnings = await client.enqueueWarnings(task, options.queue === undefined ? {} : { queue: options.queue });
+  if (warnings.length === 0) return;
+  if (flag(ctx, "strict")) {
+    throw new CliError(`Not enqueued (--strict): ${warnings.map((w) => `${w.message} [${w.code}]`).join("; ")}`, {
+      hint: "Start a worker that runs the task on that queue (caudex worker --queues …), or enqueue without --strict: the job then waits until one does.",
+    });
+  }
+  for (const warning of warnings) ctx.out.note(`Warning: ${warning.message} [${warning.code}]`);
+}
+
 /** The `enqueue` command. */
 export const enqueueCommand: Command = {
   name: "enqueue",
   summary: "Enqueue a job (or one per line of a JSON Lines file)",
-  usage: "enqueue TASK [--payload JSON] [--queue QUEUE] [--timeout 10m] [--delay 30s] [--depends-on ID,…] [--limit-key NAME=KEY] [--wait] [--from FILE]",
+  usage: "enqueue TASK [--payload JSON] [--queue QUEUE] [--timeout 10m] [--delay 30s] [--depends-on ID,…] [--limit-key NAME=KEY] [--wait] [--strict] [--from FILE]",
   details: [
     "Examples:",
     `  caudex enqueue generate_wiki --payload '{"projectId":"42"}' --wait`,
@@ -185,6 +201,8 @@ export const enqueueCommand: Command = {
     "  caudex enqueue publish --depends-on job_01J…,job_01K… --on-dependency-failure run",
     "  caudex enqueue generate_wiki --limit-key per-project=42   (docs/limits.md)",
     "With --wait the exit code is 0 when the job COMPLETED and 1 when it FAILED or was CANCELED.",
+    "When no live worker listens on the job's queue or runs its task, a warning goes to stderr and",
+    "the job is stored all the same; with --strict nothing is stored and the exit code is 1.",
   ].join("\n"),
   options: {
     payload: { type: "string", help: "JSON  the job's payload (default {})" },
@@ -197,6 +215,7 @@ export const enqueueCommand: Command = {
     "limit-key": { type: "string", multiple: true, help: "NAME=KEY  put the job under a per-key limit, e.g. per-project=42 (repeatable, at most 4)" },
     "on-dependency-failure": { type: "string", help: `POLICY  when a dependency fails or is canceled: ${DEPENDENCY_FAILURE_POLICIES.join(", ")} (default fail)` },
     wait: { type: "boolean", help: "wait for the job to finish, showing its progress" },
+    strict: { type: "boolean", help: "refuse (exit 1, nothing stored) when no live worker would run the job" },
     from: { type: "string", help: "FILE  enqueue one job per line (each line a JSON payload)" },
   },
   // --tasks is optional here: given, the task's queue and defaults apply and payloads are checked.
@@ -213,6 +232,7 @@ export const enqueueCommand: Command = {
     // With a tasks module, the task's own queue and defaults apply and payloads are checked.
     const tasks = ctx.config.tasksModule === null ? null : (await loadTaskModule(ctx.config.tasksModule, process.cwd())).tasks;
     return withClient(ctx.config, async (client) => {
+      await warnOfWorkers(ctx, client, task, options);
       if (from !== undefined) return enqueueFromFile(ctx, client, task, from, options);
       const payload = payloadText === undefined ? {} : parseJson(payloadText, "--payload");
       const job = await client.enqueue(task, payload, options);

@@ -2,6 +2,7 @@
 // definition before anything is stored; a definition it refuses exits 2 with the core's code.
 import type { Json } from "../../core/job.js";
 import { CaudexError } from "../../core/errors.js";
+import { SCHEDULE_BOUNDS } from "../../core/job-rules.js";
 import type { CatchUp, Overlap, ScheduleDefinition, ScheduleJobOptions } from "../../core/schedule.js";
 import { readScheduleView } from "../../server/schedule-views.js";
 import { CliError, ExitCode, UsageError, intOption, stringOption, type Command, type CommandContext } from "../command.js";
@@ -41,8 +42,8 @@ export function definitionFromFlags(ctx: CommandContext): ScheduleDefinition {
   const every = stringOption(ctx, "every");
   const tz = stringOption(ctx, "tz");
   if (cron !== undefined) definition.cron = cron;
-  // A bare number is seconds, as everywhere on the command line.
-  if (every !== undefined) definition.every = /^\d+$/.test(every.trim()) ? Number(every) : every.trim();
+  // The command line's one duration syntax; the core gets seconds and checks the rest.
+  if (every !== undefined) definition.every = parseDurationMs(every, "--every", NAME, SCHEDULE_BOUNDS.maxEveryMs, SCHEDULE_BOUNDS.minEveryMs) / 1000;
   if (tz !== undefined) definition.tz = tz;
   const catchUp = catchUpOption(stringOption(ctx, "catch-up"));
   if (catchUp !== undefined) definition.catchUp = catchUp;

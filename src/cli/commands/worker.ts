@@ -34,8 +34,10 @@ export function stopOnSignals(worker: Worker, log: Logger, gracePeriodMs: number
 export const workerCommand: Command = {
   name: "worker",
   summary: "Run a worker: claim jobs from the queues and run their tasks",
-  usage: "worker --tasks FILE [--name NAME] [--queues high,default] [--concurrency N] [--max-jobs N] [--burst] [--grace-period 30s] [--isolate]",
+  usage: "worker [QUEUE…] --tasks FILE [--name NAME] [--queues high,default] [--concurrency N] [--max-jobs N] [--burst] [--grace-period 30s] [--isolate]",
   details: [
+    "Queues may also be given as arguments, in priority order, as with `rq worker high default`:",
+    "  caudex worker high default -t ./dist/tasks.js -n worker-1 -c 8",
     "SIGTERM or SIGINT (Ctrl-C) stops gracefully: no new jobs are claimed, running jobs get the",
     "grace period to finish, then go back to QUEUED. A second signal hands them back at once.",
     "--isolate runs tasks in child processes (one per slot, reused): a task stuck in a CPU loop",
@@ -43,11 +45,12 @@ export const workerCommand: Command = {
   ].join("\n"),
   options: {
     "max-jobs": { type: "string", help: "N  exit after N jobs" },
-    burst: { type: "boolean", help: "exit as soon as the queues are empty" },
+    burst: { type: "boolean", short: "b", help: "exit as soon as the queues are empty" },
     "grace-period": { type: "string", help: "DURATION  time running jobs get to finish on stop (default 30s)" },
     isolate: { type: "boolean", help: "run each task in a child process that is killed at the job's timeout" },
   },
   positionals: [],
+  listPositionals: { name: "QUEUE", setting: "queues" },
   // The retention settings apply to the jobs of the schedules the tasks module declares.
   settings: ["tasksModule", "workerName", "queues", "concurrency", "resultTtlSeconds", "failureTtlSeconds"],
   async run(ctx) {

@@ -8,6 +8,7 @@ import { h, replace } from "../dom.js";
 import { between, dateTime, duration, json } from "../format.js";
 import { dataTable, viewLink } from "../table.js";
 import { dependencyFacts, dependencyProgress, flowTree, hasTree } from "./job-dependencies.js";
+import { whyPanel } from "./job-explain.js";
 
 function pair(label: string, value: Node | string): HTMLElement[] {
   return [h("dt", {}, label), h("dd", {}, value)];
@@ -125,6 +126,7 @@ export function jobDetailView(ctx: ViewContext, id: string): View {
         h("div", { class: "view-head" }, h("div", { class: "detail-status", "data-testid": "job-status" }, statusBadge(job.status)), h("div", { class: "row-actions" }, actions)),
         h("div", { class: "detail-grid" }, h("div", { class: "panel" }, h("h2", {}, "Facts"), facts(job)), block("Meta", json(job.meta), "meta")),
         heldBy(job),
+        whyPanel(ctx, job),
         errorBlock(job),
         dependencyProgress(job),
         tree === null ? null : flowTree(tree, id),

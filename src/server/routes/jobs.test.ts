@@ -27,8 +27,10 @@ describe("job routes", () => {
     const body = res.json<{ job_id: string; status: string }>();
     expect(body).toMatchObject({ job_id: expect.stringMatching(/^job_/) as string, status: "QUEUED", task: "echo", payload: { value: 1 }, created: true });
     expect(res.headers.location).toBe(`/jobs/${body.job_id}`);
-    const { created, ...view } = body as unknown as { created: boolean };
+    const { created, warnings, ...view } = body as unknown as { created: boolean; warnings: unknown[] };
     expect(created).toBe(true);
+    // No worker runs in this test: the job is stored, with a warning (docs/explain.md).
+    expect(warnings).toEqual([expect.objectContaining({ code: "NO_WORKER_FOR_QUEUE" })]);
     // As GET /jobs/{id} shows it (which adds held_by, the one field computed on read).
     expect({ ...view, held_by: null }).toEqual((await get(`/jobs/${body.job_id}`)).json());
     const job = await server.client.requireJob(body.job_id);

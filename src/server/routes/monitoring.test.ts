@@ -85,7 +85,7 @@ describe("monitoring routes", () => {
       return workers[0]?.current_job_ids.includes(id);
     }, { what: "the worker to report its job" });
     const [worker] = (await inject("GET", "/monitoring/queue/workers")).json<{ workers: Array<Record<string, unknown>> }>().workers;
-    expect(worker).toMatchObject({ name: "worker-1", queues: ["high", "default"], state: "busy", pid: process.pid, processed: 0, failed: 0 });
+    expect(worker).toMatchObject({ name: "worker-1", queues: ["high", "default"], tasks: ["block", "echo", "fail", "validated"], state: "busy", pid: process.pid, processed: 0, failed: 0 });
     expect(worker?.last_heartbeat).toMatch(/Z$/);
     await inject("POST", `/jobs/${id}/cancel`);
   });

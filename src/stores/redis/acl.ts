@@ -10,7 +10,7 @@ export const REDIS_COMMANDS = [
   // job hashes, lists, sets, sorted sets (reads and script writes)
   "hget", "hmget", "hgetall", "hset", "hdel", "hincrby", "hlen", "hkeys", "exists", "del", "set",
   "lpush", "rpush", "lpop", "lset", "lpos", "lrem", "lindex", "llen", "lrange", "ltrim",
-  "sadd", "srem", "smembers", "sismember", "sunion",
+  "sadd", "srem", "smembers", "sismember", "smismember", "sunion",
   "zadd", "zrem", "zscore", "zcard", "zrange", "zrangebyscore", "zrangebylex", "zrevrangebylex",
   // events and wake-ups
   "xadd", "xread", "xrevrange", "publish", "subscribe", "unsubscribe",

@@ -101,7 +101,7 @@ describe.skipIf(!available)("redis dependencies", () => {
       await done;
       expect(next.map((j) => j.id)).toEqual([x.id, b.id]);
       expect(await store.getJob(b.id)).toMatchObject({ status: "PROCESSING", dependencies: { completed: 1 } });
-      const worker = { name: "w", host: "h", pid: 1, queues: ["default"], concurrency: 1, state: "busy" as const, startedAt: 0, heartbeatAt: 0, currentJobs: [], processed: 0, failed: 0 };
+      const worker = { name: "w", host: "h", pid: 1, queues: ["default"], tasks: [], concurrency: 1, state: "busy" as const, startedAt: 0, heartbeatAt: 0, currentJobs: [], processed: 0, failed: 0 };
       expect(await store.registerWorker({ ...worker, incarnation: "i2" }, 0)).toBe(0);
       expect(await store.getJob(x.id)).toMatchObject({ status: "FAILED", error: { code: "STALLED" } });
       expect(await store.getJob(y.id)).toMatchObject({ status: "CANCELED", dependencies: { failed: 1, waiting: 0 } });

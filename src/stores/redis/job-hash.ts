@@ -279,5 +279,7 @@ export function decodeEvent(body: string, jobId: string, queue: string, task: st
 
 /** A registry entry from its stored JSON, with the server-time heartbeat. */
 export function decodeWorker(text: string, heartbeatAt: number): WorkerInfo {
-  return { ...(JSON.parse(text) as WorkerInfo), heartbeatAt };
+  // An entry written before workers published their tasks has none: it may run any task.
+  const info = JSON.parse(text) as Omit<WorkerInfo, "tasks"> & { tasks?: string[] };
+  return { ...info, tasks: info.tasks ?? [], heartbeatAt };
 }

@@ -8,7 +8,7 @@ import type { ClaimedJob, DependencyOutcome, Job, JobFilter, JobPage, Json, Minu
 import { encodeProgress } from "../../core/json.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { LimitPage, LimitSetting, LimitUsage } from "../../core/limits.js";
-import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, Lease, PurgeRequest, RecoverResult, StandingClaims, Store, StoreHealth, UpsertLimitRequest } from "../../core/store.js";
+import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, JobPlace, Lease, PurgeRequest, RecoverResult, StandingClaims, Store, StoreHealth, UpsertLimitRequest } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { WriteRefusals } from "../../core/write-refusals.js";
 import { CompletionBatch } from "./completion-batch.js";
@@ -26,6 +26,7 @@ import { memoryHealth, readMemory } from "./redis-memory.js";
 import { connectChecked, inspectServer, openConnection, refusesWrites, toStoreError, type RedisConnectionOptions, type ServerReport } from "./redis-connection.js";
 import { ScriptStatus, scripts, type RedisConnection, type RedisScript, type RunInput, type ScriptReply, type ScriptRunner } from "./scripts.js";
 import { RedisWorkers } from "./redis-workers.js";
+import { redisJobPlace } from "./redis-job-place.js";
 import { StandHandOffs } from "./stand-hand-offs.js";
 import { WorkSignal } from "./work-signal.js";
 
@@ -347,6 +348,10 @@ export class RedisStore implements Store {
 
   isSessionRevoked(sessionId: string): Promise<boolean> {
     return this.sessions.isRevoked(sessionId);
+  }
+
+  jobPlace(jobId: string, bound: number): Promise<JobPlace | null> {
+    return redisJobPlace(this.keys, (script, input) => this.run(script, input), jobId, bound);
   }
 
   async close(): Promise<void> {

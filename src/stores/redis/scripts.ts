@@ -169,4 +169,5 @@ export const scripts = {
   removeLimit: new RedisScript("remove-limit", ["limits"], ["name", "key"]),
   getLimit: new RedisScript("get-limit", ["limits"], ["name", "key"]),
   listLimits: new RedisScript("list-limits", ["index"], ["after", "limit", "budget"]),
+  jobPlace: new RedisScript("job-place", job, ["jobId", "bound"]),
 };

@@ -204,7 +204,7 @@ describe.skipIf(!available)("standing claims (Redis)", () => {
     {
       const { store, prefix, inc } = await standing();
       const now = Date.now();
-      await store.registerWorker({ name: `worker-${inc}`, incarnation: "next", host: "h", pid: 1, queues: ["default"], concurrency: 1, state: "idle", startedAt: now, heartbeatAt: now, currentJobs: [], processed: 0, failed: 0 }, 3);
+      await store.registerWorker({ name: `worker-${inc}`, incarnation: "next", host: "h", pid: 1, queues: ["default"], tasks: [], concurrency: 1, state: "idle", startedAt: now, heartbeatAt: now, currentJobs: [], processed: 0, failed: 0 }, 3);
       expect(await admin.hexists(`${prefix}stand`, inc)).toBe(0);
       const job = newJob();
       await store.enqueue([job]);

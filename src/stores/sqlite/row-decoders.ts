@@ -156,6 +156,8 @@ export interface WorkerRow {
   host: string;
   pid: number;
   queues: string;
+  /** Added by migrations/009-worker-tasks.sql: JSON array of task names. */
+  tasks: string;
   concurrency: number;
   state: string;
   started_at: number;
@@ -173,6 +175,7 @@ export function rowToWorker(row: WorkerRow): WorkerInfo {
     host: row.host,
     pid: row.pid,
     queues: JSON.parse(row.queues) as string[],
+    tasks: JSON.parse(row.tasks) as string[],
     concurrency: row.concurrency,
     state: row.state as WorkerInfo["state"],
     startedAt: row.started_at,

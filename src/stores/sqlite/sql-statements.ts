@@ -100,12 +100,12 @@ export const SQL = {
   pausedQueues: "SELECT name FROM queues WHERE paused = 1",
   setPaused: "INSERT INTO queues (name, paused) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused",
   workerByName: "SELECT * FROM workers WHERE name = ?",
-  upsertWorker: `INSERT INTO workers (name, incarnation, host, pid, queues, concurrency, state, started_at,
+  upsertWorker: `INSERT INTO workers (name, incarnation, host, pid, queues, tasks, concurrency, state, started_at,
       heartbeat_at, current_jobs, processed, failed)
-    VALUES (@name, @incarnation, @host, @pid, @queues, @concurrency, @state, @started_at, @heartbeat_at,
+    VALUES (@name, @incarnation, @host, @pid, @queues, @tasks, @concurrency, @state, @started_at, @heartbeat_at,
       @current_jobs, @processed, @failed)
     ON CONFLICT (name) DO UPDATE SET incarnation = excluded.incarnation, host = excluded.host, pid = excluded.pid,
-      queues = excluded.queues, concurrency = excluded.concurrency, state = excluded.state,
+      queues = excluded.queues, tasks = excluded.tasks, concurrency = excluded.concurrency, state = excluded.state,
       started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, current_jobs = excluded.current_jobs,
       processed = excluded.processed, failed = excluded.failed`,
   deleteWorker: "DELETE FROM workers WHERE name = ? AND incarnation = ?",

@@ -74,6 +74,8 @@ function upsertWorker(st: Statements, info: WorkerInfo, now: number): void {
     host: info.host,
     pid: info.pid,
     queues: JSON.stringify(info.queues),
+    // Absent in a WorkerInfo from code built before `tasks` existed: any task.
+    tasks: JSON.stringify(info.tasks ?? []),
     concurrency: info.concurrency,
     state: info.state,
     started_at: info.startedAt,

@@ -1,9 +1,9 @@
 -- claim: promotes due SCHEDULED jobs, then takes up to `limit` QUEUED jobs from the queues in
 -- strict priority order (skipping paused ones), FIFO within a queue, and leases them. Index and
 -- counter writes go out once per call (flush_counts), not once per job. A queue with lanes of
--- jobs under limits (decision 0023; ZCARD of its ring, the one read a queue without them costs)
+-- jobs under limits (decision 0023; read with its pause, in one SMISMEMBER, see includes/lanes.lua)
 -- is served lane by lane, round-robin, each job admitted by its limits (includes/admission.lua).
--- KEYS[1] paused-queues set
+-- KEYS[1] paused-queues set (and '\0<queue>' for each queue with lanes)
 -- ARGV[1] prefix, ARGV[2] now, ARGV[3] worker, ARGV[4] incarnation, ARGV[5] limit, ARGV[6] leaseMs,
 -- ARGV[7] promote limit, ARGV[8] lease token, ARGV[9] unstand ('' when the worker never stood,
 -- else the token of the last hand-off it got by message, or '-'), ARGV[10] stand ms ('0' = do
@@ -78,6 +78,8 @@ local lease_args, unqueued = {}, {}
 local token = ARGV[8]
 -- The queue whose name the records gave last (see above).
 local records_queue = nil
+-- The soonest a rate that refused a job of the claim has a token again (ms), if any.
+local token_wait_ms = nil
 -- Claims one list entry (a packed job or a job id); appends its record.
 local function take(entry, queue, queue_json)
   local id, key, h, attempt
@@ -134,15 +136,18 @@ end
 for qi = 12 + 3 * carried, #ARGV do
   if remaining <= 0 then break end
   local queue = ARGV[qi]
-  if redis.call('SISMEMBER', KEYS[1], queue) == 0 then
+  local flags = redis.call('SMISMEMBER', KEYS[1], queue, '\0' .. queue)
+  if flags[1] == 0 then
     open[#open + 1] = queue
     local qkey = P .. 'queue:' .. queue
     local queue_json = cjson.encode(queue)
     local taken, gaps = 0, 0
-    local laned = redis.call('ZCARD', P .. 'lanes:' .. queue) > 0
+    local laned = flags[2] == 1
     if laned then
-      taken = serve_lanes(queue, remaining, function(entry) take(entry, queue, queue_json) end)
+      local wait_ms
+      taken, wait_ms = serve_lanes(queue, remaining, function(entry) take(entry, queue, queue_json) end)
       remaining = remaining - taken
+      if wait_ms then token_wait_ms = math.min(token_wait_ms or wait_ms, wait_ms) end
     end
     -- Gaps (entries of removed jobs) are popped and skipped: pop again until enough jobs.
     while remaining > 0 and not laned do

@@ -10,7 +10,11 @@
 local statuses = {'PENDING', 'DEFERRED', 'SCHEDULED', 'QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'CANCELED'}
 local bucket = math.floor(NOW / 10000)
 local out = {'OK', NOW}
-local queues = redis.call('SUNION', KEYS[1], KEYS[3])
+-- ('\0<queue>' in the paused set marks a queue with lanes, see includes/lanes.lua: no queue.)
+local queues = {}
+for _, queue in ipairs(redis.call('SUNION', KEYS[1], KEYS[3])) do
+  if string.byte(queue) ~= 0 then queues[#queues + 1] = queue end
+end
 for _, queue in ipairs(queues) do
   local fields = {}
   for i, s in ipairs(statuses) do fields[i] = queue .. '|' .. s end
