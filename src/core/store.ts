@@ -50,6 +50,17 @@ export interface StandingClaims {
   withdraw(worker: string, incarnation: string): Promise<void>;
 }
 
+/**
+ * An optional capability: a store that can enqueue inside a transaction the application has
+ * open on its own connection to the store's database (PostgreSQL). The jobs exist if and only if
+ * that transaction commits, and waiting workers hear of them when it does. The Client uses it
+ * for `enqueue(…, { tx })`; `tx` is the store's own kind of connection, opaque to the core.
+ */
+export interface TransactionalEnqueue {
+  /** As `Store.enqueue`, on `tx` and inside its transaction: no commit of its own. */
+  enqueue(tx: unknown, jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
+}
+
 /** A lease held by a worker. */
 export interface Lease {
   jobId: string;
@@ -214,6 +225,8 @@ export interface Store {
   readonly kind: string;
   /** Present when the store offers standing claims (Redis); the worker then uses them. */
   readonly standingClaims?: StandingClaims;
+  /** Present when the store can enqueue inside the application's own transaction (PostgreSQL). */
+  readonly transactionalEnqueue?: TransactionalEnqueue;
 
   /** The store's notion of now (Redis: server time). Decides leases and schedules. */
   now(): Promise<number>;
