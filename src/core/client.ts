@@ -81,12 +81,23 @@ export class Client {
     this.remoteWorkers = new RemoteWorkers(this.store);
     this.limits = new Limits(this.store);
     this.explainer = new Explainer(this.store, this.limits);
-    this.flows = new Flows(this.store, (task, payload, options) => this.prepare(task as TaskRef<unknown>, payload, options, false));
+    this.flows = new Flows(this.store, (task, payload, options) => {
+      // A job of a flow stored outside the flow's transaction would break its all-or-nothing.
+      if (options.tx !== undefined) throw new InvalidOptionsError("The jobs of a flow take no tx of their own: give it to enqueueFlow(root, { tx })");
+      return this.prepare(task as TaskRef<unknown>, payload, options, false);
+    });
   }
 
-  /** Stores a tree of jobs in one atomic operation: each parent runs after its children (decision 0018). */
-  enqueueFlow(root: FlowJob): Promise<FlowResult> {
-    return this.flows.enqueueFlow(root);
+  /**
+   * Stores a tree of jobs in one atomic operation: each parent runs after its children (decision
+   * 0018). With `tx`, inside the application's own transaction, as `enqueue` does.
+   */
+  enqueueFlow(root: FlowJob, options: { tx?: unknown } = {}): Promise<FlowResult> {
+    try {
+      return this.flows.enqueueFlow(root, this.sender(options.tx));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Stores jobs and a callback that runs once when all are final (`on: "always"`) or all completed (`on: "success"`). */
@@ -133,6 +144,10 @@ export class Client {
     if (items.length > JOB_BOUNDS.maxEnqueueBatch) {
       throw new InvalidOptionsError(`enqueueMany takes at most ${JOB_BOUNDS.maxEnqueueBatch} jobs per call (got ${items.length}); split the batch`);
     }
+    // One store operation, so one transaction: every job names the same tx, or none does.
+    const tx = items[0]?.options?.tx;
+    if (items.some((item) => item.options?.tx !== tx)) throw new InvalidOptionsError("enqueueMany stores its jobs in one transaction: give every job the same tx, or none");
+    const send = this.sender(tx);
     const prepared: NewJob[] = [];
     let chars = 0;
     for (const item of items) {
@@ -146,7 +161,7 @@ export class Client {
       const bytes = prepared.reduce((sum, job) => sum + Buffer.byteLength(job.payloadText), 0);
       if (bytes > JOB_BOUNDS.maxEnqueueBatchBytes) throw new InvalidOptionsError(`enqueueMany takes at most ${JOB_BOUNDS.maxEnqueueBatchBytes} bytes of payloads per call (got ${bytes}); split the batch`);
     }
-    const results = await enqueueTraced(this.store, prepared);
+    const results = await enqueueTraced(send, prepared);
     return results.map((r) => r.job);
   }
 
@@ -333,11 +348,20 @@ export class Client {
    */
   private storeOne<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions, hold: boolean): Promise<EnqueueResult[]> {
     try {
+      const send = options.tx === undefined ? this.store : this.sender(options.tx);
       const job = this.prepare(task, payload, options, hold);
-      return job instanceof Promise ? job.then((ready) => enqueueTraced(this.store, [ready])) : enqueueTraced(this.store, [job]);
+      return job instanceof Promise ? job.then((ready) => enqueueTraced(send, [ready])) : enqueueTraced(send, [job]);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Where new jobs go: the store, or with `tx` the store's transactional enqueue on it (INVALID_OPTIONS when the store has none). */
+  private sender(tx: unknown): Pick<Store, "enqueue"> {
+    if (tx === undefined) return this.store;
+    const transactional = this.store.transactionalEnqueue;
+    if (transactional === undefined) throw new InvalidOptionsError(`transactional enqueue needs the PostgreSQL store (this client's store is ${this.store.kind}): remove tx`);
+    return { enqueue: (jobs) => transactional.enqueue(tx, jobs) };
   }
 
   /** The job to store; a promise only when the task's schema has to check the payload first. */

@@ -39,6 +39,12 @@ export interface EnqueueOptions {
    * declared limits derive from the job, or put it under a limit its task does not declare.
    */
   limitKeys?: Readonly<Record<string, string>>;
+  /**
+   * The application's own connection, inside a transaction it has open (PostgreSQL: a
+   * `pg.Client` or `pg.PoolClient` after `BEGIN`): the job is stored in that transaction and
+   * exists if and only if it commits. Opaque to Caudex; other stores refuse it (INVALID_OPTIONS).
+   */
+  tx?: unknown;
 }
 
 /** Defaults applied when neither the task nor the enqueue call says otherwise. */

@@ -61,10 +61,10 @@ export class Flows {
     private readonly prepare: PrepareJob,
   ) {}
 
-  /** Stores a whole tree in one atomic operation: all of it or nothing. */
-  async enqueueFlow(root: FlowJob): Promise<FlowResult> {
+  /** Stores a whole tree in one atomic operation: all of it or nothing (through `send`: a transactional enqueue). */
+  async enqueueFlow(root: FlowJob, send: Pick<Store, "enqueue"> = this.store): Promise<FlowResult> {
     const jobs = await this.flatten(root);
-    const results = await enqueueTraced(this.store, jobs);
+    const results = await enqueueTraced(send, jobs);
     const stored = results.map((r) => r.job);
     return { root: stored[stored.length - 1] as Job, jobs: stored };
   }
