@@ -1,9 +1,12 @@
-// Explanations against real stores (SQLite and a private redis-server) and real in-process
-// workers: for each reason, the condition is made, found first, cleared, and the job then runs.
+// Explanations against real stores (SQLite, a private redis-server, a private PostgreSQL
+// cluster) and real in-process workers: for each reason, the condition is made, found first,
+// cleared, and the job then runs.
 // A worker that dies while it holds a lease is in test/e2e/explain-processes.test.ts.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PostgresServer, postgresServerAvailable } from "../../test/support/postgres-server.js";
 import { RedisServer, redisServerAvailable } from "../../test/support/redis-server.js";
 import { waitFor } from "../../test/support/wait-for.js";
+import { PostgresStore } from "../stores/postgres/postgres-store.js";
 import { RedisStore } from "../stores/redis/redis-store.js";
 import { SqliteStore } from "../stores/sqlite/sqlite-store.js";
 import { Client } from "./client.js";
@@ -273,4 +276,17 @@ describe.skipIf(!available)("explain on Redis", () => {
     await server?.stop();
   });
   explainCases(async () => RedisStore.connect({ url: server.url, namespace: `explain-${namespace++}` }));
+});
+
+const postgres = postgresServerAvailable();
+describe.skipIf(!postgres)("explain on PostgreSQL", () => {
+  let server: PostgresServer;
+  let schema = 0;
+  beforeAll(async () => {
+    server = await PostgresServer.start();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  explainCases(async () => PostgresStore.connect({ url: server.url, schema: `explain_${process.pid}_${schema++}`, poolSize: 4 }));
 });
