@@ -43,6 +43,10 @@ describe("MIGRATING_FROM_RQ.md", () => {
     const flags = rows(section("`rq worker` flags")).flatMap((cells) => [...(cells[1] ?? "").matchAll(/(--[a-z-]+)/g)].map((m) => m[1] as string));
     expect(flags.length).toBeGreaterThan(5);
     for (const flag of new Set(flags)) expect(help.stdout, flag).toContain(`${flag} `);
+    // Short flags in the Caudex column (`-n worker-1`) are the worker's, as its --help lists them.
+    const shorts = rows(section("`rq worker` flags")).flatMap((cells) => [...(cells[1] ?? "").matchAll(/`(-[a-z])[ `]/g)].map((m) => m[1] as string));
+    expect(shorts).toEqual(expect.arrayContaining(["-n", "-q", "-c", "-b"]));
+    for (const short of new Set(shorts)) expect(worker?.stdout, short).toContain(`${short}, --`);
   });
 
   it("maps RQ's depends_on to caudex enqueue flags and dependency policies that exist", async () => {
