@@ -111,7 +111,7 @@ function readSettings(values: Values, env: Env, settingKeys: readonly ConfigKey[
       sources[key] = `--${source.flag}`;
       continue;
     }
-    const name = source.env.find((variable) => env[variable] !== undefined && (source.sharedEnv?.[variable]?.test(env[variable] as string) ?? true));
+    const name = source.env.find((variable) => env[variable] !== undefined && (source.sharedEnv?.[variable]?.test(env[variable]) ?? true));
     if (name !== undefined) {
       raw[key] = env[name] as string;
       sources[key] = name;
