@@ -8,6 +8,7 @@ import { silentLogger } from "./logger.js";
 import { ProcessPool } from "./process-pool.js";
 import { defineTask, isTaskDefinition, type TaskDefinition } from "./task.js";
 import { Worker } from "./worker.js";
+import { waitFor } from "../../test/support/wait-for.js";
 
 const MODULE = join(import.meta.dirname, "../../test/fixtures/cpu-tasks.mjs");
 const cleanup: Array<() => Promise<void>> = [];
@@ -23,7 +24,7 @@ async function setup(extra: TaskDefinition<never, unknown>[] = []) {
   const worker = new Worker({ store, tasks, concurrency: 1, idleWaitMs: 50, isolation: { tasksModule: MODULE } });
   await worker.start();
   cleanup.push(() => store.close(), () => worker.stop({ gracePeriodMs: 0 }));
-  return { client };
+  return { client, worker };
 }
 
 describe("process isolation", () => {
@@ -33,6 +34,19 @@ describe("process isolation", () => {
     const next = await client.enqueue("double", { n: 21 });
     expect(await client.wait(stuck.id, { timeoutMs: 10_000 })).toMatchObject({ status: "FAILED", error: { code: "TIMEOUT" } });
     expect(await client.wait(next.id, { timeoutMs: 10_000 })).toMatchObject({ status: "COMPLETED", result: 42, progress: { half: true } });
+  }, 20_000);
+
+  it("kills the child of a canceled job at once (the cancel notice, not the heartbeat 10 s away), then runs the next job", async () => {
+    const { client, worker } = await setup();
+    const stuck = await client.enqueue("spin", {}, { timeoutMs: 120_000 });
+    await waitFor(async () => (await client.getJob(stuck.id))?.status === "PROCESSING", { what: "the spinning job to start" });
+    await client.cancel(stuck.id);
+    const next = await client.enqueue("double", { n: 21 });
+    // The only slot is free again at once (the cancel notice, not the heartbeat 10 s away).
+    expect(await client.wait(next.id, { timeoutMs: 5000 })).toMatchObject({ status: "COMPLETED", result: 42 });
+    expect(await client.getJob(stuck.id)).toMatchObject({ status: "CANCELED" });
+    // One child left, the idle one that ran the next job: the spinning one was killed.
+    expect((worker as unknown as { pool: ProcessPool }).pool.size).toBe(1);
   }, 20_000);
 
   it("reports a task's error from the child with its name and stack", async () => {

@@ -51,6 +51,22 @@ export interface StandingClaims {
 }
 
 /**
+ * An optional capability (decision 0027): a store that tells a worker, within about a second,
+ * that a job leased to it was canceled, instead of leaving it to hear so at its next heartbeat.
+ * A notice is a hint, never a verdict: the worker confirms it with `extendLeases` (the lease
+ * token decides) before it aborts anything, so a late, repeated or mistaken notice is harmless,
+ * and a notice lost (a dropped connection) still reaches the worker at its next heartbeat.
+ */
+export interface CancelNotices {
+  /**
+   * Calls `onCancel(jobId)` for jobs canceled while leased to `worker` (this `incarnation`, where
+   * the store can tell incarnations apart) until the returned function is called. Resolves once
+   * listening: a cancel committed after that is noticed.
+   */
+  watchCancels(worker: string, incarnation: string, onCancel: (jobId: string) => void): Promise<() => void>;
+}
+
+/**
  * An optional capability: a store that can enqueue inside a transaction the application has
  * open on its own connection to the store's database (PostgreSQL). The jobs exist if and only if
  * that transaction commits, and waiting workers hear of them when it does. The Client uses it
@@ -225,6 +241,8 @@ export interface Store {
   readonly kind: string;
   /** Present when the store offers standing claims (Redis); the worker then uses them. */
   readonly standingClaims?: StandingClaims;
+  /** Present when the store pushes cancels of running jobs to their workers; the worker then listens. */
+  readonly cancelNotices?: CancelNotices;
   /** Present when the store can enqueue inside the application's own transaction (PostgreSQL). */
   readonly transactionalEnqueue?: TransactionalEnqueue;
 

@@ -289,6 +289,24 @@ describe("Worker", () => {
     expect((await client.getJob(job.id))?.status).toBe("CANCELED");
   });
 
+  it("aborts a canceled running job at once through the store's cancel notice, long before a heartbeat", async () => {
+    let reason: unknown;
+    const long = defineTask("long", (_p, ctx) => {
+      ctx.signal.addEventListener("abort", () => {
+        reason = ctx.signal.reason as unknown;
+      });
+      return new Promise(() => undefined);
+    });
+    // A 60 s lease: the heartbeat that would also tell the worker is 20 s away.
+    const { client, worker } = setup([long], { leaseMs: 60_000 });
+    await worker.start();
+    const job = await client.enqueue(long, {});
+    await waitFor(async () => (await client.getJob(job.id))?.status === "PROCESSING");
+    await client.cancel(job.id);
+    await waitFor(() => reason !== undefined, { timeoutMs: 5000, what: "the task's signal to abort" });
+    expect(reason).toMatchObject({ code: "LEASE_LOST", details: { jobId: job.id } });
+  });
+
   it("never starts a job whose claim was answered after its lease could have expired, and another worker completes it once", async () => {
     const store = new SqliteStore({ path: ":memory:", pollIntervalMs: 10 });
     open.push(store);

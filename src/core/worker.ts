@@ -67,6 +67,12 @@ export class Worker {
   private readonly jobLog: JobLog;
   private readonly links: JobLinks;
   private readonly keeper: LeaseKeeper;
+  private readonly holder: LeaseHolder;
+  /** Stops the store's cancel notices (decision 0027), when it sends them. */
+  private stopCancelNotices: (() => void) | null = null;
+  /** Jobs named by cancel notices, checked together in one `extendLeases` call. */
+  private readonly noticed = new Set<string>();
+  private checkingNotices = false;
   private readonly maintenance: Maintenance | null;
   /** Stalls a job may have before it fails with STALLED, here and in maintenance. */
   private readonly stallLimit: number;
@@ -106,7 +112,8 @@ export class Worker {
     this.links = new JobLinks(this.store, this.tasks, this.jobDefaults);
     const problems = workerProblems({ name: this.name, queues: this.queues, concurrency: this.concurrency, leaseMs: this.leaseMs, gracePeriodMs: this.gracePeriodMs, idleWaitMs: this.idleWaitMs });
     if (problems.length > 0) throw new InvalidOptionsError(`Invalid worker options: ${problems.join("; ")}`);
-    this.keeper = new LeaseKeeper(this.store, this.leaseHolder(), this.leaseMs, extendIntervalMs(this.leaseMs), this.log);
+    this.holder = this.leaseHolder();
+    this.keeper = new LeaseKeeper(this.store, this.holder, this.leaseMs, extendIntervalMs(this.leaseMs), this.log);
     this.pool = options.isolation === undefined ? null : new ProcessPool(options.isolation);
     const maintenance = options.maintenance ?? true;
     const settings = { ...DEFAULT_MAINTENANCE, ...(typeof maintenance === "object" ? maintenance : {}) };
@@ -123,6 +130,7 @@ export class Worker {
     if (this.store.upsertLimit !== undefined) await new Limits(this.store).declare(this.tasks.all());
     const released = await this.store.registerWorker(this.info(), this.stallLimit);
     if (released > 0) this.log.warn("released jobs of a previous incarnation", { released });
+    await this.listenForCancels();
     this.state = "idle";
     this.keeper.start();
     this.maintenance?.start();
@@ -337,6 +345,51 @@ export class Worker {
     }
   }
 
+  /** Listens for the store's cancel notices, when it sends them; without them the heartbeat still finds cancels. */
+  private async listenForCancels(): Promise<void> {
+    const notices = this.store.cancelNotices;
+    if (notices === undefined) return;
+    try {
+      this.stopCancelNotices = await notices.watchCancels(this.name, this.incarnation, (jobId) => this.cancelNoticed(jobId));
+    } catch (error) {
+      this.log.warn("cannot listen for cancel notices; cancels reach running jobs at the next heartbeat", { error: String(error) });
+    }
+  }
+
+  /**
+   * A notice said a job of this worker was canceled. It is only a hint: the job's lease is
+   * checked with the store (one `extendLeases` for every notice that arrived meanwhile), and
+   * only a lease the store refuses aborts its task, exactly as the heartbeat's answer does.
+   */
+  private cancelNoticed(jobId: string): void {
+    const entry = this.running.get(jobId);
+    if (entry === undefined || entry.done) return;
+    this.noticed.add(jobId);
+    if (this.checkingNotices) return;
+    this.checkingNotices = true;
+    void (async () => {
+      try {
+        while (this.noticed.size > 0) {
+          const leases: Lease[] = [];
+          for (const id of this.noticed) {
+            const held = this.running.get(id);
+            if (held !== undefined && !held.done) leases.push({ jobId: id, token: held.job.leaseToken });
+          }
+          this.noticed.clear();
+          if (leases.length === 0) break;
+          const lost = await this.store.extendLeases(this.name, leases, this.leaseMs);
+          if (lost.length > 0) this.holder.onLeasesLost(lost);
+        }
+      } catch (error) {
+        // The heartbeat asks again within a third of the lease.
+        this.log.warn("could not check a canceled job's lease", { error: String(error) });
+      } finally {
+        this.noticed.clear();
+        this.checkingNotices = false;
+      }
+    })();
+  }
+
   private leaseHolder(): LeaseHolder {
     return {
       name: this.name,
@@ -387,6 +440,8 @@ export class Worker {
       await this.settlement.drain();
       this.pool?.close();
       if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+      this.stopCancelNotices?.();
+      this.stopCancelNotices = null;
       await this.keeper.stop();
       await this.maintenance?.stop();
       try {

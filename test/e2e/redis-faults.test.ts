@@ -1,7 +1,8 @@
 // Real worker processes on a real redis-server: Redis (AOF, appendfsync always) is SIGKILLed
 // and restarted twice while three workers drain 5,000 jobs; a paused worker's late completion is
 // fenced off after another worker took its job over; and a job handed to a worker SIGKILLed
-// while it stood (decision 0009) is done by its successor.
+// while it stood (decision 0009) is done by its successor; a canceled running job is aborted in
+// its worker process at once, not at the next heartbeat (decision 0027).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +85,29 @@ describe.skipIf(!redisServerAvailable())("Redis with real worker processes", () 
     for (const ms of resumeMs) expect(ms).toBeLessThan(5000);
     await store.close();
   }, 90_000);
+});
+
+describe.skipIf(!redisServerAvailable())("Redis cancel notices", () => {
+  it("aborts a running job canceled by another process at once, not at the next heartbeat (20 s away)", async () => {
+    const server = await RedisServer.start();
+    servers.push(server);
+    const store = await RedisStore.connect({ url: server.url, namespace: "cancel" });
+    const client = new Client({ store });
+    // A 60 s lease: the worker's next heartbeat, which would also tell it, is 20 s away.
+    const worker = spawnTs(FIXTURE, { REDIS_URL: server.url, NAMESPACE: "cancel", NAME: "canceled", LEASE_MS: "60000", HANG_MS: "60000" });
+    children.push(worker);
+    await waitFor(() => worker.output().includes("ready"), { what: "worker ready" });
+    const job = await client.enqueue("hang", {});
+    await waitFor(() => worker.output().includes(`started ${job.id}`), { what: "the worker to start the job" });
+    await client.cancel(job.id);
+    // A generous bound, not a measurement (bench/reaction.ts measures): far below the heartbeat.
+    await waitFor(() => worker.output().includes(`aborted ${job.id}`), { timeoutMs: 5000, what: "the task's signal to abort" });
+    expect(worker.output()).toContain(`lease-lost ${job.id}`);
+    expect((await client.getJob(job.id))?.status).toBe("CANCELED");
+    worker.process.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+    await store.close();
+  }, 30_000);
 });
 
 describe.skipIf(!redisServerAvailable())("Redis fencing with a paused worker", () => {

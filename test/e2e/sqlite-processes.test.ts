@@ -1,5 +1,6 @@
 // Real processes sharing one SQLite file: four workers drain 10,000 jobs exactly once, and a
-// worker SIGKILLed mid-job has its job recovered by another worker within lease + one tick.
+// worker SIGKILLed mid-job has its job recovered by another worker within lease + one tick; a
+// job canceled by another process is aborted in its worker long before a heartbeat would tell it.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,4 +77,24 @@ describe("SQLite with real worker processes", () => {
     expect(await rescuer.exited).toBe(0);
     await store.close();
   }, 60_000);
+
+  it("aborts a running job canceled by another process at once, not at the next heartbeat (20 s away)", async () => {
+    const db = join(dir, "cancel.db");
+    const store = new SqliteStore({ path: db });
+    const client = new Client({ store });
+    // A 60 s lease: the worker's next heartbeat, which would also tell it, is 20 s away.
+    const worker = spawnTs(FIXTURE, { DB: db, NAME: "canceled", LEASE_MS: "60000", HANG_MS: "60000" });
+    children.push(worker);
+    await waitFor(() => worker.output().includes("ready"), { what: "worker ready" });
+    const job = await client.enqueue("hang", {});
+    await waitFor(() => worker.output().includes(`started ${job.id}`), { what: "the worker to start the job" });
+    await client.cancel(job.id);
+    // A generous bound, not a measurement (bench/reaction.ts measures): far below the heartbeat.
+    await waitFor(() => worker.output().includes(`aborted ${job.id}`), { timeoutMs: 5000, what: "the task's signal to abort" });
+    expect((await client.getJob(job.id))?.status).toBe("CANCELED");
+    // (The task's own timer would keep a stopped worker's process alive for its 60 s.)
+    worker.process.kill("SIGKILL");
+    await worker.exited;
+    await store.close();
+  }, 30_000);
 });

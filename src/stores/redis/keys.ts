@@ -88,6 +88,10 @@ export class RedisKeys {
   wakeChannel(): string {
     return `${this.prefix}wake`;
   }
+  /** The channel of cancel notices to one worker name: the ids of its running jobs that were canceled (decision 0027). */
+  cancelChannel(worker: string): string {
+    return `${this.prefix}cancel:${worker}`;
+  }
   /** The channels of hand-offs to standing workers, one per worker incarnation (see stand-hand-offs.ts). */
   handChannelPrefix(): string {
     return `${this.prefix}hand:`;

@@ -8,7 +8,7 @@ import type { ClaimedJob, DependencyOutcome, Job, JobFilter, JobPage, Json, Minu
 import { encodeProgress } from "../../core/json.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
 import type { LimitPage, LimitSetting, LimitUsage } from "../../core/limits.js";
-import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, JobPlace, Lease, PurgeRequest, RecoverResult, StandingClaims, Store, StoreHealth, UpsertLimitRequest } from "../../core/store.js";
+import type { CancelNotices, ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, JobPlace, Lease, PurgeRequest, RecoverResult, StandingClaims, Store, StoreHealth, UpsertLimitRequest } from "../../core/store.js";
 import { WORKER_FORGET_MS } from "../../core/worker-registry.js";
 import { WriteRefusals } from "../../core/write-refusals.js";
 import { CompletionBatch } from "./completion-batch.js";
@@ -142,6 +142,15 @@ export class RedisStore implements Store {
   }
 
   /** Standing claims (decision 0009): an idle worker's next job starts as it is enqueued. */
+  /** Cancels of running jobs, published by the cancel script on the worker's channel (decision 0027). */
+  readonly cancelNotices: CancelNotices = {
+    watchCancels: async (worker, _incarnation, onCancel) => {
+      const channel = this.keys.cancelChannel(worker);
+      await this.signal.listen(channel, onCancel);
+      return () => this.signal.unlisten(channel);
+    },
+  };
+
   readonly standingClaims: StandingClaims = {
     claim: (request) => this.claimer.claim({ ...request, stand: true }),
     waitForWork: (queues, timeoutMs, signal, incarnation) => this.signal.wait([...queues, StandHandOffs.wakeKey(incarnation)], this.claimer.waitMs(timeoutMs), signal),

@@ -13,7 +13,7 @@ import type { ClaimedJob, DependencyOutcome, Job, JobFilter, JobPage, Json, Minu
 import type { LimitPage, LimitSetting, LimitUsage } from "../../core/limits.js";
 import type { Schedule } from "../../core/schedule.js";
 import type { UpsertLimitRequest } from "../../core/store.js";
-import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, JobPlace, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
+import type { CancelNotices, ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, JobPlace, Lease, PurgeRequest, RecoverResult, Store, StoreHealth } from "../../core/store.js";
 import type { DueSchedules, FireScheduleRequest, ScheduleCounts, FireScheduleResult, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
 import { migrate } from "./migrate.js";
 import { loadSqliteDriver } from "./sqlite-driver.js";
@@ -29,7 +29,7 @@ import * as schedules from "./sqlite-schedules.js";
 import { SqliteSessions } from "./sqlite-sessions.js";
 import { SqliteJobPlace } from "./sqlite-job-place.js";
 import { completeJob, failJob, progressJob, releaseJob } from "./sqlite-settlements.js";
-import { heartbeatWorker, liveWorkers, registerWorker, unregisterWorker, watchEvents } from "./sqlite-workers.js";
+import { heartbeatWorker, liveWorkers, registerWorker, unregisterWorker, watchCancels, watchEvents } from "./sqlite-workers.js";
 import { prepareStatements, type Statements } from "./sql-statements.js";
 import { TransitionSteps } from "./transition-steps.js";
 
@@ -305,6 +305,11 @@ export class SqliteStore implements Store {
   async waitForWork(_queues: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     await this.notifier.wait(timeoutMs, signal);
   }
+
+  /** Cancels of a worker's running jobs, read from the event log each time the database changes (decision 0027). */
+  readonly cancelNotices: CancelNotices = {
+    watchCancels: async (worker, _incarnation, onCancel) => watchCancels(this.db, this.st, this.notifier, () => this.closed, worker, onCancel),
+  };
 
   async watch(listener: (event: JobEvent) => void, options: EventWatchOptions = {}): Promise<() => Promise<void>> {
     const stop = watchEvents(this.st, this.notifier, () => this.closed, listener, options.afterSeq);

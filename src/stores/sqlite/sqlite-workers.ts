@@ -4,6 +4,7 @@
 import { WorkerNameTakenError } from "../../core/errors.js";
 import type { JobEvent } from "../../core/events.js";
 import type { WorkerInfo } from "../../core/job.js";
+import type { Database } from "better-sqlite3";
 import { isLiveNamesake } from "../../core/worker-registry.js";
 import { rowToEvent, rowToWorker, type EventRow, type JobRow, type WorkerRow } from "./row-decoders.js";
 import type { SqliteNotifier } from "./sqlite-notifier.js";
@@ -65,6 +66,32 @@ export function watchEvents(st: Statements, notifier: SqliteNotifier, isClosed: 
   };
   deliver();
   return notifier.watch(deliver);
+}
+
+/**
+ * Calls `onCancel` with each job canceled while leased to `worker` (the canceled event names the
+ * worker that held the job), from now on, each time the database changes: a read of the events
+ * written since the last look, by seq, so its cost follows the events written, not the log's
+ * length (decision 0027). The worker confirms every notice with its lease before acting on it.
+ */
+export function watchCancels(db: Database, st: Statements, notifier: SqliteNotifier, isClosed: () => boolean, worker: string, onCancel: (jobId: string) => void): () => void {
+  const canceled = db.prepare("SELECT job_id FROM events WHERE seq > ? AND seq <= ? AND type = 'job:canceled' AND worker = ?").pluck();
+  let last = st.lastEventSeq.pluck().get() as number;
+  const check = (): void => {
+    if (isClosed()) return;
+    let ids: string[];
+    try {
+      const end = st.lastEventSeq.pluck().get() as number;
+      if (end <= last) return;
+      ids = canceled.all(last, end, worker) as string[];
+      last = end;
+    } catch {
+      // A read refused this moment (the file closed or locked): the next change reads again.
+      return;
+    }
+    for (const id of ids) onCancel(id);
+  };
+  return notifier.watch(check);
 }
 
 function upsertWorker(st: Statements, info: WorkerInfo, now: number): void {

@@ -110,6 +110,8 @@ local function cancel_job(id, job)
   if s == 'SCHEDULED' then redis.call('ZREM', P .. 'scheduled', id) end
   finish(id, job, 'CANCELED', job.fttl, {})
   emit(id, job, 'job:canceled', 'CANCELED')
+  -- The worker running it hears at once, not at its next heartbeat (decision 0027).
+  if s == 'PROCESSING' and job.worker then redis.call('PUBLISH', P .. 'cancel:' .. job.worker, id) end
 end
 
 -- Most jobs one flow or batch holds (JOB_BOUNDS.maxFlowJobs): a walk of a subtree stops there,
