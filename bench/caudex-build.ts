@@ -15,3 +15,4 @@ export const { Worker } = await load<typeof import("../src/core/worker.js")>("co
 export const { defineTask } = await load<typeof import("../src/core/task.js")>("core/task.js");
 export const { RedisStore } = await load<typeof import("../src/stores/redis/redis-store.js")>("stores/redis/redis-store.js");
 export const { SqliteStore } = await load<typeof import("../src/stores/sqlite/sqlite-store.js")>("stores/sqlite/sqlite-store.js");
+export const { PostgresStore } = await load<typeof import("../src/stores/postgres/postgres-store.js")>("stores/postgres/postgres-store.js");

@@ -40,7 +40,7 @@ export interface PostgresSettings {
 
 /** Which store to open. */
 export interface ConnectOptions {
-  /** A postgres:// URL; when set, the PostgreSQL store is used (the `pg` package must be installed). */
+  /** A postgres:// URL; when set (and no Redis URL is), the PostgreSQL store is used (the `pg` package must be installed). */
   postgresUrl?: string;
   /** More PostgreSQL settings (schema, pool size, LISTEN connection). */
   postgres?: PostgresSettings;
@@ -54,12 +54,11 @@ export interface ConnectOptions {
   sqlite?: SqliteStoreOptions;
 }
 
-/** Opens a store: PostgreSQL when `postgresUrl` is set, Redis when `redisUrl` is, SQLite otherwise. */
+/**
+ * Opens a store: Redis when `redisUrl` (or Sentinel or Cluster settings) is set, else PostgreSQL
+ * when `postgresUrl` is, else SQLite: the order the command line follows (decision 0028).
+ */
 export async function createStore(options: ConnectOptions = {}): Promise<Store> {
-  if (options.postgresUrl !== undefined && options.postgresUrl !== "") {
-    const { PostgresStore } = await import("./stores/postgres/postgres-store.js");
-    return PostgresStore.connect({ ...options.postgres, url: options.postgresUrl });
-  }
   const url = options.redisUrl ?? "";
   if (url !== "" || options.redis?.cluster !== undefined || options.redis?.redisOptions?.sentinels !== undefined) {
     const { RedisStore } = await import("./stores/redis/redis-store.js");
@@ -69,6 +68,10 @@ export async function createStore(options: ConnectOptions = {}): Promise<Store> 
       ...(url === "" ? {} : { url }),
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     });
+  }
+  if (options.postgresUrl !== undefined && options.postgresUrl !== "") {
+    const { PostgresStore } = await import("./stores/postgres/postgres-store.js");
+    return PostgresStore.connect({ ...options.postgres, url: options.postgresUrl });
   }
   return new SqliteStore(options.sqlite ?? {});
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigInvalidError } from "./errors.js";
-import { DEFAULT_CONFIG, parseConfig, redactUrl } from "./config.js";
+import { DEFAULT_CONFIG, configuredStore, parseConfig, redactUrl } from "./config.js";
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -107,5 +107,19 @@ describe("redactUrl", () => {
 
   it("leaves a URL without a password alone", () => {
     expect(redactUrl("redis://localhost:6379")).toBe("redis://localhost:6379");
+  });
+});
+
+describe("configuredStore", () => {
+  it("opens Redis when a Redis URL is set, else PostgreSQL when a PostgreSQL URL is, else the SQLite file", () => {
+    const both = parseConfig({ redisUrl: "redis://r:6379", postgresUrl: "postgres://p/app" });
+    expect(configuredStore(both)).toEqual({ kind: "redis", url: "redis://r:6379" });
+    expect(configuredStore(parseConfig({ postgresUrl: "postgresql://p/app" }))).toEqual({ kind: "postgres", url: "postgresql://p/app" });
+    expect(configuredStore(parseConfig({ postgresUrl: "" }))).toEqual({ kind: "sqlite", path: "./data/caudex.db" });
+  });
+
+  it("refuses a PostgreSQL URL of another scheme, its password hidden", () => {
+    const problems = problemsOf(() => parseConfig({ postgresUrl: "mysql://app:s3cret@db/app" }, { postgresUrl: "CAUDEX_POSTGRES_URL" }));
+    expect(problems).toEqual(['CAUDEX_POSTGRES_URL must be a postgres:// or postgresql:// URL (got "mysql://app:***@db/app")']);
   });
 });

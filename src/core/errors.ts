@@ -71,8 +71,8 @@ export class InvalidPayloadError extends CaudexError {
 
 /** An option is out of range. */
 export class InvalidOptionsError extends CaudexError {
-  constructor(message: string) {
-    super("INVALID_OPTIONS", message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INVALID_OPTIONS", message, options);
     this.name = "InvalidOptionsError";
   }
 }

@@ -10,6 +10,8 @@ export interface HealthReport {
   reasons: string[];
   store: string;
   live_workers?: number;
+  /** What the store says of itself (server version, durability settings, pool), keys in snake_case. */
+  store_details?: Record<string, unknown>;
 }
 
 /** Deadline of the store checks; the whole answer stays well under the 2 s promise. */
@@ -51,5 +53,10 @@ export async function checkHealth(client: Client, workerTtlMs: number, deadlineM
       reasons.push(`${queue.counts.QUEUED} job(s) wait on queue "${queue.queue}", which no live worker listens to`);
     }
   }
-  return { status: reasons.length === 0 ? "ok" : "degraded", store, reasons, live_workers: workers.length };
+  return { status: reasons.length === 0 ? "ok" : "degraded", store, reasons, live_workers: workers.length, store_details: snakeKeys(health.details) };
+}
+
+/** The store's details with snake_case keys, as the API speaks. */
+function snakeKeys(details: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(details).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value]));
 }

@@ -329,6 +329,7 @@ export const healthAnswer = {
     reasons: { type: "array", items: { type: "string" } },
     store: { type: "string" },
     live_workers: { type: "integer" },
+    store_details: { type: "object", additionalProperties: true, description: "What the store says of itself: e.g. PostgreSQL's version, fsync, synchronous_commit, the pool" },
   },
 } as const;
 

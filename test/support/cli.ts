@@ -82,7 +82,7 @@ export interface CliOptions {
 function environment(extra: CliOptions["env"]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CAUDEX_LOG_LEVEL: "info" };
   // The tests decide the store and tokens; the developer's shell must not.
-  for (const name of ["REDIS_URL", "INTERNAL_SERVICE_TOKEN", "CAUDEX_TASKS", "CAUDEX_QUEUES", "RQ_QUEUE_NAMES", "PORT", "HOST"]) delete env[name];
+  for (const name of ["REDIS_URL", "CAUDEX_POSTGRES_URL", "DATABASE_URL", "INTERNAL_SERVICE_TOKEN", "CAUDEX_TASKS", "CAUDEX_QUEUES", "RQ_QUEUE_NAMES", "PORT", "HOST"]) delete env[name];
   for (const [name, value] of Object.entries(extra ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;

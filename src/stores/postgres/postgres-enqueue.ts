@@ -27,13 +27,93 @@ const SQL = {
       $32::bigint, CASE WHEN $32::bigint IS NULL THEN NULL ELSE $32::bigint + $18::bigint * 1000 END)
     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
   toScheduled: "UPDATE {s}.jobs SET status = 'SCHEDULED', enqueued_at = $2 WHERE id = $1 RETURNING *",
+  // A batch of plain jobs in two statements whatever its size: the rows come from arrays in input
+  // order (ORDER BY ord before nextval, so queued jobs take positions in that order), then one
+  // event each. The data-modifying CTE runs whether or not the final INSERT reads it.
+  insertPlainJobs: `WITH input AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::text[], $9::bool[],
+        $10::bigint[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[])
+        WITH ORDINALITY AS u(id, task, queue, status, payload, max_attempts, timeout_ms, backoff, retry_on_timeout,
+          run_at, meta, project_id, user_id, result_ttl_s, failure_ttl_s, ord)
+    ), stored AS (
+      INSERT INTO {s}.jobs (id, task, queue, status, payload, max_attempts, timeout_ms, backoff, retry_on_timeout, created_at, enqueued_at,
+        run_at, meta, project_id, user_id, result_ttl_s, failure_ttl_s, position)
+      SELECT id, task, queue, status, payload, max_attempts, timeout_ms, backoff, retry_on_timeout, $16::bigint,
+        CASE WHEN status = 'PENDING' THEN NULL ELSE $16::bigint END, run_at, meta, project_id, user_id, result_ttl_s, failure_ttl_s,
+        CASE WHEN status = 'QUEUED' THEN nextval('{s}.job_positions') END
+      FROM (SELECT * FROM input ORDER BY ord) ordered
+      RETURNING id
+    )
+    INSERT INTO {s}.events (at, type, job_id, queue, task, status, attempt)
+    SELECT $16::bigint, CASE status WHEN 'PENDING' THEN 'job:created' WHEN 'SCHEDULED' THEN 'job:scheduled' ELSE 'job:enqueued' END,
+      id, queue, task, status, 0
+    FROM input ORDER BY ord`,
 } as const;
 
 /** Stores a batch of new jobs in order; the QUEUED ones of a queue take consecutive positions. */
 export async function enqueueJobs(tx: Tx, steps: TransitionSteps, deps: DependencySteps, jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  if (jobs.length > 1 && jobs.every(isPlain)) return insertPlainJobs(tx, jobs, now);
   const results: EnqueueResult[] = [];
   for (const job of jobs) results.push(await insertJob(tx, steps, deps, job, now));
   return results;
+}
+
+/** A job with nothing to look up or link as it is stored: no idempotency key, dependency, flow, schedule or limit. */
+function isPlain(job: NewJob): boolean {
+  return (
+    job.idempotencyKey === null &&
+    (job.dependsOn === undefined || job.dependsOn.length === 0) &&
+    job.parentId == null &&
+    job.flowId == null &&
+    job.schedule === undefined &&
+    (job.limitKeys === undefined || job.limitKeys.length === 0)
+  );
+}
+
+/** The status a new job without dependencies is stored in. */
+function initialStatus(job: NewJob, runAt: number | null, now: number): JobStatus {
+  return job.hold ? "PENDING" : runAt !== null && runAt > now ? "SCHEDULED" : "QUEUED";
+}
+
+function runAtOf(job: NewJob, now: number): number | null {
+  return job.runAt ?? (job.delayMs !== null && job.delayMs > 0 ? now + job.delayMs : null);
+}
+
+/** Stores plain jobs (isPlain) with one statement for the whole batch. */
+async function insertPlainJobs(tx: Tx, jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  const runAts = jobs.map((job) => runAtOf(job, now));
+  const statuses = jobs.map((job, i) => initialStatus(job, runAts[i] ?? null, now));
+  try {
+    await tx.run(SQL.insertPlainJobs, [
+      jobs.map((j) => j.id),
+      jobs.map((j) => j.task),
+      jobs.map((j) => j.queue),
+      statuses,
+      jobs.map((j) => j.payloadText),
+      jobs.map((j) => j.maxAttempts),
+      jobs.map((j) => j.timeoutMs),
+      jobs.map((j) => JSON.stringify(j.backoff)),
+      jobs.map((j) => j.retryOnTimeout),
+      runAts,
+      jobs.map((j) => j.metaText),
+      jobs.map((j) => j.meta.projectId ?? null),
+      jobs.map((j) => j.meta.userId ?? null),
+      jobs.map((j) => j.resultTtlSeconds),
+      jobs.map((j) => j.failureTtlSeconds),
+      now,
+    ]);
+  } catch (error) {
+    if (codeOf(error) === "23505" && (error as { constraint?: string }).constraint === "jobs_pkey") {
+      const id = /\(id\)=\(([^)]*)\)/.exec(String((error as { detail?: unknown }).detail))?.[1];
+      throw new InvalidOptionsError(id === undefined ? "A job with one of these ids already exists" : `A job with id ${id} already exists`);
+    }
+    throw error;
+  }
+  return jobs.map((job, i) => {
+    const status = statuses[i] as JobStatus;
+    if (status === "QUEUED") tx.wake(job.queue);
+    return { job: newJobRecord(job, status, now, runAts[i] ?? null), created: true };
+  });
 }
 
 /** Lets a PENDING job go: SCHEDULED when its run time is ahead, QUEUED otherwise. */
@@ -54,8 +134,8 @@ async function insertJob(tx: Tx, steps: TransitionSteps, deps: DependencySteps, 
     if (existing !== undefined) return { job: rowToJob(existing), created: false };
   }
   const plan = await deps.plan(tx, job);
-  const runAt = job.runAt ?? (job.delayMs !== null && job.delayMs > 0 ? now + job.delayMs : null);
-  const status: JobStatus = plan?.status ?? (job.hold ? "PENDING" : runAt !== null && runAt > now ? "SCHEDULED" : "QUEUED");
+  const runAt = runAtOf(job, now);
+  const status: JobStatus = plan?.status ?? initialStatus(job, runAt, now);
   const limited = job.limitKeys !== undefined && job.limitKeys.length > 0;
   const linked = plan !== null || job.parentId != null || job.flowId != null || limited;
   const ended = status === "FAILED" || status === "CANCELED";

@@ -53,6 +53,42 @@ describe.skipIf(!available)("postgres store", () => {
     }
   });
 
+  it("creates the jobs and events tables with the autovacuum settings the docs give", async () => {
+    const store = await PostgresStore.connect({ url: server.url, schema: "vacuum" });
+    const { default: pg } = await import("pg");
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ relname: string; reloptions: string[] }>(
+        "SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'vacuum' AND c.relname IN ('jobs', 'events') ORDER BY c.relname",
+      );
+      expect(rows).toEqual([
+        { relname: "events", reloptions: ["autovacuum_vacuum_scale_factor=0.02"] },
+        { relname: "jobs", reloptions: expect.arrayContaining(["autovacuum_vacuum_scale_factor=0.02", "autovacuum_analyze_scale_factor=0.05", "fillfactor=80"]) as string[] },
+      ]);
+    } finally {
+      await admin.end();
+      await store.close();
+    }
+  });
+
+  it("stores a large batch in one statement, in order: claims take its jobs first to last", async () => {
+    const store = await PostgresStore.connect({ url: server.url, schema: "batch_order" });
+    try {
+      const jobs = Array.from({ length: 300 }, (_, i) => newJob({ queue: i % 2 === 0 ? "even" : "odd", delayMs: i === 5 ? 60_000 : null }));
+      const results = await store.enqueue(jobs);
+      expect(results.map((r) => [r.job.id, r.job.status, r.created])).toEqual(jobs.map((j, i) => [j.id, i === 5 ? "SCHEDULED" : "QUEUED", true]));
+      for (const queue of ["even", "odd"]) {
+        const claimed = await store.claim({ queues: [queue], worker: "w", incarnation: "w-1", limit: 300, leaseMs: 30_000 });
+        expect(claimed.map((c) => c.id)).toEqual(jobs.filter((j, i) => j.queue === queue && i !== 5).map((j) => j.id));
+      }
+      expect((await store.jobEvents(jobs[5]?.id ?? "")).map((e) => e.type)).toEqual(["job:scheduled"]);
+      await expect(store.enqueue([newJob({ id: jobs[0]?.id ?? "" }), newJob()])).rejects.toMatchObject({ code: "INVALID_OPTIONS", message: `A job with id ${jobs[0]?.id} already exists` });
+    } finally {
+      await store.close();
+    }
+  });
+
   it("refuses a schema name that is not a plain identifier, with INVALID_OPTIONS", async () => {
     await expect(PostgresStore.connect({ url: server.url, schema: 'x"; DROP TABLE y; --' })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
   });

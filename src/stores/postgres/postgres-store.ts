@@ -12,11 +12,11 @@ import type { LimitPage, LimitSetting, LimitUsage } from "../../core/limits.js";
 import type { Logger } from "../../core/logger.js";
 import type { Schedule } from "../../core/schedule.js";
 import type { ClaimRequest, EnqueueResult, EventWatchOptions, FailRequest, JobPlace, Lease, PurgeRequest, RecoverResult, Store, StoreHealth, UpsertLimitRequest } from "../../core/store.js";
-import type { DueSchedules, FireScheduleRequest, FireScheduleResult, ScheduleCounts, SchedulePage, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
+import type { DueSchedules, FireScheduleRequest, FireScheduleResult, ScheduleCounts, SchedulePage, TransactionalEnqueue, UpsertOutcome, UpsertScheduleRequest } from "../../core/store.js";
 import { WriteRefusals } from "../../core/write-refusals.js";
 import { cancelJob, removeJob, retryAllFailed, retryJob, setQueuePaused } from "./postgres-admin.js";
 import { claimJobs, extendLeases } from "./postgres-claims.js";
-import { PostgresDatabase, PgTx, SCHEMA_NAME, SchemaSql, type Queryable, type Tx } from "./postgres-database.js";
+import { PostgresDatabase, PgTx, SCHEMA_NAME, SchemaSql, codeOf, type Queryable, type Tx } from "./postgres-database.js";
 import { DependencySteps } from "./postgres-dependencies.js";
 import { loadPostgresDriver } from "./postgres-driver.js";
 import { enqueueJobs, enqueuePendingJob } from "./postgres-enqueue.js";
@@ -79,6 +79,10 @@ export class PostgresStore implements Store {
   private readonly steps = new TransitionSteps();
   private readonly deps: DependencySteps;
   private readonly limits = new LimitSteps();
+  /** Enqueue inside the application's own transaction: `tx` is its pg client after BEGIN. */
+  readonly transactionalEnqueue: TransactionalEnqueue = {
+    enqueue: (tx, jobs) => this.enqueueInTransaction(tx as Queryable, jobs),
+  };
   private closed = false;
   private clockTimer: NodeJS.Timeout | null = null;
 
@@ -103,8 +107,11 @@ export class PostgresStore implements Store {
     const pool =
       options.pool ??
       new driver.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000, application_name: "caudex" });
-    // An idle connection that the server drops must not crash the process: the next query reconnects.
+    // A connection that the server drops must not crash the process: an idle one's error comes
+    // to the pool, a checked-out one's to the client itself (its query rejects as well), and
+    // without a listener Node throws it. The next transaction opens a new connection.
     pool.on("error", () => undefined);
+    pool.on("connect", (client) => client.on("error", () => undefined));
     const sql = new SchemaSql(schema, driver, options.preparedStatements ?? true);
     const serverClock = options.clock === undefined ? new ServerClock() : null;
     const db = new PostgresDatabase(pool, sql, new WriteRefusals(() => (options.clock ?? systemClock).now()), describe);
@@ -158,8 +165,15 @@ export class PostgresStore implements Store {
    */
   async enqueueInTransaction(client: Queryable, jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     if (this.closed) throw new StoreUnavailableError("The PostgreSQL store is closed");
-    if (typeof (client as { query?: unknown }).query !== "function") throw new InvalidOptionsError("tx must be a node-postgres client (pg.Client or pg.PoolClient) with an open transaction");
-    await client.query({ text: "SAVEPOINT caudex_enqueue" });
+    if (typeof client !== "object" || client === null || typeof (client as { query?: unknown }).query !== "function")
+      throw new InvalidOptionsError("tx must be a node-postgres client (pg.Client or pg.PoolClient) with an open transaction");
+    try {
+      await client.query({ text: "SAVEPOINT caudex_enqueue" });
+    } catch (error) {
+      // 25P01: no transaction block (no BEGIN yet, or a pg.Pool, whose every query is its own transaction).
+      if (codeOf(error) === "25P01") throw new InvalidOptionsError("tx has no open transaction: call BEGIN on that client first (a pg.Pool cannot hold one: use a client from pool.connect())", { cause: error });
+      throw this.db.translate(error);
+    }
     try {
       const results = await this.db.onClient(client, (tx) => enqueueJobs(tx, this.steps, this.deps, jobs, this.clock.now()));
       await client.query({ text: "RELEASE SAVEPOINT caudex_enqueue" });
