@@ -32,15 +32,21 @@ async function jobCount(): Promise<number> {
 
 describe("caudex why and enqueue's worker warnings", () => {
   it("warns on stderr, refuses with --strict, explains the job, and stops warning once a worker runs the task", async () => {
+    // With --json the warnings are part of the answer, and stderr stays free for an error's JSON.
     const warned = await caudex("enqueue", "echo", "--json");
     expect(warned.code, warned.stderr).toBe(0);
-    expect(warned.stderr).toContain("Warning: No live worker listens on queue default (no worker is live) [NO_WORKER_FOR_QUEUE]");
-    const job = json<JobJson>(warned);
+    expect(warned.stderr).toBe("");
+    const job = json<JobJson & { warnings: Array<{ code: string }> }>(warned);
+    expect(job.warnings.map((w) => w.code)).toContain("NO_WORKER_FOR_QUEUE");
+    // As text, on stderr (this second job waits behind the first).
+    const said = await caudex("enqueue", "echo");
+    expect(said.code, said.stderr).toBe(0);
+    expect(said.stderr).toContain("Warning: No live worker listens on queue default (no worker is live) [NO_WORKER_FOR_QUEUE]");
 
     const refused = await caudex("enqueue", "echo", "--strict");
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("Not enqueued (--strict): No live worker listens on queue default");
-    expect(await jobCount()).toBe(1);
+    expect(await jobCount()).toBe(2);
 
     const why = await caudex("why", job.job_id);
     expect(why.code, why.stderr).toBe(0);
@@ -64,7 +70,7 @@ describe("caudex why and enqueue's worker warnings", () => {
       expect(other.code).toBe(1);
       expect(other.stderr).toContain("No live worker of queue default runs task resize_image (no live worker has it)");
       expect(other.stderr).toContain("[NO_WORKER_FOR_TASK]");
-      expect(await jobCount()).toBe(2);
+      expect(await jobCount()).toBe(3);
     } finally {
       await client.close();
     }

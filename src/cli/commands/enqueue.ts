@@ -178,15 +178,17 @@ async function enqueueFromFile(ctx: CommandContext, client: Client, task: string
  * refuses instead, before anything is stored. Exit 1, not 2 (decision 0003): the command is
  * right, and starting a worker makes the same command succeed.
  */
-async function warnOfWorkers(ctx: CommandContext, client: Client, task: string, options: EnqueueOptions): Promise<void> {
+async function warnOfWorkers(ctx: CommandContext, client: Client, task: string, options: EnqueueOptions): Promise<Array<{ code: string; message: string }>> {
   const warnings = await client.enqueueWarnings(task, options.queue === undefined ? {} : { queue: options.queue });
-  if (warnings.length === 0) return;
+  if (warnings.length === 0) return [];
   if (flag(ctx, "strict")) {
     throw new CliError(`Not enqueued (--strict): ${warnings.map((w) => `${w.message} [${w.code}]`).join("; ")}`, {
       hint: "Start a worker that runs the task on that queue (caudex worker --queues …), or enqueue without --strict: the job then waits until one does.",
     });
   }
-  for (const warning of warnings) ctx.out.note(`Warning: ${warning.message} [${warning.code}]`);
+  // With --json they go into the answer instead (as POST /jobs puts them), so stderr keeps one JSON document for an error.
+  if (!ctx.out.json) for (const warning of warnings) ctx.out.note(`Warning: ${warning.message} [${warning.code}]`);
+  return warnings;
 }
 
 /** The `enqueue` command. */
@@ -232,12 +234,13 @@ export const enqueueCommand: Command = {
     // With a tasks module, the task's own queue and defaults apply and payloads are checked.
     const tasks = ctx.config.tasksModule === null ? null : (await loadTaskModule(ctx.config.tasksModule, process.cwd())).tasks;
     return withClient(ctx.config, async (client) => {
-      await warnOfWorkers(ctx, client, task, options);
+      const warnings = await warnOfWorkers(ctx, client, task, options);
+      const warned = warnings.length === 0 ? {} : { warnings };
       if (from !== undefined) return enqueueFromFile(ctx, client, task, from, options);
       const payload = payloadText === undefined ? {} : parseJson(payloadText, "--payload");
       const job = await client.enqueue(task, payload, options);
       if (!flag(ctx, "wait")) {
-        ctx.out.result(() => `Enqueued ${job.id} (${job.task} on queue ${job.queue}, ${job.status}).`, jobView(job));
+        ctx.out.result(() => `Enqueued ${job.id} (${job.task} on queue ${job.queue}, ${job.status}).`, { ...jobView(job), ...warned });
         return ExitCode.ok;
       }
       ctx.out.note(`Enqueued ${job.id}; waiting for it to finish (Ctrl-C stops waiting, not the job).`);
