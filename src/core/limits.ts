@@ -145,3 +145,27 @@ export function limitKeyProblems(keys: readonly LimitKey[]): string[] {
   }
   return problems;
 }
+
+/** What separates a lane's limit name from its key (a character no name and no key holds). */
+export const LANE_SEPARATOR = "\u001f";
+
+/** The lane of a job: its first limit's name and key, or null for its queue's main list. */
+export function laneOf(keys: readonly LimitKey[] | undefined): string | null {
+  const first = keys?.[0];
+  return first === undefined ? null : `${first.name}${LANE_SEPARATOR}${first.key}`;
+}
+
+/** A stored rate (its columns; any missing: no rate), with the burst filled in. */
+export function storedRate(limit: number | null, periodMs: number | null, burst: number | null): Required<RateLimit> | null {
+  return limit === null || periodMs === null ? null : { limit, periodMs, burst: burst ?? 1 };
+}
+
+/**
+ * A token bucket's tokens at `now`: its stored tokens refilled at `limit` per `periodMs` since
+ * they were written, at most its size, max(burst, 1); a bucket never written is full.
+ */
+export function bucketTokens(rate: Required<RateLimit>, tokens: number | null | undefined, writtenAt: number | null | undefined, now: number): number {
+  const size = Math.max(rate.burst, 1);
+  if (tokens === null || tokens === undefined || writtenAt === null || writtenAt === undefined) return size;
+  return Math.min(size, tokens + ((now - writtenAt) * rate.limit) / rate.periodMs);
+}

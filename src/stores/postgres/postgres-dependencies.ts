@@ -7,6 +7,7 @@
 import { DependencyNotFoundError, HasDependentsError, JobNotFoundError, LeaseLostError } from "../../core/errors.js";
 import type { DependencyFailurePolicy, DependencyOutcome, Job, JobError, Json, NewJob } from "../../core/job.js";
 import { isFinal, type JobStatus } from "../../core/job-states.js";
+import { dependencyError, tallyDependencies } from "../../core/dependency-rules.js";
 import type { Lease } from "../../core/store.js";
 import type { Tx } from "./postgres-database.js";
 import type { Settler, TransitionSteps } from "./postgres-steps.js";
@@ -72,12 +73,6 @@ export interface DependencyPlan {
   error: JobError | null;
 }
 
-/** The error of a job failed because a dependency ended `status`. */
-export function dependencyError(dependencyId: string, status: string): JobError {
-  const verb = status === "CANCELED" ? "was canceled" : "failed";
-  return { code: "DEPENDENCY_FAILED", message: `Dependency ${dependencyId} ${verb}` };
-}
-
 /** The dependency steps. */
 export class DependencySteps implements Settler {
   constructor(private readonly steps: TransitionSteps) {}
@@ -86,24 +81,14 @@ export class DependencySteps implements Settler {
   async plan(tx: Tx, job: NewJob): Promise<DependencyPlan | null> {
     if (job.dependsOn === undefined || job.dependsOn.length === 0) return null;
     const ids = [...new Set(job.dependsOn)];
-    const plan: DependencyPlan = { ids, statuses: [], waiting: 0, failed: 0, canceled: 0, status: null, error: null };
-    let firstBad: { id: string; status: string } | null = null;
+    const statuses: JobStatus[] = [];
     for (const id of ids) {
       const row = await tx.row<{ status: JobStatus }>(SQL.dependencyRow, [id]);
       if (row === undefined) throw new DependencyNotFoundError(job.id, id);
-      plan.statuses.push(row.status);
-      if (!isFinal(row.status)) plan.waiting += 1;
-      else if (row.status === "FAILED") plan.failed += 1;
-      else if (row.status === "CANCELED") plan.canceled += 1;
-      if ((row.status === "FAILED" || row.status === "CANCELED") && firstBad === null) firstBad = { id, status: row.status };
+      statuses.push(row.status);
     }
-    const policy: DependencyFailurePolicy = job.onDependencyFailure ?? "fail";
-    if (firstBad !== null && policy === "fail") {
-      plan.status = "FAILED";
-      plan.error = dependencyError(firstBad.id, firstBad.status);
-    } else if (firstBad !== null && policy === "cancel") plan.status = "CANCELED";
-    else if (plan.waiting > 0) plan.status = "DEFERRED";
-    return plan;
+    const tally = tallyDependencies(ids.map((id, i) => ({ id, status: statuses[i] as JobStatus })), job.onDependencyFailure ?? "fail");
+    return { ids, statuses, waiting: tally.waiting, failed: tally.failed, canceled: tally.canceled, status: tally.outcome, error: tally.error };
   }
 
   /** Stores the edges of a job just inserted, each counted already when its dependency is final. */
@@ -193,33 +178,19 @@ export class DependencySteps implements Settler {
   /** Recounts a reset job's edges and starts it: DEFERRED, queued, or ended by its policy. */
   private async recount(tx: Tx, jobId: string, now: number): Promise<JobRow> {
     const edges = await tx.rows<{ id: string; status: JobStatus | null }>(SQL.edgesOf, [jobId]);
-    let waiting = 0;
-    let failed = 0;
-    let canceled = 0;
-    let firstBad: { id: string; status: string } | null = null;
-    for (const edge of edges) {
-      // A dependency since deleted counted as it ended: it cannot end again.
-      const final = edge.status === null || isFinal(edge.status);
-      await tx.run(SQL.setCounted, [final, edge.id, jobId]);
-      if (!final) waiting += 1;
-      if (edge.status === "FAILED") failed += 1;
-      if (edge.status === "CANCELED") canceled += 1;
-      if ((edge.status === "FAILED" || edge.status === "CANCELED") && firstBad === null) firstBad = { id: edge.id, status: edge.status };
-    }
-    const row = (await tx.row<JobRow>(SQL.recount, [jobId, waiting, failed, canceled])) as JobRow;
-    if (waiting > 0 && firstBad === null) {
+    // A dependency since deleted counted as it ended: it cannot end again.
+    for (const edge of edges) await tx.run(SQL.setCounted, [edge.status === null || isFinal(edge.status), edge.id, jobId]);
+    const counts = tallyDependencies(edges, "run");
+    const row = (await tx.row<JobRow>(SQL.recount, [jobId, counts.waiting, counts.failed, counts.canceled])) as JobRow;
+    const tally = tallyDependencies(edges, (row.on_dependency_failure ?? "fail") as DependencyFailurePolicy);
+    if (tally.outcome === "DEFERRED") {
       await this.steps.event(tx, "job:deferred", row, now);
       return row;
     }
-    const policy = (row.on_dependency_failure ?? "fail") as DependencyFailurePolicy;
-    if (firstBad !== null && policy !== "run") {
-      const ended = (await this.afterEnd(tx, { ...row, deps_waiting: waiting }, firstBad, now)) as JobRow;
+    if (tally.outcome !== null && tally.firstBad !== null) {
+      const ended = (await this.afterEnd(tx, row, tally.firstBad, now)) as JobRow;
       await this.settle(tx, ended, now);
       return ended;
-    }
-    if (waiting > 0) {
-      await this.steps.event(tx, "job:deferred", row, now);
-      return row;
     }
     return this.steps.queueAtTail(tx, row, now);
   }

@@ -10,7 +10,7 @@ import type { JobStatus } from "../../core/job-states.js";
 import type { EnqueueResult } from "../../core/store.js";
 import { codeOf, type Tx } from "./postgres-database.js";
 import type { DependencySteps } from "./postgres-dependencies.js";
-import { laneOf } from "./postgres-limits.js";
+import { laneOf } from "../../core/limits.js";
 import { INSERT_EVENT, type TransitionSteps } from "./postgres-steps.js";
 import { rowToJob, type JobRow } from "./row-decoders.js";
 

@@ -5,13 +5,12 @@
 // row (FOR UPDATE), so two claims never both take a queue's last slot. Each runs inside a
 // transaction the store opened; none opens one itself.
 import { InvalidCursorError } from "../../core/errors.js";
-import type { LimitKey, LimitPage, LimitSetting, LimitUsage, RateLimit } from "../../core/limits.js";
+import { LANE_SEPARATOR, bucketTokens, storedRate, type LimitKey, type LimitPage, type LimitSetting, type LimitUsage, type RateLimit } from "../../core/limits.js";
 import type { UpsertLimitRequest } from "../../core/store.js";
 import type { Tx } from "./postgres-database.js";
 
 // A claim looks at no more lanes of one queue than this (the lanes it looked at go to the back).
 const LANES_PER_CLAIM = 200;
-const LANE_SEPARATOR = "\u001f";
 
 const SQL = {
   lanes: `SELECT lane FROM {s}.limit_lanes WHERE queue = $1 AND (waiting > 0 OR lane = '') ORDER BY served, lane LIMIT ${LANES_PER_CLAIM}`,
@@ -62,22 +61,12 @@ interface UsageRow {
   tokens_at: number | null;
 }
 
-/** The lane of a job: its first limit's name and key, or null for the queue's main list. */
-export function laneOf(keys: readonly LimitKey[] | undefined): string | null {
-  const first = keys?.[0];
-  return first === undefined ? null : `${first.name}${LANE_SEPARATOR}${first.key}`;
-}
-
 function rateOf(row: SettingRow | undefined): Required<RateLimit> | null {
-  if (row === undefined || row.rate_limit === null || row.rate_period_ms === null) return null;
-  return { limit: row.rate_limit, periodMs: row.rate_period_ms, burst: row.rate_burst ?? 1 };
+  return row === undefined ? null : storedRate(row.rate_limit, row.rate_period_ms, row.rate_burst);
 }
 
-/** The tokens of a bucket at `now`: refilled since it was last written, at most its size. */
 function tokensAt(rate: Required<RateLimit>, usage: UsageRow | undefined, now: number): number {
-  const size = Math.max(rate.burst, 1);
-  if (usage === undefined || usage.tokens === null || usage.tokens_at === null) return size;
-  return Math.min(size, usage.tokens + ((now - usage.tokens_at) * rate.limit) / rate.periodMs);
+  return bucketTokens(rate, usage?.tokens, usage?.tokens_at, now);
 }
 
 /** The limit steps. */

@@ -1,5 +1,6 @@
 // The job hash of the Redis store: how a NewJob becomes script arguments and how a hash (as
 // HGETALL returns it) becomes a Job. Field names stay inside this store.
+import { dependencyError } from "../../core/dependency-rules.js";
 import type { LimitKey } from "../../core/limits.js";
 import type { JobEvent } from "../../core/events.js";
 import type { DependencyCounts, DependencyFailurePolicy, Job, JobError, JobMeta, Json, NewJob, WorkerInfo } from "../../core/job.js";
@@ -204,11 +205,6 @@ export function decodeJob(id: string, f: Map<string, string>): Job {
 
 const STATUS_LETTERS: Record<string, JobStatus> = { Q: "QUEUED", S: "SCHEDULED", P: "PENDING", D: "DEFERRED", F: "FAILED", C: "CANCELED" };
 
-/** The error of a job that a dependency's failure or cancelation failed (as the scripts word it). */
-export function dependencyError(dependencyId: string, canceled: boolean): JobError {
-  return { code: "DEPENDENCY_FAILED", message: `Dependency ${dependencyId} ${canceled ? "was canceled" : "failed"}` };
-}
-
 /**
  * One job's part of the enqueue script's reply: a status letter and run time ('Q', 'S1732…')
  * for a new job, then for a job with dependencies '/' and its open, failed and canceled counts
@@ -228,7 +224,7 @@ export function decodeEnqueued(job: NewJob, entry: unknown, now: number): Enqueu
     record.dependsOn = dependsOn;
     record.dependencies = dependencyCounts(dependsOn.length, waiting, failed, canceled);
     if (status === "FAILED" || status === "CANCELED") record.completedAt = now;
-    if (status === "FAILED" && bad !== undefined) record.error = dependencyError(dependsOn[bad - 1] ?? "", badCanceled === 1);
+    if (status === "FAILED" && bad !== undefined) record.error = dependencyError(dependsOn[bad - 1] ?? "", badCanceled === 1 ? "CANCELED" : "FAILED");
     return { job: record, created: true };
   }
   const [, id, hash] = entry as [0, string, unknown];

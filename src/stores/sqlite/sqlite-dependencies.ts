@@ -7,6 +7,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { DependencyNotFoundError, HasDependentsError, JobNotFoundError, LeaseLostError } from "../../core/errors.js";
 import type { DependencyFailurePolicy, DependencyOutcome, Job, JobError, Json, NewJob } from "../../core/job.js";
 import { isFinal, type JobStatus } from "../../core/job-states.js";
+import { dependencyError, tallyDependencies } from "../../core/dependency-rules.js";
 import type { Lease } from "../../core/store.js";
 import { rowToJob, type JobRow } from "./row-decoders.js";
 import type { TransitionSteps } from "./transition-steps.js";
@@ -76,12 +77,6 @@ export interface DependencyPlan {
   error: JobError | null;
 }
 
-/** The error of a job failed because a dependency ended `status`. */
-export function dependencyError(dependencyId: string, status: string): JobError {
-  const verb = status === "CANCELED" ? "was canceled" : "failed";
-  return { code: "DEPENDENCY_FAILED", message: `Dependency ${dependencyId} ${verb}` };
-}
-
 /** The dependency steps of one connection. */
 export class DependencySteps {
   private readonly st: DependencyStatements;
@@ -97,24 +92,13 @@ export class DependencySteps {
   plan(job: NewJob): DependencyPlan | null {
     if (job.dependsOn === undefined || job.dependsOn.length === 0) return null;
     const ids = [...new Set(job.dependsOn)];
-    const plan: DependencyPlan = { ids, statuses: [], waiting: 0, failed: 0, canceled: 0, status: null, error: null };
-    let firstBad: { id: string; status: string } | null = null;
-    for (const id of ids) {
+    const statuses = ids.map((id) => {
       const row = this.st.dependencyRow.get(id) as { status: JobStatus } | undefined;
       if (row === undefined) throw new DependencyNotFoundError(job.id, id);
-      plan.statuses.push(row.status);
-      if (!isFinal(row.status)) plan.waiting += 1;
-      else if (row.status === "FAILED") plan.failed += 1;
-      else if (row.status === "CANCELED") plan.canceled += 1;
-      if ((row.status === "FAILED" || row.status === "CANCELED") && firstBad === null) firstBad = { id, status: row.status };
-    }
-    const policy: DependencyFailurePolicy = job.onDependencyFailure ?? "fail";
-    if (firstBad !== null && policy === "fail") {
-      plan.status = "FAILED";
-      plan.error = dependencyError(firstBad.id, firstBad.status);
-    } else if (firstBad !== null && policy === "cancel") plan.status = "CANCELED";
-    else if (plan.waiting > 0) plan.status = "DEFERRED";
-    return plan;
+      return row.status;
+    });
+    const tally = tallyDependencies(ids.map((id, i) => ({ id, status: statuses[i] as JobStatus })), job.onDependencyFailure ?? "fail");
+    return { ids, statuses, waiting: tally.waiting, failed: tally.failed, canceled: tally.canceled, status: tally.outcome, error: tally.error };
   }
 
   /** Stores the edges of a job just inserted, each counted already when its dependency is final. */
@@ -209,33 +193,19 @@ export class DependencySteps {
   /** Recounts a reset job's edges and starts it: DEFERRED, queued, or ended by its policy. */
   private recount(jobId: string, now: number): JobRow {
     const edges = this.st.edgesOf.all(jobId) as Array<{ id: string; status: JobStatus | null }>;
-    let waiting = 0;
-    let failed = 0;
-    let canceled = 0;
-    let firstBad: { id: string; status: string } | null = null;
-    for (const edge of edges) {
-      // A dependency since deleted counted as it ended: it cannot end again.
-      const final = edge.status === null || isFinal(edge.status);
-      this.st.setCounted.run(final ? 1 : 0, edge.id, jobId);
-      if (!final) waiting += 1;
-      if (edge.status === "FAILED") failed += 1;
-      if (edge.status === "CANCELED") canceled += 1;
-      if ((edge.status === "FAILED" || edge.status === "CANCELED") && firstBad === null) firstBad = { id: edge.id, status: edge.status };
-    }
-    const row = this.st.recount.get({ id: jobId, waiting, failed, canceled }) as JobRow;
-    if (waiting > 0 && firstBad === null) {
+    // A dependency since deleted counted as it ended: it cannot end again.
+    for (const edge of edges) this.st.setCounted.run(edge.status === null || isFinal(edge.status) ? 1 : 0, edge.id, jobId);
+    const counts = tallyDependencies(edges, "run");
+    const row = this.st.recount.get({ id: jobId, waiting: counts.waiting, failed: counts.failed, canceled: counts.canceled }) as JobRow;
+    const tally = tallyDependencies(edges, (row.on_dependency_failure ?? "fail") as DependencyFailurePolicy);
+    if (tally.outcome === "DEFERRED") {
       this.steps.event("job:deferred", row, now);
       return row;
     }
-    const policy = (row.on_dependency_failure ?? "fail") as DependencyFailurePolicy;
-    if (firstBad !== null && policy !== "run") {
-      const ended = this.afterEnd({ ...row, deps_waiting: waiting }, firstBad, now) as JobRow;
+    if (tally.outcome !== null && tally.firstBad !== null) {
+      const ended = this.afterEnd(row, tally.firstBad, now) as JobRow;
       this.settle(ended, now);
       return ended;
-    }
-    if (waiting > 0) {
-      this.steps.event("job:deferred", row, now);
-      return row;
     }
     return this.steps.queueAtTail(row, now);
   }

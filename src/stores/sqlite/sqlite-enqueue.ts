@@ -8,7 +8,7 @@ import { newJobRecord } from "../../core/job-record.js";
 import type { JobStatus } from "../../core/job-states.js";
 import type { EnqueueResult } from "../../core/store.js";
 import { rowToJob, type JobRow } from "./row-decoders.js";
-import { laneOf } from "./sqlite-limits.js";
+import { laneOf } from "../../core/limits.js";
 import type { Statements } from "./sql-statements.js";
 import type { TransitionSteps } from "./transition-steps.js";
 
