@@ -5,38 +5,18 @@
 // Flags: --jobs N (default 20000), --flows N (default 100), --rounds N (default 3), --before DIR.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { RedisServer } from "../test/support/redis-server.js";
+import { loadBuild, type Build } from "./build-loader.js";
 import { median, wallMs } from "./stats.js";
 
-type Build = {
-  label: string;
-  Client: typeof import("../src/core/client.js").Client;
-  Worker: typeof import("../src/core/worker.js").Worker;
-  defineTask: typeof import("../src/core/task.js").defineTask;
-  RedisStore: typeof import("../src/stores/redis/redis-store.js").RedisStore;
-  SqliteStore: typeof import("../src/stores/sqlite/sqlite-store.js").SqliteStore;
-};
 
 const { values } = parseArgs({ options: { jobs: { type: "string" }, flows: { type: "string" }, rounds: { type: "string" }, before: { type: "string" } } });
 const JOBS = Number(values.jobs ?? 20_000);
 const FLOWS = Number(values.flows ?? 100);
 const ROUNDS = Number(values.rounds ?? 3);
 
-async function loadBuild(label: string, dist: string): Promise<Build> {
-  // Another build's modules have this build's shapes (the figures compare like with like).
-  const at = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(resolve(dist), path)).href)) as T;
-  return {
-    label,
-    Client: (await at<typeof import("../src/core/client.js")>("core/client.js")).Client,
-    Worker: (await at<typeof import("../src/core/worker.js")>("core/worker.js")).Worker,
-    defineTask: (await at<typeof import("../src/core/task.js")>("core/task.js")).defineTask,
-    RedisStore: (await at<typeof import("../src/stores/redis/redis-store.js")>("stores/redis/redis-store.js")).RedisStore,
-    SqliteStore: (await at<typeof import("../src/stores/sqlite/sqlite-store.js")>("stores/sqlite/sqlite-store.js")).SqliteStore,
-  };
-}
 
 const builds = [await loadBuild("this build", join(import.meta.dirname, "../dist"))];
 if (values.before !== undefined) builds.unshift(await loadBuild("before", values.before));
