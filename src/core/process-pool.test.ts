@@ -45,8 +45,11 @@ describe("process isolation", () => {
     // The only slot is free again at once (the cancel notice, not the heartbeat 10 s away).
     expect(await client.wait(next.id, { timeoutMs: 5000 })).toMatchObject({ status: "COMPLETED", result: 42 });
     expect(await client.getJob(stuck.id)).toMatchObject({ status: "CANCELED" });
-    // One child left, the idle one that ran the next job: the spinning one was killed.
-    expect((worker as unknown as { pool: ProcessPool }).pool.size).toBe(1);
+    // One child left, the idle one that ran the next job: the spinning one was killed (its exit
+    // is seen a moment after the kill, so the count is awaited, not read at once).
+    const pool = (worker as unknown as { pool: ProcessPool }).pool;
+    await waitFor(() => pool.size === 1, { timeoutMs: 5000, what: "the killed child to exit" });
+    expect(pool.size).toBe(1);
   }, 20_000);
 
   it("reports a task's error from the child with its name and stack", async () => {
